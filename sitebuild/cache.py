@@ -1,0 +1,98 @@
+"""Which snippet outputs are up to date, and running the ones that are not.
+
+A snippet's outputs live in `.cache/snippets/NAME-HASH/`, where HASH covers the snippet's source,
+the shared build modules (style and runner) and the versions of the libraries that could change
+a number or a figure. A build reruns a snippet only when its HASH has no directory yet; each run
+happens in a fresh subprocess, so `mkdocs serve` always sees the current source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPETS_DIR = ROOT / "snippets"
+CACHE_DIR = ROOT / ".cache" / "snippets"
+SHARED_SOURCES = [ROOT / "sitebuild" / "style.py", ROOT / "sitebuild" / "runner.py"]
+VERSIONED = [
+    "torch", "numpy", "matplotlib", "scikit-learn", "jupytext", "nbclient", "nbformat", "ipykernel",
+]
+
+
+class SnippetError(RuntimeError):
+    """A snippet raised: the message names it and carries its traceback."""
+
+
+@dataclass(frozen=True)
+class Outputs:
+    name: str
+    dir: Path
+    ran: bool  # False when the cache already held these outputs
+
+    @property
+    def results(self) -> dict:
+        return json.loads((self.dir / "results.json").read_text(encoding="utf-8"))
+
+    @property
+    def manifest(self) -> dict:
+        return json.loads((self.dir / "manifest.json").read_text(encoding="utf-8"))
+
+    @property
+    def notebook(self) -> Path:
+        return self.dir / f"{self.name}.ipynb"
+
+    def figures(self) -> list[Path]:
+        return sorted((self.dir / "figures").glob("*.svg"))
+
+
+def snippet_names() -> list[str]:
+    """Every reason module: `snippets/*.py` except private (`_*`) modules."""
+    return sorted(p.stem for p in SNIPPETS_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def source_hash(name: str) -> str:
+    digest = hashlib.sha256()
+    for path in [SNIPPETS_DIR / f"{name}.py", *SHARED_SOURCES]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(sys.version.encode())
+    for package in VERSIONED:
+        digest.update(f"{package}=={metadata.version(package)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _run(name: str, target: Path) -> None:
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "sitebuild.runner", name, str(partial)],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise SnippetError(f"snippet '{name}' (snippets/{name}.py) failed:\n{proc.stderr[-8000:]}")
+    for stale in CACHE_DIR.glob(f"{name}-*"):
+        if stale != partial:
+            shutil.rmtree(stale, ignore_errors=True)
+    partial.rename(target)
+
+
+def ensure(names: list[str] | None = None, jobs: int = 2) -> dict[str, Outputs]:
+    """Outputs of every snippet, running (in parallel) only those whose hash changed."""
+    names = snippet_names() if names is None else names
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    targets = {name: CACHE_DIR / f"{name}-{source_hash(name)}" for name in names}
+    stale = [name for name, target in targets.items() if not (target / "manifest.json").exists()]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for future in [pool.submit(_run, name, targets[name]) for name in stale]:
+            future.result()
+    return {name: Outputs(name, target, name in stale) for name, target in targets.items()}

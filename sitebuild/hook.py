@@ -1,0 +1,181 @@
+"""The MkDocs hook: every generated thing enters the site here, and only here.
+
+- on_pre_build: bring every snippet's outputs up to date (sitebuild.cache; a changed snippet
+  reruns in a subprocess, an unchanged one costs a hash).
+- on_files (after mkdocs-static-i18n): add the generated files, which live outside docs/ so that
+  `mkdocs serve` never rebuilds in a loop: figures, notebook downloads, MathJax, and one notebook
+  page per snippet and language (see `notebook_page`).
+- on_page_markdown: render `{{ ... }}` in Markdown pages with Jinja: the snippets' results
+  (`{{ initialization.some_key | fixed(2) }}`) and `{{ figure(snippet, name, alt) }}`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import posixpath
+from pathlib import Path
+
+import jinja2
+import mathjax
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+from sitebuild import cache
+
+log = get_plugin_logger("snippets")
+
+MATHJAX_DIR = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+# The TeX input + CommonHTML output bundle, its web fonts, and the TeX extensions it autoloads.
+MATHJAX_PARTS = ["tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions"]
+
+_outputs: dict[str, cache.Outputs] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Snippet outputs
+
+
+def on_pre_build(config) -> None:
+    global _outputs
+    try:
+        _outputs = cache.ensure()
+    except cache.SnippetError as error:
+        raise PluginError(str(error)) from None
+    for out in _outputs.values():
+        if out.ran:
+            log.info(f"ran snippet '{out.name}' in {out.manifest['seconds']} s")
+        for warning in out.manifest["warnings"]:
+            log.warning(f"snippet '{out.name}': {warning}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated files
+
+
+class NotebookPage(File):
+    """A generated `.ipynb` that MkDocs treats as a page, for mkdocs-jupyter to render.
+
+    mkdocs-static-i18n rebuilds every file it sees from docs/ and drops the rest
+    (ultrabug/mkdocs-static-i18n#198), so notebook pages are added after it, with the
+    attributes it gives its own pages: that keeps the language switcher on the same notebook.
+    """
+
+    def is_documentation_page(self) -> bool:
+        return True
+
+
+def _i18n(config):
+    return config.plugins["i18n"]
+
+
+def notebook_page(config, name: str, lang: str) -> NotebookPage:
+    i18n = _i18n(config)
+    page = NotebookPage.generated(
+        config, f"notebooks/{name}.ipynb", abs_src_path=str(_outputs[name].notebook)
+    )
+    if lang != i18n.default_language:
+        page.dest_uri = f"{lang}/{page.dest_uri}"
+    page.locale = page.locale_alternate_of = lang
+    page.localization = None if lang == i18n.default_language else lang
+    page.norm_src_uri = page.src_uri
+    return page
+
+
+@event_priority(-110)  # after mkdocs-static-i18n (-100), which would drop these files
+def on_files(files: Files, config) -> Files:
+    lang = _i18n(config).current_language
+    for path in MATHJAX_PARTS:
+        source = MATHJAX_DIR / path
+        for item in [source] if source.is_file() else sorted(source.rglob("*")):
+            if item.is_file():
+                uri = "assets/mathjax/" + item.relative_to(MATHJAX_DIR).as_posix()
+                files.append(File.generated(config, uri, abs_src_path=str(item)))
+    for name, out in _outputs.items():
+        for svg in out.figures():
+            files.append(File.generated(config, f"figures/{name}/{svg.name}", abs_src_path=str(svg)))
+        files.append(File.generated(config, f"downloads/{name}.ipynb", abs_src_path=str(out.notebook)))
+        page = notebook_page(config, name, lang)
+        page.alternates = {
+            other: page if other == lang else notebook_page(config, name, other)
+            for other in _i18n(config).build_languages
+        }
+        files.append(page)
+    return files
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers and figures in Markdown
+
+
+def _fixed(value: float, digits: int = 2) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _pct(value: float, digits: int = 0) -> str:
+    return f"{100 * value:.{digits}f}%"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _sci(value: float, digits: int = 1) -> str:
+    """3.2×10⁻⁵ (plain text, so it reads the same in prose, tables and search)."""
+    if value == 0 or not math.isfinite(value):
+        return str(value)
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    if round(abs(mantissa), digits) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.{digits}f}×10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+_env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+_env.filters.update(fixed=_fixed, pct=_pct, sci=_sci)
+
+
+def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: str) -> str:
+    """Both theme variants of a figure, for Material's #only-light / #only-dark."""
+    here = posixpath.dirname(page_src_uri)
+    lines = []
+    for theme in ("light", "dark"):
+        target = posixpath.relpath(f"figures/{snippet}/{name}_{lang}_{theme}.svg", here or ".")
+        lines.append(f'![{alt}]({target}#only-{theme}){{ loading=lazy }}')
+    return "\n".join(lines)
+
+
+# nbconvert's page template loads MathJax 2 and mermaid from CDNs. The site already serves
+# MathJax 3 (which also typesets notebook Markdown), and no notebook has a mermaid diagram.
+_NOTEBOOK_CDN_BLOCKS = [
+    re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
+    re.compile(r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded".*?</script>', re.S),
+]
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    if not page.file.src_uri.endswith(".ipynb"):
+        return html
+    for block in _NOTEBOOK_CDN_BLOCKS:
+        html, count = block.subn("", html)
+        if count != 1:
+            raise PluginError(f"{page.file.src_uri}: nbconvert's template changed: {block.pattern[:40]!r}")
+    return html
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    if page.file.src_uri.endswith(".ipynb"):
+        return markdown  # notebook pages are rendered by mkdocs-jupyter
+    lang = getattr(page.file, "locale", None) or _i18n(config).default_language
+    context = {name: out.results for name, out in _outputs.items()}
+
+    def figure(snippet: str, name: str, alt: str) -> str:
+        svg = f"{name}_{lang}_light.svg"
+        if snippet not in _outputs or not (_outputs[snippet].dir / "figures" / svg).exists():
+            raise PluginError(f"{page.file.src_uri}: no figure '{name}' in snippet '{snippet}'")
+        return figure_markdown(page.file.src_uri, lang, snippet, name, alt)
+
+    try:
+        return _env.from_string(markdown).render(**context, figure=figure, lang=lang)
+    except jinja2.TemplateError as error:
+        raise PluginError(f"{page.file.src_uri}: {type(error).__name__}: {error}") from None

@@ -1,0 +1,110 @@
+"""Run one snippet module as a notebook and export everything the site needs from it.
+
+    python -m sitebuild.runner NAME OUTDIR
+
+The module `snippets/NAME.py` (jupytext percent format) is executed once, as a notebook, by
+nbclient. After its last cell, one extra cell (never saved in the notebook) writes:
+
+    OUTDIR/results.json            the dict `results()` returned (the final cell's `RESULTS`)
+    OUTDIR/figures/F_LANG_THEME.svg  every figure of `figures(RESULTS, lang)`, per language and theme
+    OUTDIR/NAME.ipynb              the executed notebook, for the notebook page and the download
+    OUTDIR/manifest.json           warnings for the build log, and the run time
+
+A cell that raises makes this process exit with status 1 after printing the cell's traceback;
+the hook turns that into a failed build naming the snippet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EXPORT_CELL = """\
+from sitebuild.runner import export as _export
+_export(RESULTS, figures, {outdir!r})
+"""
+
+
+def export(results: dict, figures, outdir: str) -> None:
+    """Called inside the notebook's kernel: write results and every figure variant."""
+    import matplotlib.pyplot as plt
+
+    from sitebuild import style
+
+    out = Path(outdir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(
+        json.dumps(results, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    warnings = []
+    cjk = style.has_cjk_font()
+    if not cjk:
+        warnings.append(
+            f"No CJK font: Chinese figures fall back to English labels. "
+            f"Install the Debian package '{style.CJK_PACKAGE}' ({style.CJK_FAMILY})."
+        )
+    for lang in style.LANGS:
+        drawn_lang = lang if (lang == "en" or cjk) else "en"
+        for theme in style.THEMES:
+            with style.theme(theme):
+                figs = figures(results, drawn_lang)
+                for name, fig in figs.items():
+                    style.save_svg(fig, out / "figures" / f"{name}_{lang}_{theme}.svg")
+                    plt.close(fig)
+    (out / "warnings.json").write_text(json.dumps(warnings), encoding="utf-8")
+
+
+SECTION_MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
+
+
+def strip_section_markers(nb) -> None:
+    """The pymdownx.snippets markers serve the pages; the notebook reader needs none of them."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            lines = [line for line in cell.source.splitlines() if not SECTION_MARKER.match(line)]
+            cell.source = "\n".join(lines).strip("\n")
+
+
+def run(name: str, outdir: Path) -> None:
+    started = time.perf_counter()
+    outdir.mkdir(parents=True, exist_ok=True)
+    nb = jupytext.read(ROOT / "snippets" / f"{name}.py")
+    strip_section_markers(nb)
+    nb.cells.append(nbformat.v4.new_code_cell(EXPORT_CELL.format(outdir=str(outdir))))
+    client = NotebookClient(
+        nb,
+        timeout=900,
+        kernel_name="python3",
+        record_timing=False,  # no timestamps: the notebook is the same bytes on every run
+        resources={"metadata": {"path": str(ROOT)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        print(f"snippet '{name}' failed:\n{error}", file=sys.stderr)
+        sys.exit(1)
+    nb.cells.pop()  # the export cell is build machinery, not part of the reader's notebook
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, outdir / f"{name}.ipynb")
+    manifest = {
+        "snippet": name,
+        "seconds": round(time.perf_counter() - started, 2),
+        "warnings": json.loads((outdir / "warnings.json").read_text(encoding="utf-8")),
+    }
+    (outdir / "warnings.json").unlink()
+    (outdir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    run(sys.argv[1], Path(sys.argv[2]).resolve())

@@ -1,0 +1,90 @@
+"""The one plotting style of the site: a light and a dark theme, and the CJK font check.
+
+Snippet modules never set colours or fonts. `figures(results, lang)` draws with matplotlib's
+defaults and the colour cycle ("C0", "C1", ...); the build wraps that call in `theme(...)`, so
+one drawing function yields the light and the dark figure of both languages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import matplotlib
+from matplotlib import font_manager
+
+CJK_FAMILY = "Noto Sans CJK SC"
+CJK_PACKAGE = "fonts-noto-cjk"  # Debian/Ubuntu package that provides CJK_FAMILY
+
+# Okabe-Ito based palettes, chosen for colour-blind readers and for >= 3:1 contrast of lines
+# against the page background of each Material scheme (white, and slate #1e2129).
+PALETTES = {
+    "light": ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#8C6D00"],
+    "dark": ["#56B4E9", "#E69F00", "#2FD1A0", "#F0A3D0", "#F0E442", "#FF8A5C"],
+}
+INK = {"light": "#1f2328", "dark": "#e3e6ea"}  # text, axes and ticks
+GRID = {"light": "#d0d7de", "dark": "#444c56"}
+
+THEMES = tuple(PALETTES)
+LANGS = ("en", "zh")
+
+
+def has_cjk_font() -> bool:
+    """True when matplotlib can find the font that the Chinese figures need."""
+    try:
+        font_manager.findfont(CJK_FAMILY, fallback_to_default=False)
+    except ValueError:
+        return False
+    return True
+
+
+def rc(theme: str) -> dict:
+    """matplotlib rcParams for one theme. Text becomes paths: readers need no CJK font."""
+    ink, palette = INK[theme], PALETTES[theme]
+    return {
+        "figure.figsize": (6.4, 3.6),
+        "figure.dpi": 100,
+        "figure.facecolor": "none",  # transparent: the page's background shows through
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "font.family": ["DejaVu Sans", CJK_FAMILY],
+        "font.size": 11,
+        "axes.titlesize": 11,
+        "axes.labelsize": 11,
+        "legend.fontsize": 9.5,
+        "xtick.labelsize": 10,
+        "ytick.labelsize": 10,
+        "text.color": ink,
+        "axes.labelcolor": ink,
+        "axes.edgecolor": ink,
+        "xtick.color": ink,
+        "ytick.color": ink,
+        "axes.grid": True,
+        "grid.color": GRID[theme],
+        "grid.linewidth": 0.6,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": matplotlib.cycler(color=palette),
+        "lines.linewidth": 1.8,
+        "patch.edgecolor": ink,
+        "legend.frameon": False,
+        "legend.labelcolor": ink,
+        "hatch.color": ink,
+        # Byte-identical SVGs on every rebuild: text as paths, fixed ids, no date.
+        "svg.fonttype": "path",
+        "svg.hashsalt": "why-n01",
+        "axes.unicode_minus": True,
+    }
+
+
+@contextlib.contextmanager
+def theme(name: str) -> Iterator[None]:
+    """Draw inside this context to get the site's look for `name` ("light" or "dark")."""
+    with matplotlib.rc_context(rc(name)):
+        yield
+
+
+def save_svg(fig, path) -> None:
+    """Save `fig` as a reproducible SVG (no creation date, fixed element ids)."""
+    fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
