@@ -74,12 +74,12 @@ def _run(name: str, target: Path) -> None:
     shutil.rmtree(partial, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
-        [sys.executable, "-m", "sitebuild.runner", name, str(partial)],
+        [sys.executable, "-m", "sitebuild.runner", str(SNIPPETS_DIR / f"{name}.py"), str(partial)],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     if proc.returncode != 0:
         shutil.rmtree(partial, ignore_errors=True)
-        raise SnippetError(f"snippet '{name}' (snippets/{name}.py) failed:\n{proc.stderr[-8000:]}")
+        raise SnippetError(f"snippet '{name}' ({SNIPPETS_DIR / name}.py) failed:\n{proc.stderr[-8000:]}")
     for stale in CACHE_DIR.glob(f"{name}-*"):
         if stale != partial:
             shutil.rmtree(stale, ignore_errors=True)

@@ -1,6 +1,6 @@
 """Run one snippet module as a notebook and export everything the site needs from it.
 
-    python -m sitebuild.runner NAME OUTDIR
+    python -m sitebuild.runner snippets/NAME.py OUTDIR
 
 The module `snippets/NAME.py` (jupytext percent format) is executed once, as a notebook, by
 nbclient. After its last cell, one extra cell (never saved in the notebook) writes:
@@ -75,10 +75,11 @@ def strip_section_markers(nb) -> None:
             cell.source = "\n".join(lines).strip("\n")
 
 
-def run(name: str, outdir: Path) -> None:
+def run(source: Path, outdir: Path) -> None:
     started = time.perf_counter()
+    name = source.stem
     outdir.mkdir(parents=True, exist_ok=True)
-    nb = jupytext.read(ROOT / "snippets" / f"{name}.py")
+    nb = jupytext.read(source)
     strip_section_markers(nb)
     nb.cells.append(nbformat.v4.new_code_cell(EXPORT_CELL.format(outdir=str(outdir))))
     client = NotebookClient(
@@ -94,6 +95,8 @@ def run(name: str, outdir: Path) -> None:
         print(f"snippet '{name}' failed:\n{error}", file=sys.stderr)
         sys.exit(1)
     nb.cells.pop()  # the export cell is build machinery, not part of the reader's notebook
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"cell-{number}"  # jupytext draws random ids; the notebook must not change
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, outdir / f"{name}.ipynb")
@@ -107,4 +110,4 @@ def run(name: str, outdir: Path) -> None:
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], Path(sys.argv[2]).resolve())
+    run(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve())

@@ -1,0 +1,98 @@
+"""Shared fixtures: the built site (one strict build per test session), a local HTTP server for it,
+and a headless Chromium for the browser tests."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+LANGS = ("en", "zh")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def english_pages() -> list[Path]:
+    """Every English Markdown page (`page.md`; its Chinese twin is `page.zh.md`)."""
+    return sorted(p for p in DOCS.rglob("*.md") if not p.name.endswith(".zh.md"))
+
+
+def twin(page: Path, lang: str) -> Path:
+    return page if lang == "en" else page.with_name(page.stem + f".{lang}.md")
+
+
+@dataclass
+class BuiltSite:
+    dir: Path
+    log: str
+
+    def html(self, url_path: str) -> str:
+        """Text of the page at `url_path` (e.g. "zh/initialization/")."""
+        return (self.dir / url_path / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> BuiltSite:
+    """`mkdocs build --strict` of the repository, as a reader would run it."""
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stderr[-6000:]}"
+    return BuiltSite(out, proc.stderr)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output readable
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    """The built site on http://127.0.0.1:PORT/ (the site's own root, like GitHub Pages)."""
+    handler = functools.partial(_QuietHandler, directory=str(site.dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+def find_chromium() -> str | None:
+    """Debian's Chromium, or None (then Playwright's own browser, if a reader installed one)."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
+    executable = find_chromium()
+    with sync_api.sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as error:  # no browser at all on this machine
+            if os.environ.get("CI"):
+                raise
+            pytest.skip(
+                "no Chromium found: install Debian's `chromium` (apt-get install chromium) "
+                f"or run `playwright install chromium` ({error.__class__.__name__})"
+            )
+        yield browser
+        browser.close()

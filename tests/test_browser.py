@@ -1,0 +1,100 @@
+"""The built site in headless Chromium (Playwright): language switcher, typeset formulas, figures
+in both colour schemes, search in both languages, notebook pages, and no request off localhost."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import LANGS
+from sitebuild import cache
+
+REASON = "initialization"
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """open_page(path, scheme) -> a loaded Playwright page; fails on any request off localhost."""
+    contexts, foreign = [], []
+
+    def _open(path: str, scheme: str = "light", width: int = 1280):
+        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+        context.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else foreign.append(r.url))
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(server + path, wait_until="networkidle")
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+    assert not foreign, f"requests left localhost: {foreign}"
+
+
+def lang_url(lang: str, path: str) -> str:
+    return path if lang == "en" else f"{lang}/{path}"
+
+
+def test_switcher_goes_to_the_same_page_in_the_other_language(open_page, server):
+    page = open_page(f"{REASON}/")
+    for target, expected in (("zh", f"zh/{REASON}/"), ("en", f"{REASON}/")):
+        page.hover(".md-header__option .md-select")
+        page.locator(f'.md-select__link[hreflang="{target}"]').click()
+        page.wait_for_load_state("networkidle")
+        assert page.url == server + expected
+        assert page.locator("html").get_attribute("lang") == target
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_formulas_are_typeset(open_page, lang):
+    page = open_page(lang_url(lang, f"{REASON}/"))
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("MathJax.startup.promise")
+    math = page.locator(".arithmatex")
+    assert math.count() > 0, "the page has no formula to check"
+    assert page.locator(".arithmatex mjx-container").count() == math.count(), "some formulas are raw TeX"
+    assert "\\(" not in page.locator("article").inner_text()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_figures_load_in_both_schemes(open_page, lang, scheme):
+    page = open_page(lang_url(lang, f"{REASON}/"), scheme=scheme)
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == ("slate" if scheme == "dark" else "default")
+    images = page.locator(f'article img[src*="#only-{scheme}"]')
+    assert images.count() > 0
+    for i in range(images.count()):
+        image = images.nth(i)
+        image.scroll_into_view_if_needed()
+        image.evaluate("img => img.decode()")
+        assert image.evaluate("img => img.naturalWidth") > 0, f"{image.get_attribute('src')} did not load"
+        assert image.is_visible()
+        assert f"_{lang}_{scheme}.svg" in image.get_attribute("src")
+        assert image.get_attribute("alt"), "a figure without alt text"
+    other = "dark" if scheme == "light" else "light"
+    hidden = page.locator(f'article img[src*="#only-{other}"]')
+    assert all(not hidden.nth(i).is_visible() for i in range(hidden.count()))
+
+
+@pytest.mark.parametrize(
+    ("lang", "query"), [("zh", "初始化"), ("zh", "方差"), ("en", "Kaiming"), ("en", "variance")]
+)
+def test_search_finds_the_initialization_page(open_page, lang, query):
+    page = open_page(lang_url(lang, ""))
+    page.locator(".md-search__input").click()
+    page.locator(".md-search__input").fill(query)
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15000)
+    hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+    target = f"{lang_url(lang, REASON)}/"
+    assert any(target in href for href in hrefs), f"'{query}' did not find {target}: {hrefs}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", cache.snippet_names())
+def test_notebook_page_renders_as_a_notebook(open_page, lang, name):
+    page = open_page(lang_url(lang, f"notebooks/{name}/"))
+    assert page.locator(".jupyter-wrapper .jp-CodeCell").count() > 0
+    assert page.locator(".jupyter-wrapper .jp-OutputArea-output").first.is_visible()
+    assert page.locator("html").get_attribute("lang") == lang
+    download = page.locator("a[download]")
+    assert download.count() == 1 and download.get_attribute("href").endswith(f"{name}.ipynb")

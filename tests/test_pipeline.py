@@ -1,0 +1,213 @@
+"""The build machinery on tiny throwaway snippets: caching, failures, reproducibility, fonts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+from mkdocs.exceptions import PluginError
+
+from sitebuild import cache, hook, runner, style
+
+TINY = textwrap.dedent(
+    '''\
+    # %% [markdown]
+    # # Tiny
+
+    # %%
+    # --8<-- [start:show]
+    import math
+
+    if __name__ == "__main__":
+        print(math.sqrt(VALUE))
+    # --8<-- [end:show]
+
+    # %%
+    import json
+
+    LABELS = {"en": {"x": "layer"}, "zh": {"x": "层"}}
+
+
+    def results():
+        return {"root": math.sqrt(VALUE)}
+
+
+    def figures(res, lang):
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots()
+        ax.plot([0, 1, 2], [0, res["root"], 0], label="a")
+        ax.set_xlabel(LABELS[lang]["x"])
+        ax.legend()
+        return {"tiny": fig}
+
+    # %%
+    if __name__ == "__main__":
+        RESULTS = results()
+        print(json.dumps(RESULTS))
+    '''
+)
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """A snippets/ folder and a cache of their own, so the real cache is never touched."""
+    snippets = tmp_path / "snippets"
+    snippets.mkdir()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    for source in cache.SHARED_SOURCES:
+        shutil.copy(source, shared / source.name)
+    monkeypatch.setattr(cache, "SNIPPETS_DIR", snippets)
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(cache, "SHARED_SOURCES", sorted(shared.iterdir()))
+    return SimpleNamespace(snippets=snippets, shared=shared, tmp=tmp_path)
+
+
+def write(sandbox, name: str, value: float) -> None:
+    (sandbox.snippets / f"{name}.py").write_text(TINY.replace("VALUE", repr(value)), encoding="utf-8")
+
+
+def test_outputs_and_cache_reuse(sandbox):
+    write(sandbox, "alpha", 784.0)
+    write(sandbox, "beta", 9.0)
+    first = cache.ensure()
+    assert {name: out.ran for name, out in first.items()} == {"alpha": True, "beta": True}
+    assert first["alpha"].results == {"root": 28.0}
+    names = {p.name for p in first["alpha"].figures()}
+    assert names == {f"tiny_{lang}_{theme}.svg" for lang in style.LANGS for theme in style.THEMES}
+    notebook = json.loads(first["alpha"].notebook.read_text(encoding="utf-8"))
+    sources = "".join("".join(cell["source"]) for cell in notebook["cells"])
+    assert "--8<--" not in sources, "section markers must not reach the reader's notebook"
+    assert "_export" not in sources, "the export cell must not reach the reader's notebook"
+    outputs = [o for cell in notebook["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
+    assert any("28.0" in "".join(o.get("text", "")) for o in outputs), "the notebook is executed"
+
+    again = cache.ensure()
+    assert not any(out.ran for out in again.values()), "nothing changed: nothing may rerun"
+
+    write(sandbox, "beta", 16.0)
+    edited = cache.ensure()
+    assert {name: out.ran for name, out in edited.items()} == {"alpha": False, "beta": True}
+    assert edited["beta"].results == {"root": 4.0}
+    assert len(list((sandbox.tmp / "cache").glob("beta-*"))) == 1, "stale outputs are removed"
+
+
+def test_shared_module_or_library_change_invalidates(sandbox, monkeypatch):
+    write(sandbox, "alpha", 4.0)
+    before = cache.source_hash("alpha")
+    (sandbox.shared / "style.py").write_text("# changed\n", encoding="utf-8")
+    assert cache.source_hash("alpha") != before
+    after_style = cache.source_hash("alpha")
+    real_version = cache.metadata.version
+    monkeypatch.setattr(cache.metadata, "version", lambda p: "0.0" if p == "torch" else real_version(p))
+    assert cache.source_hash("alpha") != after_style
+
+
+def test_failing_snippet_names_itself_with_traceback(sandbox):
+    (sandbox.snippets / "broken.py").write_text(
+        "# %%\ndef results():\n    return {}\n\n# %%\nraise ValueError('bad input 42')\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(cache.SnippetError) as error:
+        cache.ensure()
+    message = str(error.value)
+    assert "broken" in message and "ValueError" in message and "bad input 42" in message
+    assert not list((sandbox.tmp / "cache").glob("broken-*")), "a failed run leaves no cache entry"
+
+
+def test_hook_turns_snippet_failure_into_build_error(monkeypatch):
+    def fail(*args, **kwargs):
+        raise cache.SnippetError("snippet 'x' failed: Traceback ...")
+
+    monkeypatch.setattr(cache, "ensure", fail)
+    with pytest.raises(PluginError, match="snippet 'x' failed"):
+        hook.on_pre_build(config=None)
+
+
+def test_rebuild_is_byte_identical(sandbox, tmp_path):
+    write(sandbox, "alpha", 2.0)
+    source = sandbox.snippets / "alpha.py"
+    runner.run(source, tmp_path / "one")
+    runner.run(source, tmp_path / "two")
+    for first in sorted((tmp_path / "one").rglob("*")):
+        if first.is_file() and first.name != "manifest.json":  # the manifest records run time
+            second = tmp_path / "two" / first.relative_to(tmp_path / "one")
+            assert first.read_bytes() == second.read_bytes(), f"{first.name} differs between runs"
+
+
+def _draw(res, lang):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_title({"en": "layer", "zh": "层"}[lang])
+    return {"t": fig}
+
+
+def test_without_cjk_font_chinese_figures_fall_back_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(style, "has_cjk_font", lambda: False)
+    runner.export({}, _draw, str(tmp_path))
+    warnings = json.loads((tmp_path / "warnings.json").read_text(encoding="utf-8"))
+    assert len(warnings) == 1 and style.CJK_PACKAGE in warnings[0]
+    figures = tmp_path / "figures"
+    for theme in style.THEMES:
+        assert (figures / f"t_zh_{theme}.svg").read_bytes() == (figures / f"t_en_{theme}.svg").read_bytes()
+
+
+def test_with_cjk_font_chinese_figures_carry_chinese(tmp_path):
+    if not style.has_cjk_font():
+        pytest.skip(f"no CJK font here: install the Debian package {style.CJK_PACKAGE}")
+    runner.export({}, _draw, str(tmp_path))
+    assert json.loads((tmp_path / "warnings.json").read_text(encoding="utf-8")) == []
+    figures = tmp_path / "figures"
+    assert (figures / "t_zh_light.svg").read_bytes() != (figures / "t_en_light.svg").read_bytes()
+    svg = (figures / "t_zh_light.svg").read_text(encoding="utf-8")
+    assert "<text" not in svg, "text must be paths, so readers need no CJK font"
+    assert (figures / "t_en_light.svg").read_bytes() != (figures / "t_en_dark.svg").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [(3.2e-5, 1, "3.2×10⁻⁵"), (12345.0, 2, "1.23×10⁴"), (9.96, 1, "1.0×10¹"), (-0.5, 0, "-5×10⁻¹")],
+)
+def test_sci_filter(value, digits, expected):
+    assert hook._sci(value, digits) == expected
+
+
+def test_pct_and_fixed_filters():
+    assert hook._pct(0.98765, 1) == "98.8%"
+    assert hook._fixed(1234.5678, 2) == "1,234.57"
+
+
+def _page(src_uri: str, locale: str):
+    return SimpleNamespace(file=SimpleNamespace(src_uri=src_uri, locale=locale))
+
+
+def test_markdown_numbers_and_missing_keys(monkeypatch, tmp_path):
+    out = SimpleNamespace(results={"root": 28.0}, dir=tmp_path)
+    monkeypatch.setattr(hook, "_outputs", {"alpha": out})
+    rendered = hook.on_page_markdown("r = {{ alpha.root | fixed(1) }}", _page("p.md", "en"), None, None)
+    assert rendered == "r = 28.0"
+    with pytest.raises(PluginError, match=r"p\.zh\.md.*missing"):
+        hook.on_page_markdown("{{ alpha.missing }}", _page("p.zh.md", "zh"), None, None)
+
+
+def test_figure_markup_per_language_and_theme(monkeypatch, tmp_path):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "depth_zh_light.svg").write_text("<svg/>")
+    monkeypatch.setattr(hook, "_outputs", {"alpha": SimpleNamespace(results={}, dir=tmp_path)})
+    md = hook.on_page_markdown('{{ figure("alpha", "depth", "图") }}', _page("sub/p.zh.md", "zh"), None, None)
+    assert md.splitlines() == [
+        "![图](../figures/alpha/depth_zh_light.svg#only-light){ loading=lazy }",
+        "![图](../figures/alpha/depth_zh_dark.svg#only-dark){ loading=lazy }",
+    ]
+    with pytest.raises(PluginError, match="no figure 'nope'"):
+        hook.on_page_markdown('{{ figure("alpha", "nope", "x") }}', _page("p.md", "en"), None, None)

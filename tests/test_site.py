@@ -1,0 +1,129 @@
+"""The strictly built site: both languages, every figure variant, notebook pages, no third party."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import DOCS, LANGS, english_pages, twin
+from sitebuild import cache, style
+
+FIGURE = re.compile(r"""figure\(\s*["'](\w+)["']\s*,\s*["']([\w-]+)["']""")
+# Tags whose URL the browser fetches by itself (a plain <a href> is only a link to follow).
+FETCHED = re.compile(
+    r"<(?:script|img|iframe|source|audio|video|embed|link)\b[^>]*?\s(?:src|href|srcset|data)=[\"']?\s*(?:https?:)?//",
+    re.I,
+)
+CSS_REMOTE = re.compile(r"(?:url\(\s*[\"']?|@import\s+[\"']?)(?:https?:)?//", re.I)
+JS_REMOTE_IMPORT = re.compile(r"import\(\s*[\"'](?:https?:)?//", re.I)
+
+
+def page_url(page: Path, lang: str) -> str:
+    """Directory URL of a page: docs/initialization.md -> initialization/, zh/initialization/."""
+    rel = page.relative_to(DOCS).with_suffix("").as_posix()
+    rel = "" if rel == "index" else rel.removesuffix("/index") + "/"
+    return rel if lang == "en" else f"{lang}/{rel}"
+
+
+def test_strict_build_logs_no_warning(site):
+    assert "WARNING" not in site.log, site.log
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_is_built_in_its_language(site, lang):
+    for page in english_pages():
+        html = site.html(page_url(page, lang))
+        assert f'<html lang="{lang}"' in html, f"{page_url(page, lang)} is not marked as {lang}"
+        assert "{{" not in html.split('<article', 1)[1].split("</article>", 1)[0], (
+            f"{page_url(page, lang)}: an unrendered {{{{ ... }}}} reached the page"
+        )
+
+
+def test_every_figure_exists_in_both_themes_and_languages(site):
+    checked = 0
+    for page in english_pages():
+        for lang in LANGS:
+            html = site.html(page_url(page, lang))
+            for snippet, name in FIGURE.findall(twin(page, lang).read_text(encoding="utf-8")):
+                for theme in style.THEMES:
+                    svg = f"figures/{snippet}/{name}_{lang}_{theme}.svg"
+                    assert (site.dir / svg).is_file(), f"{svg} is missing from the site"
+                    assert re.search(rf'src="[./]*{re.escape(svg)}#only-{theme}"', html), (
+                        f"{page_url(page, lang)} does not show {svg} for the {theme} scheme"
+                    )
+                    checked += 1
+    assert checked, "no figure on any page"
+
+
+def test_chinese_figures_carry_chinese_labels(site):
+    """CI has the CJK font, so a Chinese figure must differ from its English twin."""
+    assert style.has_cjk_font(), f"install {style.CJK_PACKAGE}: the Chinese figures need it"
+    for svg in (site.dir / "figures").rglob("*_zh_light.svg"):
+        english = svg.with_name(svg.name.replace("_zh_", "_en_"))
+        assert svg.read_bytes() != english.read_bytes(), f"{svg.name} has no Chinese labels"
+
+
+@pytest.mark.parametrize("name", cache.snippet_names())
+def test_notebook_pages_render_in_both_languages(site, name):
+    """Guards against ultrabug/mkdocs-static-i18n#198: with i18n, mkdocs-jupyter pages show raw
+    notebook JSON, or one language's build overwrites the other's page."""
+    pages = {lang: site.html(f"notebooks/{name}/" if lang == "en" else f"{lang}/notebooks/{name}/") for lang in LANGS}
+    for lang, html in pages.items():
+        assert f'<html lang="{lang}"' in html, f"{lang} notebook page has the wrong language"
+        assert "jupyter-wrapper" in html and "jp-CodeCell" in html, f"{lang} notebook is not rendered"
+        assert '"cell_type"' not in html, f"{lang} notebook page shows raw JSON"
+        assert "jp-OutputArea-output" in html, f"{lang} notebook page has no outputs"
+    # each language's switcher points at the other language's notebook page
+    en_links = re.findall(r'href="([^"]+)" hreflang="zh"', pages["en"])
+    zh_links = re.findall(r'href="([^"]+)" hreflang="en"', pages["zh"])
+    assert en_links and en_links[0].rstrip("/").endswith(f"zh/notebooks/{name}")
+    assert zh_links and zh_links[0].rstrip("/").endswith(f"notebooks/{name}")
+    assert "/zh/" not in zh_links[0]
+    # the download: a valid, executed notebook, linked from the notebook page
+    for lang in LANGS:
+        prefix = "" if lang == "en" else f"{lang}/"
+        nb = nbformat.read(site.dir / f"{prefix}notebooks/{name}/{name}.ipynb", as_version=4)
+        assert any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+        assert f'href="/{prefix}notebooks/{name}/{name}.ipynb" download' in pages[lang]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", cache.snippet_names())
+def test_reason_page_links_its_notebook(site, name, lang):
+    page = DOCS / f"{name}.md"
+    html = site.html(page_url(page, lang))
+    assert re.search(rf'href="(\.\./)*notebooks/{name}/"', html), f"{page_url(page, lang)} has no notebook link"
+    assert re.search(rf'href="(\.\./)*downloads/{name}\.ipynb"', html), f"{page_url(page, lang)} has no download"
+    assert (site.dir / "downloads" / f"{name}.ipynb").is_file()
+
+
+def test_no_third_party_requests_in_the_built_site(site):
+    offenders = []
+    for path in site.dir.rglob("*"):
+        if path.suffix == ".html":
+            text = path.read_text(encoding="utf-8")
+            offenders += [f"{path.relative_to(site.dir)}: {m}" for m in FETCHED.findall(text)]
+            offenders += [f"{path.relative_to(site.dir)}: {m}" for m in JS_REMOTE_IMPORT.findall(text)]
+        elif path.suffix == ".css":
+            text = path.read_text(encoding="utf-8")
+            offenders += [f"{path.relative_to(site.dir)}: {m}" for m in CSS_REMOTE.findall(text)]
+    assert not offenders, "\n".join(offenders[:20])
+
+
+def test_math_is_served_by_the_site(site):
+    assert (site.dir / "assets" / "mathjax" / "tex-chtml.js").is_file()
+    html = site.html("")
+    assert re.search(r'<script src="[./]*assets/mathjax/tex-chtml\.js">', html)
+
+
+def test_search_index_holds_both_languages_segmented(site):
+    index = json.loads((site.dir / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert "\u200b" in index["config"]["separator"]
+    locations = [doc["location"] for doc in index["docs"]]
+    assert any(loc.startswith("zh/") for loc in locations) and any(not loc.startswith("zh/") for loc in locations)
+    chinese = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("zh/"))
+    assert "\u200b" in chinese, "Chinese text was not segmented by jieba"
