@@ -1,9 +1,10 @@
 """Which snippet outputs are up to date, and running the ones that are not.
 
 A snippet's outputs live in `.cache/snippets/NAME-HASH/`, where HASH covers the snippet's source,
-the shared build modules (style and runner) and the versions of the libraries that could change
-a number or a figure. A build reruns a snippet only when its HASH has no directory yet; each run
-happens in a fresh subprocess, so `mkdocs serve` always sees the current source.
+the shared build modules (style and runner), the versions of the libraries that could change a
+number or a figure, and whether the CJK font is installed. A build reruns a snippet only when its
+HASH has no directory yet; each run happens in a fresh subprocess, so `mkdocs serve` always sees
+the current source.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from sitebuild import style
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS_DIR = ROOT / "snippets"
@@ -66,6 +69,8 @@ def source_hash(name: str) -> str:
     digest.update(sys.version.encode())
     for package in VERSIONED:
         digest.update(f"{package}=={metadata.version(package)}\n".encode())
+    # A font installed or removed changes the Chinese figures (they fall back to English labels).
+    digest.update(f"cjk-font={style.has_cjk_font()}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -55,6 +55,9 @@ def test_formulas_are_typeset(open_page, lang):
     assert math.count() > 0, "the page has no formula to check"
     assert page.locator(".arithmatex mjx-container").count() == math.count(), "some formulas are raw TeX"
     assert "\\(" not in page.locator("article").inner_text()
+    # typeset is not enough: the glyphs must be drawn (MathJax's CSS can be lost in a race)
+    widths = page.eval_on_selector_all(".arithmatex mjx-container", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert min(widths) > 0, "a formula is typeset but invisible"
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -110,6 +110,10 @@ def test_shared_module_or_library_change_invalidates(sandbox, monkeypatch):
     real_version = cache.metadata.version
     monkeypatch.setattr(cache.metadata, "version", lambda p: "0.0" if p == "torch" else real_version(p))
     assert cache.source_hash("alpha") != after_style
+    after_version = cache.source_hash("alpha")
+    flipped = not style.has_cjk_font()
+    monkeypatch.setattr(style, "has_cjk_font", lambda: flipped)
+    assert cache.source_hash("alpha") != after_version
 
 
 def test_failing_snippet_names_itself_with_traceback(sandbox):

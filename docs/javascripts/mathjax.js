@@ -15,14 +15,6 @@ window.MathJax = {
   },
 };
 
-// Material's instant navigation swaps page content without reloading: typeset again.
-if (window.document$) {
-  document$.subscribe(() => {
-    if (window.MathJax && MathJax.typesetPromise) {
-      MathJax.startup.output.clearCache();
-      MathJax.typesetClear();
-      MathJax.texReset();
-      MathJax.typesetPromise();
-    }
-  });
-}
+// MathJax typesets the page once at start-up. The site does not use Material's instant
+// navigation, so no re-typesetting on page swaps is needed (calling it at start-up races
+// MathJax's own first typeset and drops the glyph styles).
