@@ -177,5 +177,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
     try:
         return _env.from_string(markdown).render(**context, figure=figure, lang=lang)
-    except jinja2.TemplateError as error:
+    except PluginError:
+        raise
+    except Exception as error:  # undefined key, bad filter argument, arithmetic on the wrong type
         raise PluginError(f"{page.file.src_uri}: {type(error).__name__}: {error}") from None

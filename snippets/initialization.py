@@ -83,7 +83,6 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:randn]
-import math
 
 import torch
 
@@ -132,7 +131,6 @@ if __name__ == "__main__":
 import math
 
 import torch
-from torch import nn
 
 
 def init_std_table(
@@ -199,7 +197,6 @@ if __name__ == "__main__":
 # %%
 # --8<-- [start:depth]
 import torch
-from torch import nn
 
 
 def deep_forward(
@@ -310,9 +307,6 @@ if __name__ == "__main__":
 import math
 
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from torch import nn
 
 
 def load_digits_split() -> tuple[
@@ -660,7 +654,7 @@ LABELS = {
         "relu_kaiming": "ReLU，Kaiming 标准差",
         "tanh_xavier": "tanh，Xavier 标准差",
         "relu_xavier": "ReLU，Xavier 标准差",
-        "epoch": "训练轮数",
+        "epoch": "迭代周期",
         "train_loss": "训练损失",
         "test_acc": "测试准确率",
         "ln10": "ln 10（随机猜测）",

@@ -3,17 +3,11 @@
 Run from the repository root: python -m pytest tests/test_initialization.py -q
 """
 
-import json
 import math
-import re
-import subprocess
-import sys
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
@@ -21,7 +15,6 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 
 import snippets.initialization as init_mod  # noqa: E402
 
-SOURCE = Path(init_mod.__file__)
 LN10 = math.log(10)
 SAT = math.atanh(0.99)  # |tanh(z)| > 0.99  <=>  |z| > atanh(0.99)
 
@@ -54,69 +47,11 @@ def res() -> dict:
     return init_mod.results()
 
 
-# ---------------------------------------------------------------------------------------------
-# Module contract
-
-
-def test_results_json_serializable(res):
-    text = json.dumps(res, allow_nan=False)  # no inf / nan either
-    assert json.loads(text) == res
-
-
 def test_results_deterministic_cheap_parts(res):
     assert init_mod._randn_results() == res["randn"]
     assert init_mod._init_rules_results() == res["init_rules"]
     assert init_mod._shape_results() == res["shape"]
     assert init_mod.train_small_mlp("constant") == init_mod.train_small_mlp("constant")
-
-
-def test_import_runs_nothing():
-    out = subprocess.run([sys.executable, "-c", "import snippets.initialization"], capture_output=True, text=True,
-                         cwd=SOURCE.parent.parent, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout == ""
-
-
-def test_source_structure():
-    text = SOURCE.read_text(encoding="utf-8")
-    lines = text.splitlines()
-    assert lines[0] == "# %% [markdown]"
-    assert lines[1] == "# # Weight initialization"
-    starts = re.findall(r"^# --8<-- \[start:(\w+)\]$", text, flags=re.M)
-    ends = re.findall(r"^# --8<-- \[end:(\w+)\]$", text, flags=re.M)
-    assert starts == ends == ["symmetry", "randn", "init_rules", "depth", "shape_vs_variance", "training"]
-    for name in starts:
-        body = text.split(f"# --8<-- [start:{name}]\n")[1].split(f"# --8<-- [end:{name}]")[0]
-        assert "# %%" not in body, f"section {name} spans several cells"
-        assert 'if __name__ == "__main__":' in body, f"section {name} has no demo"
-        # the cell must start right before the section
-        before = text.split(f"# --8<-- [start:{name}]")[0].rstrip("\n").splitlines()[-1]
-        assert before == "# %%"
-    assert text.rstrip().endswith('figures(RESULTS, "en")  # shown inline when run as a notebook')
-
-
-def test_labels_same_keys_both_languages():
-    assert set(init_mod.LABELS) == {"en", "zh"}
-    assert init_mod.LABELS["en"].keys() == init_mod.LABELS["zh"].keys()
-
-
-def test_figures_both_languages(res):
-    names = None
-    for lang in ["en", "zh"]:
-        figs = init_mod.figures(res, lang)
-        try:
-            assert {"depth_std", "depth_hist", "randn_saturation", "shape_vs_variance", "training"} <= set(figs)
-            if names is not None:
-                assert set(figs) == names
-            names = set(figs)
-            for name, fig in figs.items():
-                assert re.fullmatch(r"[a-z][a-z0-9_]*", name)
-                assert isinstance(fig, matplotlib.figure.Figure)
-                assert fig.get_size_inches()[0] <= 6.4 + 1e-9
-                for ax in fig.axes:
-                    assert ax.get_subplotspec().get_gridspec().ncols <= 2
-        finally:
-            plt.close("all")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,36 +270,11 @@ def test_shape_matters_less_than_variance(res):
 def test_training_kaiming_learns_xavier_stalls(res):
     t = res["training"]
     assert math.isclose(t["ln10"], LN10)
-    assert t["seeds"] == [0, 1, 2]
+    assert len(set(t["seeds"])) >= 3, "several seeds, as the page claims"
     for acc in t["kaiming"]["final_test_acc"]:
         assert acc >= 0.9
     for loss, acc in zip(t["xavier"]["final_train_loss"], t["xavier"]["final_test_acc"]):
-        assert abs(loss - LN10) < 0.05 or acc < 0.3
-        assert abs(loss - LN10) < 0.05  # the stronger form holds too
+        assert abs(loss - LN10) < 0.05 and acc < 0.3, "Xavier must stall on every seed"
     for init in ["xavier", "kaiming"]:
         assert all(len(c) == t["epochs"] for c in t[init]["loss_curves"])
         assert all(len(c) == t["epochs"] for c in t[init]["acc_curves"])
-
-
-# ---------------------------------------------------------------------------------------------
-# The page draft quotes only numbers that exist
-
-
-def test_page_references_exist(res):
-    page = SOURCE.parent.parent / "docs" / "initialization.md"
-    if not page.exists():
-        pytest.skip("no page")
-    text = page.read_text(encoding="utf-8")
-    refs = re.findall(r"\{\{\s*initialization\.([\w.\[\]-]+)", text)
-    assert refs
-    for ref in refs:
-        value = res
-        for part in re.findall(r"[^.\[\]]+", ref):
-            value = value[int(part)] if isinstance(value, list) else value[part]
-        assert isinstance(value, (int, float)), ref
-    names = re.findall(r'figure\("initialization", "(\w+)"', text)
-    figs = init_mod.figures(res, "en")
-    try:
-        assert set(names) <= set(figs)
-    finally:
-        plt.close("all")

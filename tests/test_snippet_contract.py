@@ -1,0 +1,98 @@
+"""The shape every snippet module must have (CONTRIBUTING.md, "A snippet module"), for every
+reason: sections, demos, notebook cells, results, figures in both languages."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import importlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+
+from conftest import DOCS, ROOT
+from sitebuild import cache
+
+NAMES = cache.snippet_names()
+SECTION = re.compile(r"^# --8<-- \[(start|end):([\w-]+)\]$", re.M)
+FINAL_CELL = '''# %%
+if __name__ == "__main__":
+    RESULTS = results()
+    print(json.dumps(RESULTS, indent=2))
+    figures(RESULTS, "en")'''
+
+
+def source(name: str) -> str:
+    return (cache.SNIPPETS_DIR / f"{name}.py").read_text(encoding="utf-8")
+
+
+def sections(name: str) -> dict[str, str]:
+    text = source(name)
+    marks = SECTION.findall(text)
+    starts = [n for kind, n in marks if kind == "start"]
+    assert marks == [(kind, n) for n in starts for kind in ("start", "end")], f"{name}: unbalanced sections"
+    return {n: text.split(f"# --8<-- [start:{n}]\n")[1].split(f"# --8<-- [end:{n}]")[0] for n in starts}
+
+
+def test_there_are_snippets():
+    assert NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_cells_and_sections(name):
+    text = source(name)
+    assert text.startswith("# %% [markdown]\n# # "), f"{name}: the notebook must open with a title cell"
+    last_cell = "# %%" + text.rstrip().rsplit("\n# %%", 1)[1]
+    assert last_cell.startswith(FINAL_CELL), f"{name}: the last cell must be:\n{FINAL_CELL}"
+    found = sections(name)
+    assert found, f"{name}: no section to show"
+    for section, body in found.items():
+        before = text.split(f"# --8<-- [start:{section}]")[0].rstrip("\n").splitlines()[-1]
+        assert before == "# %%", f"{name}:{section} must start its own notebook cell"
+        assert "# %%" not in body, f"{name}:{section} spans several cells"
+        assert 'if __name__ == "__main__":' in body, f"{name}:{section} has no demo a reader sees"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_section_is_shown_on_its_page_in_both_languages(name):
+    for page in (DOCS / f"{name}.md", DOCS / f"{name}.zh.md"):
+        included = set(re.findall(rf'--8<-- "{name}\.py:([\w-]+)"', page.read_text(encoding="utf-8")))
+        assert included == set(sections(name)), f"{page.name} shows {sorted(included)}, the module has {sorted(sections(name))}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_import_runs_nothing(name):
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import snippets.{name}"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "", f"importing snippets.{name} printed output: experiments ran at import"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_results_and_figures_in_both_languages(name):
+    module = importlib.import_module(f"snippets.{name}")
+    assert set(module.LABELS) == {"en", "zh"}
+    assert module.LABELS["en"].keys() == module.LABELS["zh"].keys()
+    results = cache.ensure([name])[name].results  # the build's cached run (runs it if stale)
+    assert json.loads(json.dumps(results)) == results
+    drawn = {}
+    try:
+        for lang in ("en", "zh"):
+            drawn[lang] = module.figures(results, lang)
+            for fig_name, fig in drawn[lang].items():
+                assert re.fullmatch(r"[a-z][a-z0-9_]*", fig_name)
+                assert isinstance(fig, matplotlib.figure.Figure)
+                assert fig.get_size_inches()[0] <= 6.4 + 1e-9, f"{fig_name} is too wide for a phone"
+                for ax in fig.axes:
+                    assert ax.get_subplotspec().get_gridspec().ncols <= 2, f"{fig_name}: over 2 panels per row"
+        assert drawn["en"].keys() == drawn["zh"].keys()
+    finally:
+        plt.close("all")
