@@ -83,6 +83,7 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:randn]
+import math
 
 import torch
 
@@ -131,6 +132,7 @@ if __name__ == "__main__":
 import math
 
 import torch
+from torch import nn
 
 
 def init_std_table(
@@ -197,6 +199,7 @@ if __name__ == "__main__":
 # %%
 # --8<-- [start:depth]
 import torch
+from torch import nn
 
 
 def deep_forward(
@@ -307,6 +310,9 @@ if __name__ == "__main__":
 import math
 
 import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch import nn
 
 
 def load_digits_split() -> tuple[

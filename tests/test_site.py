@@ -15,9 +15,12 @@ from sitebuild import cache, style
 FIGURE = re.compile(r"""figure\(\s*["'](\w+)["']\s*,\s*["']([\w-]+)["']""")
 # Tags whose URL the browser fetches by itself (a plain <a href> is only a link to follow).
 FETCHED = re.compile(
-    r"<(?:script|img|iframe|source|audio|video|embed|link)\b[^>]*?\s(?:src|href|srcset|data)=[\"']?\s*(?:https?:)?//",
+    r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*?\s(?:src|srcset|data)=[\"']?\s*(?:https?:)?//",
     re.I,
 )
+LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
+# <link rel=canonical/alternate> only names a URL; these make the browser fetch it.
+FETCHING_RELS = {"stylesheet", "preload", "prefetch", "modulepreload", "icon", "manifest", "preconnect"}
 CSS_REMOTE = re.compile(r"(?:url\(\s*[\"']?|@import\s+[\"']?)(?:https?:)?//", re.I)
 JS_REMOTE_IMPORT = re.compile(r"import\(\s*[\"'](?:https?:)?//", re.I)
 
@@ -108,6 +111,11 @@ def test_no_third_party_requests_in_the_built_site(site):
             text = path.read_text(encoding="utf-8")
             offenders += [f"{path.relative_to(site.dir)}: {m}" for m in FETCHED.findall(text)]
             offenders += [f"{path.relative_to(site.dir)}: {m}" for m in JS_REMOTE_IMPORT.findall(text)]
+            for tag in LINK_TAG.findall(text):
+                rel = re.search(r'rel="([^"]*)"', tag)
+                rels = set(rel.group(1).lower().split()) if rel else set()
+                if rels & FETCHING_RELS and re.search(r'href="(?:https?:)?//', tag):
+                    offenders.append(f"{path.relative_to(site.dir)}: {tag}")
         elif path.suffix == ".css":
             text = path.read_text(encoding="utf-8")
             offenders += [f"{path.relative_to(site.dir)}: {m}" for m in CSS_REMOTE.findall(text)]
@@ -122,7 +130,7 @@ def test_math_is_served_by_the_site(site):
 
 def test_search_index_holds_both_languages_segmented(site):
     index = json.loads((site.dir / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert "\u200b" in index["config"]["separator"]
+    assert "\\u200b" in index["config"]["separator"]  # the regex escape, as written in mkdocs.yml
     locations = [doc["location"] for doc in index["docs"]]
     assert any(loc.startswith("zh/") for loc in locations) and any(not loc.startswith("zh/") for loc in locations)
     chinese = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("zh/"))
