@@ -153,14 +153,35 @@ _NOTEBOOK_CDN_BLOCKS = [
 ]
 
 
+# nbconvert also inlines ~600 kB of notebook CSS into every notebook page. It is the same for
+# every notebook, so it moves to one cached stylesheet (faster pages, and a faster search index).
+_INLINE_CSS = re.compile(r'<style type="text/css">(.*?)</style>', re.S)
+NOTEBOOK_CSS = "assets/stylesheets/notebook.css"
+_notebook_css: str | None = None
+
+
 def on_page_content(html: str, page, config, files) -> str:
+    global _notebook_css
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     for block in _NOTEBOOK_CDN_BLOCKS:
         html, count = block.subn("", html)
         if count != 1:
             raise PluginError(f"{page.file.src_uri}: nbconvert's template changed: {block.pattern[:40]!r}")
-    return html
+    css = "\n".join(_INLINE_CSS.findall(html))
+    if _notebook_css not in (None, css):
+        raise PluginError(f"{page.file.src_uri}: notebook pages differ in their inline CSS")
+    _notebook_css = css
+    href = posixpath.relpath(NOTEBOOK_CSS, posixpath.dirname(page.file.dest_uri))
+    html = _INLINE_CSS.sub("", html, count=0)
+    return f'<link rel="stylesheet" href="{href}">\n{html}'
+
+
+def on_post_build(config) -> None:
+    if _notebook_css is not None:
+        target = Path(config.site_dir) / NOTEBOOK_CSS
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(_notebook_css, encoding="utf-8")
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:

@@ -3,6 +3,11 @@
 #
 # This is the notebook of the *Weight initialization* page of *Why N(0, 1)?*.
 
+# %% [markdown]
+# ## Why not zeros or a constant
+#
+# A constant initialization never breaks the symmetry between hidden units; all zeros also blocks the gradients.
+
 # %%
 # --8<-- [start:symmetry]
 import math
@@ -81,6 +86,11 @@ if __name__ == "__main__":
         )
 # --8<-- [end:symmetry]
 
+# %% [markdown]
+# ## Why `torch.randn(784, 256)` is wrong
+#
+# With N(0, 1) weights the pre-activation std grows like sqrt(fan_in) and tanh saturates.
+
 # %%
 # --8<-- [start:randn]
 import math
@@ -126,6 +136,11 @@ if __name__ == "__main__":
             f"sqrt(fan_in) = {math.sqrt(fan_in):5.1f}"
         )
 # --8<-- [end:randn]
+
+# %% [markdown]
+# ## The rules, in PyTorch
+#
+# LeCun, Xavier and Kaiming, their `torch.nn.init` calls, the gains, and what `nn.Linear` really does.
 
 # %%
 # --8<-- [start:init_rules]
@@ -196,6 +211,11 @@ if __name__ == "__main__":
     print({name: round(g, 4) for name, g in gains().items()})
 # --8<-- [end:init_rules]
 
+# %% [markdown]
+# ## Signal through depth
+#
+# Activation std per layer of deep tanh and ReLU stacks under four initializations.
+
 # %%
 # --8<-- [start:depth]
 import torch
@@ -249,6 +269,11 @@ if __name__ == "__main__":
     # relu + unit: float32 overflows to inf (then inf - inf = nan) after ~35 layers;
     # relu + small: float32 underflows to exact zeros just before layer 50.
 # --8<-- [end:depth]
+
+# %% [markdown]
+# ## Shape versus variance
+#
+# Normal and uniform weights with the same std give the same signal.
 
 # %%
 # --8<-- [start:shape_vs_variance]
@@ -304,6 +329,11 @@ if __name__ == "__main__":
             f"uniform {uniform:.2e}, ratio {uniform / normal:.3f}"
         )
 # --8<-- [end:shape_vs_variance]
+
+# %% [markdown]
+# ## Training a deep ReLU network
+#
+# Xavier stalls, Kaiming trains (the analogue of He et al. 2015, Fig. 3).
 
 # %%
 # --8<-- [start:training]
@@ -392,6 +422,12 @@ if __name__ == "__main__":
             f"test accuracy {r['test_acc'][-1]:.1%}"
         )
 # --8<-- [end:training]
+
+# %% [markdown]
+# ## The page's numbers and figures
+#
+# `results()` computes every number the page quotes; `figures()` draws the page's figures
+# from them (the site's build renders them in its light and dark themes, in English and Chinese).
 
 # %%
 import inspect
