@@ -168,6 +168,8 @@ def on_page_content(html: str, page, config, files) -> str:
         html, count = block.subn("", html)
         if count != 1:
             raise PluginError(f"{page.file.src_uri}: nbconvert's template changed: {block.pattern[:40]!r}")
+    # The reason page already holds the notebook's code and prose: keep search results single.
+    page.meta["search"] = {"exclude": True}
     css = "\n".join(_INLINE_CSS.findall(html))
     if _notebook_css not in (None, css):
         raise PluginError(f"{page.file.src_uri}: notebook pages differ in their inline CSS")
