@@ -1,0 +1,57 @@
+"""Bad input fails the strict build loudly: a missing include section, a broken link or anchor,
+an unknown number. Each case builds a copy of the site with one page broken."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+PAGE = "initialization.md"
+
+
+@pytest.fixture
+def broken_site(tmp_path):
+    """A copy of the site whose docs/ may be edited; code and config are linked, not copied."""
+    for name in ("sitebuild", "snippets", "overrides", "mkdocs.yml"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+
+    def build(old: str, new: str) -> str:
+        page = tmp_path / "docs" / PAGE
+        text = page.read_text(encoding="utf-8")
+        assert old in text, f"the test's anchor text {old!r} is no longer on {PAGE}"
+        page.write_text(text.replace(old, new, 1), encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+            cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        )
+        assert proc.returncode != 0, f"the strict build accepted a broken {PAGE}"
+        return proc.stderr
+
+    return build
+
+
+def test_missing_include_section_fails(broken_site):
+    log = broken_site('--8<-- "initialization.py:randn"', '--8<-- "initialization.py:no_such_section"')
+    assert "no_such_section" in log
+
+
+def test_broken_anchor_fails(broken_site):
+    log = broken_site("](#shape-vs-variance)", "](#no-such-anchor)")
+    assert "no-such-anchor" in log
+
+
+def test_broken_link_fails(broken_site):
+    log = broken_site("](notebooks/initialization.ipynb)", "](notebooks/missing.ipynb)")
+    assert "missing.ipynb" in log
+
+
+def test_unknown_number_fails_with_the_page_name(broken_site):
+    log = broken_site("{{ initialization.randn.batch }}", "{{ initialization.randn.no_such_key }}")
+    assert PAGE in log and "no_such_key" in log
