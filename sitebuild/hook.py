@@ -7,13 +7,15 @@
   page per snippet and language (see `notebook_page`).
 - on_page_markdown: render `{{ ... }}` in Markdown pages with Jinja: the snippets' results
   (`{{ initialization.some_key | fixed(2) }}`) and `{{ figure(snippet, name, alt) }}`.
+- on_page_content / on_post_build: notebook pages lose nbconvert's CDN scripts and share one
+  stylesheet instead of inlining it.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import posixpath
+import re
 from pathlib import Path
 
 import jinja2
@@ -29,8 +31,15 @@ log = get_plugin_logger("snippets")
 MATHJAX_DIR = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 # The TeX input + CommonHTML output bundle, its web fonts, and the TeX extensions it autoloads.
 MATHJAX_PARTS = ["tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions"]
+MATHJAX_FILES = sorted(
+    path
+    for part in MATHJAX_PARTS
+    for path in [MATHJAX_DIR / part, *(MATHJAX_DIR / part).rglob("*")]
+    if path.is_file()
+)
 
 _outputs: dict[str, cache.Outputs] = {}
+_results: dict[str, dict] = {}  # what `{{ ... }}` sees: {snippet name: its results()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -38,11 +47,12 @@ _outputs: dict[str, cache.Outputs] = {}
 
 
 def on_pre_build(config) -> None:
-    global _outputs
+    global _outputs, _results
     try:
         _outputs = cache.ensure()
     except cache.SnippetError as error:
         raise PluginError(str(error)) from None
+    _results = {name: out.results for name, out in _outputs.items()}
     for out in _outputs.values():
         if out.ran:
             log.info(f"ran snippet '{out.name}' in {out.manifest['seconds']} s")
@@ -86,12 +96,9 @@ def notebook_page(config, name: str, lang: str) -> NotebookPage:
 @event_priority(-110)  # after mkdocs-static-i18n (-100), which would drop these files
 def on_files(files: Files, config) -> Files:
     lang = _i18n(config).current_language
-    for path in MATHJAX_PARTS:
-        source = MATHJAX_DIR / path
-        for item in [source] if source.is_file() else sorted(source.rglob("*")):
-            if item.is_file():
-                uri = "assets/mathjax/" + item.relative_to(MATHJAX_DIR).as_posix()
-                files.append(File.generated(config, uri, abs_src_path=str(item)))
+    for item in MATHJAX_FILES:
+        uri = "assets/mathjax/" + item.relative_to(MATHJAX_DIR).as_posix()
+        files.append(File.generated(config, uri, abs_src_path=str(item)))
     for name, out in _outputs.items():
         for svg in out.figures():
             files.append(File.generated(config, f"figures/{name}/{svg.name}", abs_src_path=str(svg)))
@@ -175,7 +182,7 @@ def on_page_content(html: str, page, config, files) -> str:
         raise PluginError(f"{page.file.src_uri}: notebook pages differ in their inline CSS")
     _notebook_css = css
     href = posixpath.relpath(NOTEBOOK_CSS, posixpath.dirname(page.file.dest_uri))
-    html = _INLINE_CSS.sub("", html, count=0)
+    html = _INLINE_CSS.sub("", html)
     return f'<link rel="stylesheet" href="{href}">\n{html}'
 
 
@@ -190,7 +197,6 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         return markdown  # notebook pages are rendered by mkdocs-jupyter
     lang = getattr(page.file, "locale", None) or _i18n(config).default_language
-    context = {name: out.results for name, out in _outputs.items()}
 
     def figure(snippet: str, name: str, alt: str) -> str:
         svg = f"{name}_{lang}_light.svg"
@@ -199,7 +205,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         return figure_markdown(page.file.src_uri, lang, snippet, name, alt)
 
     try:
-        return _env.from_string(markdown).render(**context, figure=figure, lang=lang)
+        return _env.from_string(markdown).render(**_results, figure=figure, lang=lang)
     except PluginError:
         raise
     except Exception as error:  # undefined key, bad filter argument, arithmetic on the wrong type

@@ -195,8 +195,7 @@ def _page(src_uri: str, locale: str):
 
 
 def test_markdown_numbers_and_missing_keys(monkeypatch, tmp_path):
-    out = SimpleNamespace(results={"root": 28.0}, dir=tmp_path)
-    monkeypatch.setattr(hook, "_outputs", {"alpha": out})
+    monkeypatch.setattr(hook, "_results", {"alpha": {"root": 28.0}})
     rendered = hook.on_page_markdown("r = {{ alpha.root | fixed(1) }}", _page("p.md", "en"), None, None)
     assert rendered == "r = 28.0"
     with pytest.raises(PluginError, match=r"p\.zh\.md.*missing"):
