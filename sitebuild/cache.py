@@ -62,6 +62,11 @@ def snippet_names() -> list[str]:
     return sorted(p.stem for p in SNIPPETS_DIR.glob("*.py") if not p.name.startswith("_"))
 
 
+def slug(name: str) -> str:
+    """URL name of a reason: module `normal_vs_normalized` <-> page `normal-vs-normalized.md`."""
+    return name.replace("_", "-")
+
+
 def source_hash(name: str) -> str:
     digest = hashlib.sha256()
     for path in [SNIPPETS_DIR / f"{name}.py", *SHARED_SOURCES]:

@@ -83,7 +83,7 @@ def _i18n(config):
 def notebook_page(config, name: str, lang: str) -> NotebookPage:
     i18n = _i18n(config)
     page = NotebookPage.generated(
-        config, f"notebooks/{name}.ipynb", abs_src_path=str(_outputs[name].notebook)
+        config, f"notebooks/{cache.slug(name)}.ipynb", abs_src_path=str(_outputs[name].notebook)
     )
     if lang != i18n.default_language:
         page.dest_uri = f"{lang}/{page.dest_uri}"
@@ -102,7 +102,8 @@ def on_files(files: Files, config) -> Files:
     for name, out in _outputs.items():
         for svg in out.figures():
             files.append(File.generated(config, f"figures/{name}/{svg.name}", abs_src_path=str(svg)))
-        files.append(File.generated(config, f"downloads/{name}.ipynb", abs_src_path=str(out.notebook)))
+        download = f"downloads/{cache.slug(name)}.ipynb"
+        files.append(File.generated(config, download, abs_src_path=str(out.notebook)))
         page = notebook_page(config, name, lang)
         page.alternates = {
             other: page if other == lang else notebook_page(config, name, other)

@@ -98,7 +98,7 @@ def test_search_finds_the_initialization_page(open_page, lang, query):
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", cache.snippet_names())
 def test_notebook_page_renders_as_a_notebook(open_page, lang, name):
-    page = open_page(lang_url(lang, f"notebooks/{name}/"))
+    page = open_page(lang_url(lang, f"notebooks/{cache.slug(name)}/"))
     assert page.locator(".jupyter-wrapper .jp-CodeCell").count() > 0
     assert page.locator(".jupyter-wrapper .jp-OutputArea-output").first.is_visible()
     assert page.locator("html").get_attribute("lang") == lang

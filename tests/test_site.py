@@ -74,7 +74,8 @@ def test_chinese_figures_carry_chinese_labels(site):
 def test_notebook_pages_render_in_both_languages(site, name):
     """Guards against ultrabug/mkdocs-static-i18n#198: with i18n, mkdocs-jupyter pages show raw
     notebook JSON, or one language's build overwrites the other's page."""
-    pages = {lang: site.html(f"notebooks/{name}/" if lang == "en" else f"{lang}/notebooks/{name}/") for lang in LANGS}
+    slug = cache.slug(name)
+    pages = {lang: site.html(f"notebooks/{slug}/" if lang == "en" else f"{lang}/notebooks/{slug}/") for lang in LANGS}
     for lang, html in pages.items():
         assert f'<html lang="{lang}"' in html, f"{lang} notebook page has the wrong language"
         assert "jupyter-wrapper" in html and "jp-CodeCell" in html, f"{lang} notebook is not rendered"
@@ -83,25 +84,26 @@ def test_notebook_pages_render_in_both_languages(site, name):
     # each language's switcher points at the other language's notebook page
     en_links = re.findall(r'href="([^"]+)" hreflang="zh"', pages["en"])
     zh_links = re.findall(r'href="([^"]+)" hreflang="en"', pages["zh"])
-    assert en_links and en_links[0].rstrip("/").endswith(f"zh/notebooks/{name}")
-    assert zh_links and zh_links[0].rstrip("/").endswith(f"notebooks/{name}")
+    assert en_links and en_links[0].rstrip("/").endswith(f"zh/notebooks/{slug}")
+    assert zh_links and zh_links[0].rstrip("/").endswith(f"notebooks/{slug}")
     assert "/zh/" not in zh_links[0]
     # the download: a valid, executed notebook, linked from the notebook page
     for lang in LANGS:
         prefix = "" if lang == "en" else f"{lang}/"
-        nb = nbformat.read(site.dir / f"{prefix}notebooks/{name}/{name}.ipynb", as_version=4)
+        nb = nbformat.read(site.dir / f"{prefix}notebooks/{slug}/{name}.ipynb", as_version=4)
         assert any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
-        assert f'href="/{prefix}notebooks/{name}/{name}.ipynb" download' in pages[lang]
+        assert f'href="/{prefix}notebooks/{slug}/{name}.ipynb" download' in pages[lang]
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", cache.snippet_names())
 def test_reason_page_links_its_notebook(site, name, lang):
-    page = DOCS / f"{name}.md"
+    slug = cache.slug(name)
+    page = DOCS / f"{slug}.md"
     html = site.html(page_url(page, lang))
-    assert re.search(rf'href="(\.\./)*notebooks/{name}/"', html), f"{page_url(page, lang)} has no notebook link"
-    assert re.search(rf'href="(\.\./)*downloads/{name}\.ipynb"', html), f"{page_url(page, lang)} has no download"
-    assert (site.dir / "downloads" / f"{name}.ipynb").is_file()
+    assert re.search(rf'href="(\.\./)*notebooks/{slug}/"', html), f"{page_url(page, lang)} has no notebook link"
+    assert re.search(rf'href="(\.\./)*downloads/{slug}\.ipynb"', html), f"{page_url(page, lang)} has no download"
+    assert (site.dir / "downloads" / f"{slug}.ipynb").is_file()
 
 
 def test_no_third_party_requests_in_the_built_site(site):

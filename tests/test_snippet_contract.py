@@ -62,7 +62,8 @@ def test_notebook_cells_and_sections(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_section_is_shown_on_its_page_in_both_languages(name):
-    for page in (DOCS / f"{name}.md", DOCS / f"{name}.zh.md"):
+    slug = cache.slug(name)
+    for page in (DOCS / f"{slug}.md", DOCS / f"{slug}.zh.md"):
         included = set(re.findall(rf'--8<-- "{name}\.py:([\w-]+)"', page.read_text(encoding="utf-8")))
         assert included == set(sections(name)), f"{page.name} shows {sorted(included)}, the module has {sorted(sections(name))}"
 
