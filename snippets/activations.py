@@ -1,0 +1,757 @@
+# %% [markdown]
+# # Activation sweet spots
+#
+# This is the notebook of the *Activation sweet spots* page of *Why N(0, 1)?*.
+
+# %% [markdown]
+# ## Where each activation has slope
+#
+# Sigmoid, tanh, ReLU and GELU, their derivatives, and the windows where the
+# slope is at least half (or a tenth) of its peak, computed numerically.
+
+# %%
+# --8<-- [start:windows]
+import torch
+import torch.nn.functional as F
+
+ACTIVATIONS = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "gelu": F.gelu,  # x * Phi(x), Phi = CDF of N(0, 1)
+}
+
+
+def slope(f, x: torch.Tensor) -> torch.Tensor:
+    """f'(x) elementwise, by autograd."""
+    x = x.clone().requires_grad_(True)
+    f(x).sum().backward()
+    return x.grad
+
+
+def slope_window(name: str, level: float, edge: float = 20.0) -> dict:
+    """The interval where f'(x) >= level * (peak of f'), on a float64 grid.
+
+    A bound equal to the grid's edge is reported as None (unbounded).
+    """
+    x = torch.linspace(-edge, edge, 200_001, dtype=torch.float64)
+    d = slope(ACTIVATIONS[name], x)
+    peak = d.max()
+    inside = x[d >= level * peak]
+    lo, hi = inside.min().item(), inside.max().item()
+    return {
+        "peak": peak.item(),
+        "peak_at": x[d.argmax()].item(),
+        "lo": None if lo <= -edge else lo,
+        "hi": None if hi >= edge else hi,
+        "contiguous": len(inside) == round((hi - lo) / (x[1] - x[0]).item()) + 1,
+    }
+
+
+if __name__ == "__main__":
+    seed_table = {"sigmoid": "(-2, 2)", "tanh": "(-1, 1)", "relu": "(0, +inf)"}
+    for name in ACTIVATIONS:
+        half, tenth = slope_window(name, 0.5), slope_window(name, 0.1)
+
+        def show(w):
+            lo = "-inf" if w["lo"] is None else f"{w['lo']:.2f}"
+            hi = "+inf" if w["hi"] is None else f"{w['hi']:.2f}"
+            return f"({lo}, {hi})"
+
+        print(
+            f"{name:7s} peak slope {half['peak']:.3f} at x = {half['peak_at']:.2f}"
+            f"  slope >= peak/2 on {show(half):15s}"
+            f"  >= peak/10 on {show(tenth):15s}"
+            f"  seed article: {seed_table.get(name, '-')}"
+        )
+# --8<-- [end:windows]
+
+# %% [markdown]
+# ## Expected slope under N(0, s²) inputs
+#
+# The average slope E[f'(z)] for z ~ N(mean, s²), swept over s, and how
+# linear the unit is.
+
+# %%
+# --8<-- [start:expected_slope]
+import torch
+
+DERIVATIVES = {  # closed forms, stable far into the tails (float64)
+    "sigmoid": lambda z: torch.sigmoid(z) * torch.sigmoid(-z),
+    "tanh": lambda z: torch.cosh(z) ** -2,
+    "relu": lambda z: (z > 0).double(),
+    "gelu": lambda z: torch.special.ndtr(z)
+    + z * torch.exp(-(z**2) / 2) / (2 * torch.pi) ** 0.5,
+}
+FUNCTIONS = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "gelu": lambda z: z * torch.special.ndtr(z),
+}
+
+
+def expected_slope(
+    name: str, s: float, mean: float = 0.0, n: int = 200_000, seed: int = 0
+) -> float:
+    """Monte Carlo E[f'(z)] for z ~ N(mean, s^2)."""
+    g = torch.Generator().manual_seed(seed)
+    z = mean + s * torch.randn(n, generator=g, dtype=torch.float64)
+    return DERIVATIVES[name](z).mean().item()
+
+
+def nonlinearity(name: str, s: float, n: int = 200_000, seed: int = 0) -> float:
+    """1 - R^2 of the best straight line through f(z), z ~ N(0, s^2).
+
+    0 means the unit is linear on its inputs.
+    """
+    g = torch.Generator().manual_seed(seed)
+    z = s * torch.randn(n, generator=g, dtype=torch.float64)
+    h = FUNCTIONS[name](z)
+    z, h = z - z.mean(), h - h.mean()
+    r2 = (z * h).mean() ** 2 / ((z**2).mean() * (h**2).mean())
+    return (1 - r2).item()
+
+
+if __name__ == "__main__":
+    for name in DERIVATIVES:
+        row = "  ".join(
+            f"s={s:<4g} {expected_slope(name, s):.3f}" for s in [0.1, 1, 3, 10]
+        )
+        print(f"{name:7s} E[f'(z)]: {row}")
+    for name in DERIVATIVES:
+        far = expected_slope(name, 1, mean=100)
+        print(
+            f"{name:7s} z ~ N(100, 1): E[f'(z)] = {far:.2e}"
+            f"   1 - R^2 at s=1: {nonlinearity(name, 1):.3f}"
+        )
+# --8<-- [end:expected_slope]
+
+# %% [markdown]
+# ## When the float32 gradient is exactly zero
+#
+# The smallest |x| at which PyTorch's autograd returns exactly 0.0 for sigmoid
+# and tanh.
+
+# %%
+# --8<-- [start:float32_zero]
+import torch
+
+
+def first_exact_zero(f, side: int, dtype=torch.float32) -> float:
+    """Smallest |x| on one side (side = +1 or -1) where autograd gives f'(x) == 0.
+
+    Bisection on |x| in [0, 1000]; the gradient stays 0 beyond the threshold.
+    """
+
+    def grad_is_zero(a: float) -> bool:
+        x = torch.tensor(side * a, dtype=dtype, requires_grad=True)
+        f(x).backward()
+        return x.grad.item() == 0.0
+
+    lo, hi = 0.0, 1000.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if grad_is_zero(mid) else (mid, hi)
+    return hi
+
+
+if __name__ == "__main__":
+    for dtype in [torch.float32, torch.float64]:
+        for name, f in [("sigmoid", torch.sigmoid), ("tanh", torch.tanh)]:
+            pos = first_exact_zero(f, +1, dtype)
+            neg = first_exact_zero(f, -1, dtype)
+            print(
+                f"{str(dtype):13s} {name:7s} gradient is exactly 0 "
+                f"for x >= {pos:.2f} and for x <= {-neg:.2f}"
+            )
+# --8<-- [end:float32_zero]
+
+# %% [markdown]
+# ## Slopes multiply across depth
+#
+# Gradient norms through a 10-layer sigmoid and tanh network on the digits data.
+
+# %%
+# --8<-- [start:depth]
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+def digits_train() -> tuple[torch.Tensor, torch.Tensor]:
+    """Training split of the 8x8 digits, standardized with its own mean and std."""
+    X, y = load_digits(return_X_y=True)
+    X_tr, _, y_tr, _ = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    X_tr = (X_tr - X_tr.mean()) / X_tr.std()  # one scale for all 64 pixels
+    return torch.tensor(X_tr, dtype=torch.float32), torch.tensor(y_tr)
+
+
+def gradient_through_depth(
+    act: str, n_layers: int = 10, width: int = 256, seed: int = 0
+) -> dict:
+    """Norm of dL/dz at every hidden layer of a fresh MLP, and the RMS slope.
+
+    64 -> width -> ... -> width -> 10, LeCun init N(0, 1/fan_in), no biases,
+    cross-entropy on the whole training split.
+    """
+    f = torch.sigmoid if act == "sigmoid" else torch.tanh
+    X, y = digits_train()
+    torch.manual_seed(seed)
+    h, zs = X, []
+    for fan_in in [64] + [width] * (n_layers - 1):
+        W = (torch.randn(width, fan_in) / fan_in**0.5).requires_grad_(True)
+        z = h @ W.T
+        z.retain_grad()
+        zs.append(z)
+        h = f(z)
+    logits = h @ (torch.randn(10, width) / width**0.5).T
+    torch.nn.functional.cross_entropy(logits, y).backward()
+    slopes = [slope_of(f, z.detach()) for z in zs]
+    return {
+        "grad_norm": [z.grad.norm().item() for z in zs],
+        "rms_slope": [(s**2).mean().sqrt().item() for s in slopes],
+    }
+
+
+def slope_of(f, z: torch.Tensor) -> torch.Tensor:
+    z = z.clone().requires_grad_(True)
+    f(z).sum().backward()
+    return z.grad
+
+
+if __name__ == "__main__":
+    for act in ["sigmoid", "tanh"]:
+        r = gradient_through_depth(act)
+        g = r["grad_norm"]
+        print(
+            f"{act:7s} |dL/dz| at layer 1 / layer {len(g)}: {g[0] / g[-1]:.2e}"
+            f"   RMS slope per layer: "
+            + " ".join(f"{s:.3f}" for s in r["rms_slope"])
+        )
+    print(f"0.25 ** 9 = {0.25**9:.2e}: the most nine sigmoid slopes can give")
+# --8<-- [end:depth]
+
+# %% [markdown]
+# ## Non-zero-centred outputs and one-sign gradients
+#
+# Sigmoid outputs are all positive, so a next-layer unit's weight gradient
+# entries share one sign: by construction for one sample, and still often for a
+# mini-batch.
+
+# %%
+# --8<-- [start:one_sign]
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+def digits_train() -> tuple[torch.Tensor, torch.Tensor]:
+    """Training split of the 8x8 digits, standardized with its own mean and std."""
+    X, y = load_digits(return_X_y=True)
+    X_tr, _, y_tr, _ = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    X_tr = (X_tr - X_tr.mean()) / X_tr.std()  # one scale for all 64 pixels
+    return torch.tensor(X_tr, dtype=torch.float32), torch.tensor(y_tr)
+
+
+def one_sign_fraction(
+    act: str, batch_size: int, width: int = 32, n_batches: int = 40, seed: int = 0
+) -> float:
+    """Fraction of layer-2 units whose incoming weight gradients share one sign.
+
+    Net 64 -> width -> width -> 10 (act after both hidden layers), LeCun init.
+    Averaged over the first n_batches mini-batches of a shuffled training split.
+    act: 'sigmoid', 'tanh' or 'sigmoid - 1/2' (a zero-centred sigmoid).
+    """
+    f = {
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "sigmoid - 1/2": lambda z: torch.sigmoid(z) - 0.5,
+    }[act]
+    X, y = digits_train()
+    torch.manual_seed(seed)
+    W1 = torch.randn(width, 64) / 64**0.5
+    W2 = (torch.randn(width, width) / width**0.5).requires_grad_(True)
+    W3 = torch.randn(10, width) / width**0.5
+    fractions = []
+    for idx in torch.randperm(len(X)).split(batch_size)[:n_batches]:
+        h1 = f(X[idx] @ W1.T)  # the inputs of layer 2
+        logits = f(h1 @ W2.T) @ W3.T
+        (grad,) = torch.autograd.grad(
+            torch.nn.functional.cross_entropy(logits, y[idx]), W2
+        )
+        # grad[i, j] = sum over the batch of delta_i * h1_j
+        same = (grad > 0).all(dim=1) | (grad < 0).all(dim=1)
+        fractions.append(same.float().mean().item())
+    return sum(fractions) / len(fractions)
+
+
+if __name__ == "__main__":
+    for act in ["sigmoid", "tanh", "sigmoid - 1/2"]:
+        single, batch = one_sign_fraction(act, 1), one_sign_fraction(act, 32)
+        print(
+            f"{act:13s} units with one-sign weight gradients: "
+            f"one sample {single:6.1%}   batch of 32 {batch:6.1%}"
+        )
+# --8<-- [end:one_sign]
+
+# %% [markdown]
+# ## GELU: the standard normal CDF as a gate
+#
+# GELU(x) = x Phi(x), and how close its tanh and sigmoid approximations are.
+
+# %%
+# --8<-- [start:gelu]
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def gelu_exact(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.special.ndtr(x)  # ndtr = Phi, the CDF of N(0, 1)
+
+
+def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
+    inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+    return 0.5 * x * (1 + torch.tanh(inner))
+
+
+def gelu_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.sigmoid(1.702 * x)
+
+
+def approximation_errors(edge: float = 10.0) -> dict:
+    """Max |error| of each approximation against x * Phi(x) on [-edge, edge]."""
+    x = torch.linspace(-edge, edge, 200_001, dtype=torch.float64)
+    exact = gelu_exact(x)
+    out = {}
+    for name, approx in [
+        ("tanh formula", gelu_tanh(x)),
+        ("sigmoid formula", gelu_sigmoid(x)),
+        ('torch gelu(approximate="tanh")', F.gelu(x, approximate="tanh")),
+        ("torch gelu (default)", F.gelu(x)),
+    ]:
+        err = (approx - exact).abs()
+        out[name] = (err.max().item(), x[err.argmax()].item())
+    out["torch tanh vs tanh formula"] = (
+        (F.gelu(x, approximate="tanh") - gelu_tanh(x)).abs().max().item(),
+        None,
+    )
+    return out
+
+
+if __name__ == "__main__":
+    for name, (err, where) in approximation_errors().items():
+        at = "" if where is None else f" at x = {where:+.2f}"
+        print(f"{name:31s} max |error| {err:.2e}{at}")
+# --8<-- [end:gelu]
+
+# %% [markdown]
+# ## The page's numbers and figures
+#
+# `results()` computes every number the page quotes; `figures()` draws the
+# page's figures from them (the site's build renders them in its light and dark
+# themes, in English and Chinese).
+
+# %%
+import inspect
+import json
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+NAMES = ["sigmoid", "tanh", "relu", "gelu"]
+LEVELS = {"half": 0.5, "tenth": 0.1}
+S_SWEEP = np.logspace(-1, 2, 13).tolist()  # 0.1 ... 100, 4 per decade
+S_TABLE = [0.1, 1.0, 10.0, 100.0]  # a subset of S_SWEEP
+SIGN_ACTS = ["sigmoid", "tanh", "sigmoid - 1/2"]
+SIGN_KEYS = {"sigmoid": "sigmoid", "tanh": "tanh", "sigmoid - 1/2": "centred"}
+
+
+def _defaults(*functions) -> dict:
+    """Default arguments of the experiment functions: the settings quoted."""
+    return {
+        name: p.default
+        for f in functions
+        for name, p in inspect.signature(f).parameters.items()
+        if p.default is not inspect.Parameter.empty and name != "seed"
+    }
+
+
+def _windows_results() -> dict:
+    out = {}
+    for name in NAMES:
+        out[name] = {}
+        for key, level in LEVELS.items():
+            w = slope_window(name, level)
+            lo = -math.inf if w["lo"] is None else w["lo"]
+            hi = math.inf if w["hi"] is None else w["hi"]
+            w["std_normal_inside"] = (
+                torch.special.ndtr(torch.tensor(hi, dtype=torch.float64))
+                - torch.special.ndtr(torch.tensor(lo, dtype=torch.float64))
+            ).item()
+            out[name][key] = w
+    # where GELU's slope changes sign (GELU decreases left of it)
+    x = torch.linspace(-3, 0, 300_001, dtype=torch.float64)
+    d = slope(F.gelu, x)
+    out["gelu_slope_zero"] = x[(d >= 0).nonzero()[0, 0]].item()
+    out["gelu_min_slope"] = d.min().item()
+    out["gelu_min_slope_at"] = x[d.argmin()].item()
+    # the seed article's windows: the slope (relative to the peak) at their edges
+    out["seed_edge_slope_ratio"] = {
+        "sigmoid": slope(torch.sigmoid, torch.tensor([2.0], dtype=torch.float64))
+        .item()
+        / 0.25,
+        "tanh": slope(torch.tanh, torch.tensor([1.0], dtype=torch.float64)).item(),
+    }
+    out["edge"] = _defaults(slope_window)["edge"]
+    # ReLU is positively homogeneous: relu(c x) = c relu(x), relu'(c x) = relu'(x),
+    # so its mean slope under N(mean, std^2) is P(z > 0) = Phi(mean / std)
+    g = torch.Generator().manual_seed(0)
+    xi = torch.randn(100_000, generator=g, dtype=torch.float64)
+    out["relu_active"] = [
+        {
+            "mean": m,
+            "std": s,
+            "active": slope(torch.relu, m + s * xi).mean().item(),
+        }
+        for m, s in [(0.0, 0.01), (0.0, 100.0), (1.0, 1.0), (100.0, 100.0)]
+        + [(100.0, 1.0), (-100.0, 1.0)]
+    ]
+    return out
+
+
+def _expected_results() -> dict:
+    out = {
+        **_defaults(expected_slope),
+        "s_sweep": S_SWEEP,
+        "sweep": {},
+        "nonlinearity_sweep": {},
+        "table_s": S_TABLE,
+        "table": {},
+        "mean100": {},
+        "nonlinearity_s1": {},
+    }
+    for name in NAMES:
+        out["sweep"][name] = [expected_slope(name, s) for s in S_SWEEP]
+        out["nonlinearity_sweep"][name] = [nonlinearity(name, s) for s in S_SWEEP]
+        out["table"][name] = [
+            out["sweep"][name][int(np.argmin(np.abs(np.array(S_SWEEP) - s)))]
+            for s in S_TABLE
+        ]
+        out["mean100"][name] = expected_slope(name, 1.0, mean=100.0)
+        out["mean_minus100"] = out.get("mean_minus100", {}) | {
+            name: expected_slope(name, 1.0, mean=-100.0)
+        }
+        out["nonlinearity_s1"][name] = nonlinearity(name, 1.0)
+    # float32 autograd at z ~ N(100, 1): what a network would actually compute
+    g = torch.Generator().manual_seed(0)
+    z32 = (100 + torch.randn(10_000, generator=g)).float()
+    out["mean100_float32_autograd"] = {
+        name: slope(f, z32).abs().max().item()
+        for name, f in [("sigmoid", torch.sigmoid), ("tanh", torch.tanh)]
+    }
+    return out
+
+
+def _float32_results() -> dict:
+    out = {}
+    for dtype, key in [(torch.float32, "float32"), (torch.float64, "float64")]:
+        out[key] = {}
+        for name, f in [("sigmoid", torch.sigmoid), ("tanh", torch.tanh)]:
+            out[key][name] = {
+                "pos": first_exact_zero(f, +1, dtype),
+                "neg": -first_exact_zero(f, -1, dtype),
+            }
+    # check: beyond the threshold the float32 gradient stays exactly zero
+    beyond = {}
+    for name, f in [("sigmoid", torch.sigmoid), ("tanh", torch.tanh)]:
+        t = out["float32"][name]
+        x = torch.cat(
+            [
+                torch.linspace(t["pos"], 200, 20_001),
+                torch.linspace(-200, t["neg"], 20_001),
+            ]
+        )
+        beyond[name] = slope(f, x).abs().max().item()
+        # and just inside the thresholds it is not
+    out["float32_max_grad_beyond"] = beyond
+    out["float32_eps"] = torch.finfo(torch.float32).eps
+    out["float32_max"] = torch.finfo(torch.float32).max
+    return out
+
+
+def _depth_results() -> dict:
+    out = {**_defaults(gradient_through_depth)}
+    for act in ["sigmoid", "tanh"]:
+        r = gradient_through_depth(act)
+        g = r["grad_norm"]
+        out[act] = r | {
+            "ratio_first_last": g[0] / g[-1],
+            "factor_per_layer": (g[0] / g[-1]) ** (1 / (len(g) - 1)),
+            "predicted_ratio": math.prod(r["rms_slope"][:-1]),
+        }
+    out["ceiling"] = 0.25 ** (out["n_layers"] - 1)
+    return out
+
+
+def _sign_results() -> dict:
+    out = {**_defaults(one_sign_fraction), "batch_sizes": [1, 32]}
+    for act in SIGN_ACTS:
+        out[SIGN_KEYS[act]] = {
+            "single": one_sign_fraction(act, 1),
+            "batch": one_sign_fraction(act, 32),
+        }
+    return out
+
+
+def _gelu_results() -> dict:
+    errs = approximation_errors()
+    x = torch.linspace(-6, 6, 1201, dtype=torch.float64)
+    exact = gelu_exact(x)
+    return {
+        "tanh_max_error": errs["tanh formula"][0],
+        "tanh_max_error_at": errs["tanh formula"][1],
+        "sigmoid_max_error": errs["sigmoid formula"][0],
+        "sigmoid_max_error_at": errs["sigmoid formula"][1],
+        "torch_tanh_max_error": errs['torch gelu(approximate="tanh")'][0],
+        "torch_default_max_error": errs["torch gelu (default)"][0],
+        "torch_tanh_vs_formula": errs["torch tanh vs tanh formula"][0],
+        "edge": _defaults(approximation_errors)["edge"],
+        "curve_x": x.tolist(),
+        "curve_exact": exact.tolist(),
+        "curve_tanh_error": (gelu_tanh(x) - exact).tolist(),
+        "curve_sigmoid_error": (gelu_sigmoid(x) - exact).tolist(),
+    }
+
+
+def _curves() -> dict:
+    x = torch.linspace(-6, 6, 601, dtype=torch.float64)
+    return {
+        "x": x.tolist(),
+        "f": {name: ACTIVATIONS[name](x).tolist() for name in NAMES},
+        "df": {name: slope(ACTIVATIONS[name], x).tolist() for name in NAMES},
+    }
+
+
+def results() -> dict:
+    """Every number the page quotes (deterministic: fixed seeds)."""
+    return {
+        "windows": _windows_results(),
+        "curves": _curves(),
+        "expected": _expected_results(),
+        "zero": _float32_results(),
+        "depth": _depth_results(),
+        "sign": _sign_results(),
+        "gelu": _gelu_results(),
+    }
+
+
+LABELS = {
+    "en": {
+        "sigmoid": "sigmoid",
+        "tanh": "tanh",
+        "relu": "ReLU",
+        "gelu": "GELU",
+        "x": "x",
+        "f": "f(x)",
+        "df": "f′(x)",
+        "functions": "activation",
+        "derivatives": "derivative",
+        "s": "std s of the input z ~ N(0, s²)",
+        "expected_slope": "mean slope E[f′(z)]",
+        "nonlinearity": "nonlinearity 1 − R²",
+        "layer": "hidden layer",
+        "grad_norm": "‖∂L/∂z‖ (log scale)",
+        "ceiling": "0.25 per layer (sigmoid ceiling)",
+        "one_sample": "one sample",
+        "batch": "mini-batch of {n}",
+        "fraction_one_sign": "units with one-sign weight gradient",
+        "centred": "sigmoid − 1/2",
+        "gelu_title": "GELU(x) = xΦ(x)",
+        "error_title": "|approximation − xΦ(x)|",
+        "tanh_approx": "tanh approximation",
+        "sigmoid_approx": "xσ(1.702x)",
+        "abs_error": "absolute error (log scale)",
+    },
+    "zh": {
+        "sigmoid": "sigmoid",
+        "tanh": "tanh",
+        "relu": "ReLU",
+        "gelu": "GELU",
+        "x": "x",
+        "f": "f(x)",
+        "df": "f′(x)",
+        "functions": "激活函数",
+        "derivatives": "导数",
+        "s": "输入z ~ N(0, s²)的标准差s",
+        "expected_slope": "平均斜率E[f′(z)]",
+        "nonlinearity": "非线性程度1 − R²",
+        "layer": "隐藏层",
+        "grad_norm": "‖∂L/∂z‖（对数坐标）",
+        "ceiling": "每层0.25（sigmoid的上限）",
+        "one_sample": "单个样本",
+        "batch": "大小为{n}的小批量",
+        "fraction_one_sign": "权重梯度同号的单元比例",
+        "centred": "sigmoid − 1/2",
+        "gelu_title": "GELU(x) = xΦ(x)",
+        "error_title": "|近似 − xΦ(x)|",
+        "tanh_approx": "tanh近似",
+        "sigmoid_approx": "xσ(1.702x)",
+        "abs_error": "绝对误差（对数坐标）",
+    },
+}
+
+
+def figures(res: dict, lang: str) -> dict:
+    """Every figure of the page, drawn from `res` with the labels of `lang`."""
+    L = LABELS[lang]
+    figs = {}
+    styles = {
+        "sigmoid": ("C0", "-"),
+        "tanh": ("C1", "--"),
+        "relu": ("C2", ":"),
+        "gelu": ("C3", "-."),
+    }
+
+    # Functions and derivatives, with the half-peak windows marked
+    c = res["curves"]
+    x = np.array(c["x"])
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
+    for name in NAMES:
+        color, ls = styles[name]
+        axes[0].plot(x, c["f"][name], color=color, linestyle=ls, label=L[name])
+        axes[1].plot(x, c["df"][name], color=color, linestyle=ls)
+        w = res["windows"][name]["half"]
+        ends = [e for e in (w["lo"], w["hi"]) if e is not None]
+        axes[1].plot(
+            ends,
+            [0.5 * w["peak"]] * len(ends),
+            marker="o",
+            color=color,
+            linestyle="none",
+        )
+    axes[0].set_ylim(-1.5, 3)
+    axes[0].set_title(L["functions"])
+    axes[1].set_title(L["derivatives"])
+    for ax in axes:
+        ax.set_xlabel(L["x"])
+        ax.axhline(0, color="C7", linewidth=0.5)
+    axes[0].set_ylabel(L["f"])
+    axes[1].set_ylabel(L["df"])
+    fig.legend(loc="outside lower center", ncol=4)
+    figs["slopes"] = fig
+
+    # Expected slope and nonlinearity vs the input scale
+    e = res["expected"]
+    s = np.array(e["s_sweep"])
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
+    for name in NAMES:
+        color, ls = styles[name]
+        axes[0].plot(s, e["sweep"][name], color=color, linestyle=ls, label=L[name])
+        axes[1].plot(s, e["nonlinearity_sweep"][name], color=color, linestyle=ls)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel(L["s"], fontsize="small")
+        ax.axvline(1, color="C7", linewidth=0.5)
+    axes[0].set_yscale("log")
+    axes[0].set_title(L["expected_slope"])
+    axes[1].set_title(L["nonlinearity"])
+    fig.legend(loc="outside lower center", ncol=4)
+    figs["expected_slope"] = fig
+
+    # Gradient norm through depth
+    d = res["depth"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    layers = np.arange(1, d["n_layers"] + 1)
+    for name in ["sigmoid", "tanh"]:
+        color, ls = styles[name]
+        ax.plot(
+            layers,
+            d[name]["grad_norm"],
+            color=color,
+            linestyle=ls,
+            marker="o",
+            markersize=4,
+            label=L[name],
+        )
+    last = d["sigmoid"]["grad_norm"][-1]
+    ax.plot(
+        layers,
+        last * 0.25 ** (d["n_layers"] - layers),
+        color="C7",
+        linestyle=":",
+        label=L["ceiling"],
+    )
+    ax.set_yscale("log")
+    ax.set_xlabel(L["layer"])
+    ax.set_ylabel(L["grad_norm"])
+    ax.set_xticks(layers)
+    fig.legend(loc="outside lower center", ncol=3)
+    figs["depth_gradients"] = fig
+
+    # One-sign weight gradients
+    g = res["sign"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
+    keys = ["sigmoid", "tanh", "centred"]
+    pos = np.arange(len(keys))
+    for k, (kind, label) in enumerate(
+        [
+            ("single", L["one_sample"]),
+            ("batch", L["batch"].format(n=g["batch_sizes"][1])),
+        ]
+    ):
+        vals = [g[key][kind] for key in keys]
+        bars = ax.bar(
+            pos + (k - 0.5) * 0.38, vals, width=0.36, color=f"C{k}", label=label
+        )
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in vals], padding=2)
+    ax.set_xticks(pos, [L[key] for key in keys])
+    ax.set_ylim(0, 1.15)
+    ax.set_ylabel(L["fraction_one_sign"])
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    fig.legend(loc="outside lower center", ncol=2)
+    figs["one_sign"] = fig
+
+    # GELU and the error of its approximations
+    q = res["gelu"]
+    x = np.array(q["curve_x"])
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2), layout="constrained")
+    axes[0].plot(x, q["curve_exact"], color="C3")
+    axes[0].axhline(0, color="C7", linewidth=0.5)
+    axes[0].set_title(L["gelu_title"])
+    axes[0].set_xlabel(L["x"])
+    for key, label, color, ls in [
+        ("curve_tanh_error", L["tanh_approx"], "C1", "--"),
+        ("curve_sigmoid_error", L["sigmoid_approx"], "C0", "-"),
+    ]:
+        err = np.abs(np.array(q[key]))
+        axes[1].plot(
+            x,
+            np.where(err > 0, err, np.nan),
+            color=color,
+            linestyle=ls,
+            label=label,
+        )
+    axes[1].set_yscale("log")
+    axes[1].set_ylim(1e-8, 0.1)
+    axes[1].set_title(L["error_title"])
+    axes[1].set_xlabel(L["x"])
+    axes[1].set_ylabel(L["abs_error"])
+    fig.legend(loc="outside lower center", ncol=2)
+    figs["gelu"] = fig
+    return figs
+
+
+# %%
+if __name__ == "__main__":
+    RESULTS = results()
+    print(json.dumps(RESULTS, indent=2))
+    figures(RESULTS, "en")  # shown inline when run as a notebook

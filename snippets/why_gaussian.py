@@ -1,0 +1,832 @@
+# %% [markdown]
+# # Why the Gaussian
+#
+# This is the notebook of the *Why the Gaussian* page of *Why N(0, 1)?*.
+
+# %% [markdown]
+# ## The central limit theorem, measured
+#
+# Standardized sums of n uniform (or exponential) numbers: skewness, excess kurtosis and the
+# largest distance between their CDF and the standard normal CDF, for growing n.
+
+# %%
+# --8<-- [start:clt]
+import math
+
+import torch
+
+
+def standardized_sums(
+    ns: list[int], kind: str = "uniform", samples: int = 500_000, seed: int = 0
+) -> dict[int, torch.Tensor]:
+    """`samples` draws of (S_n - E S_n) / std(S_n) for each n in ns, where
+    S_n = X_1 + ... + X_n are partial sums of one iid sequence.
+
+    kind is 'uniform' (U(0, 1): mean 1/2, variance 1/12) or 'exponential'
+    (Exp(1): mean 1, variance 1). Float64 throughout.
+    """
+    g = torch.Generator().manual_seed(seed)
+    s = torch.zeros(samples, dtype=torch.float64)
+    out = {}
+    for n in range(1, max(ns) + 1):
+        u = torch.rand(samples, generator=g, dtype=torch.float64)
+        s += u if kind == "uniform" else -torch.log1p(-u)  # inverse CDF
+        if n in ns:
+            mean, var = (n / 2, n / 12) if kind == "uniform" else (n, n)
+            out[n] = (s - mean) / math.sqrt(var)
+    return out
+
+
+def shape_stats(z: torch.Tensor, step: float = 0.001) -> dict[str, float]:
+    """Skewness, excess kurtosis (both 0 for a Gaussian) and the Kolmogorov
+    distance max |F(x) - Phi(x)| between the sample's CDF F and the N(0, 1)
+    CDF Phi, taken over a grid of x in [-8, 8] with spacing `step`."""
+    c = z - z.mean()
+    m2 = c.pow(2).mean()
+    bins = round(16 / step)
+    edges = torch.linspace(-8, 8, bins + 1, dtype=z.dtype)
+    counts = torch.histc(z, bins=bins, min=-8, max=8)  # z outside: not counted
+    below = (z < -8).sum()
+    F = (below + torch.cat([counts.new_zeros(1), counts.cumsum(0)])) / len(z)
+    Phi = 0.5 * torch.erfc(-edges / math.sqrt(2))  # standard normal CDF
+    return {
+        "skewness": (c.pow(3).mean() / m2**1.5).item(),
+        "excess_kurtosis": (c.pow(4).mean() / m2**2 - 3).item(),
+        "cdf_distance": (F - Phi).abs().max().item(),
+    }
+
+
+if __name__ == "__main__":
+    ns = [1, 2, 4, 8, 16, 32]
+    for kind in ["uniform", "exponential"]:
+        for n, z in standardized_sums(ns, kind).items():
+            s = shape_stats(z)
+            print(
+                f"{kind:11s} n = {n:2d}: skewness {s['skewness']:+.3f}, "
+                f"excess kurtosis {s['excess_kurtosis']:+.3f}, "
+                f"max |F - Phi| {s['cdf_distance']:.4f}"
+            )
+# --8<-- [end:clt]
+
+# %% [markdown]
+# ## Over weights or over data
+#
+# A wide layer's pre-activation for one fixed input, over many weight draws, against one fixed
+# unit's pre-activation over the whole digits dataset.
+
+# %%
+# --8<-- [start:weights_vs_data]
+import math
+
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+def digits_train(per_pixel: bool = True) -> torch.Tensor:
+    """Training split (75 %) of the 8x8 digits, standardized with its own
+    statistics: per pixel (as StandardScaler does; constant pixels stay 0)
+    or with one mean and one std for all 64 pixels."""
+    X, y = load_digits(return_X_y=True)
+    X_tr, _ = train_test_split(X, test_size=0.25, stratify=y, random_state=0)
+    if per_pixel:
+        mean, std = X_tr.mean(0), X_tr.std(0)
+        std[std == 0] = 1.0
+    else:
+        mean, std = X_tr.mean(), X_tr.std()
+    return torch.tensor((X_tr - mean) / std)
+
+
+def excess_kurtosis(z: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    c = z - z.mean(dim, keepdim=True)
+    return c.pow(4).mean(dim) / c.pow(2).mean(dim) ** 2 - 3
+
+
+def over_weights(
+    x: torch.Tensor, weights: str = "uniform", draws: int = 100_000, seed: int = 0
+) -> torch.Tensor:
+    """z = w . x for ONE fixed input x and `draws` independent weight vectors
+    w with iid entries of variance 1 / len(x): uniform or normal."""
+    g = torch.Generator().manual_seed(seed)
+    n = len(x)
+    if weights == "uniform":  # U(-a, a), a = sqrt(3 / n): variance 1 / n
+        u = torch.rand(draws, n, generator=g, dtype=torch.float64)
+        W = (2 * u - 1) * math.sqrt(3 / n)
+    else:
+        W = torch.randn(draws, n, generator=g, dtype=torch.float64) / math.sqrt(n)
+    return W @ x
+
+
+def over_data(X: torch.Tensor, units: int = 200, seed: int = 0) -> torch.Tensor:
+    """Excess kurtosis of z = w . x over the dataset, for each of `units`
+    randomly drawn N(0, 1/n) weight vectors w (one draw each, then fixed)."""
+    g = torch.Generator().manual_seed(seed)
+    n = X.shape[1]
+    W = torch.randn(n, units, generator=g, dtype=torch.float64) / math.sqrt(n)
+    return excess_kurtosis(X @ W, dim=0)
+
+
+if __name__ == "__main__":
+    X = digits_train()
+    # Over weights, uniform weights: theory says excess kurtosis
+    # = -1.2 * sum x^4 / (sum x^2)^2, small unless one x_j dominates.
+    ratio = X.pow(4).sum(1) / X.pow(2).sum(1) ** 2
+    for name, i in [("image 0", 0), ("most peaked image", ratio.argmax().item())]:
+        for weights in ["uniform", "normal"]:
+            k = excess_kurtosis(over_weights(X[i], weights)).item()
+            print(
+                f"over weights, {name:17s} {weights:7s}: excess kurtosis "
+                f"{k:+.3f}  (uniform theory {-1.2 * ratio[i].item():+.3f})"
+            )
+    print(f"largest standardized pixel value: {X.abs().max():.1f}")
+    for per_pixel in [True, False]:
+        k = over_data(digits_train(per_pixel))
+        print(
+            f"over data, {'per-pixel' if per_pixel else 'global':9s} "
+            f"standardization: median excess kurtosis {k.median():+.2f}, "
+            f"largest {k.max():+.1f}"
+        )
+# --8<-- [end:weights_vs_data]
+
+# %% [markdown]
+# ## Maximum entropy
+#
+# Differential entropy of five distributions with mean 0 and variance 1, in closed form and by
+# numerical integration; the Gaussian's is the largest.
+
+# %%
+# --8<-- [start:max_entropy]
+import math
+
+import numpy as np
+from scipy import integrate, special, stats
+
+NU = 5  # degrees of freedom of the Student t
+
+
+def unit_variance_distributions() -> dict:
+    """Mean 0, variance 1: each scale is chosen to make the variance 1."""
+    return {
+        "normal": stats.norm(),
+        "uniform": stats.uniform(-math.sqrt(3), 2 * math.sqrt(3)),
+        "laplace": stats.laplace(scale=1 / math.sqrt(2)),
+        "logistic": stats.logistic(scale=math.sqrt(3) / math.pi),
+        "student_t5": stats.t(NU, scale=math.sqrt((NU - 2) / NU)),
+    }
+
+
+def closed_form_entropy() -> dict[str, float]:
+    """h = -E[log p] in nats, from the textbook formulas."""
+    c = math.sqrt((NU - 2) / NU)  # scale of the t that gives variance 1
+    return {
+        "normal": 0.5 * math.log(2 * math.pi * math.e),
+        "uniform": math.log(2 * math.sqrt(3)),  # log(width)
+        "laplace": 1 + math.log(2 / math.sqrt(2)),  # 1 + log(2b)
+        "logistic": 2 + math.log(math.sqrt(3) / math.pi),  # 2 + log(s)
+        "student_t5": (NU + 1) / 2
+        * (special.digamma((NU + 1) / 2) - special.digamma(NU / 2))
+        + 0.5 * math.log(NU)
+        + special.betaln(NU / 2, 0.5)
+        + math.log(c),
+    }
+
+
+def numerical_entropy(dist) -> float:
+    """-integral of p log p over the support, by adaptive quadrature."""
+    lo, hi = dist.support()
+
+    def f(x):
+        p = dist.pdf(x)
+        return -p * dist.logpdf(x) if p > 0 else 0.0
+
+    return integrate.quad(f, lo, hi, limit=200)[0]
+
+
+def kl_to_standard_normal(dist) -> float:
+    """KL(p || N(0, 1)) by quadrature: for mean 0 and variance 1 it equals
+    h(N(0, 1)) - h(p), which is why no such p beats the Gaussian."""
+    lo, hi = dist.support()
+    normal = stats.norm()
+
+    def f(x):
+        p = dist.pdf(x)
+        return p * (dist.logpdf(x) - normal.logpdf(x)) if p > 0 else 0.0
+
+    return integrate.quad(f, lo, hi, limit=200)[0]
+
+
+if __name__ == "__main__":
+    exact = closed_form_entropy()
+    for name, dist in unit_variance_distributions().items():
+        print(
+            f"{name:10s} variance {dist.var():.3f}  entropy {exact[name]:.4f} nats"
+            f" (numerical {numerical_entropy(dist):.4f})"
+            f"  KL to N(0,1) {kl_to_standard_normal(dist):.4f}"
+        )
+# --8<-- [end:max_entropy]
+
+# %% [markdown]
+# ## Closure and the reparameterization trick
+#
+# Affine maps and sums of independent Gaussians stay Gaussian (uniforms do not), and
+# N(mu, sigma^2) is mu + sigma * N(0, 1), so gradients flow through mu and sigma.
+
+# %%
+# --8<-- [start:closure]
+import math
+
+import torch
+
+
+def quantile_error(s: torch.Tensor, mean: float, std: float) -> float:
+    """Largest gap, in units of std, between the sample's quantiles and those
+    of N(mean, std^2), at the 1st, 5th, 10th, ..., 95th, 99th percentiles."""
+    p = torch.tensor([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
+    p = p.to(s.dtype)
+    theory = mean + std * math.sqrt(2) * torch.erfinv(2 * p - 1)
+    return ((s.quantile(p) - theory).abs().max() / std).item()
+
+
+def affine_of_gaussians(samples: int = 1_000_000, seed: int = 0) -> dict:
+    """S = 0.5 X - 2 Y + 4 with X ~ N(1, 2^2), Y ~ N(-3, 1.5^2) independent.
+    Theory: S ~ N(0.5 * 1 - 2 * (-3) + 4, 0.25 * 4 + 4 * 2.25) = N(10.5, 10)."""
+    g = torch.Generator().manual_seed(seed)
+    X = 1 + 2 * torch.randn(samples, generator=g, dtype=torch.float64)
+    Y = -3 + 1.5 * torch.randn(samples, generator=g, dtype=torch.float64)
+    S = 0.5 * X - 2 * Y + 4
+    return {
+        "mean": S.mean().item(),
+        "var": S.var().item(),
+        "quantile_error": quantile_error(S, 10.5, math.sqrt(10)),
+    }
+
+
+def sum_of_uniforms(samples: int = 1_000_000, seed: int = 0) -> float:
+    """U1 + U2, Ui ~ U(0, 1): is it uniform with the same mean and variance?
+    (It is triangular.) Returns the quantile gap in units of std, as above
+    but against U(1 - sqrt(3) s, 1 + sqrt(3) s), s^2 = 1/6."""
+    g = torch.Generator().manual_seed(seed)
+    S = torch.rand(samples, generator=g, dtype=torch.float64)
+    S += torch.rand(samples, generator=g, dtype=torch.float64)
+    s = math.sqrt(1 / 6)
+    p = torch.tensor([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
+    p = p.to(S.dtype)
+    uniform_q = 1 + math.sqrt(3) * s * (2 * p - 1)
+    return ((S.quantile(p) - uniform_q).abs().max() / s).item()
+
+
+def reparameterized_gradient(
+    mu: float = 1.5, sigma: float = 0.5, samples: int = 1_000_000, seed: int = 0
+) -> tuple[float, float]:
+    """Gradient of E[z^2], z ~ N(mu, sigma^2), through z = mu + sigma * eps.
+    Theory: E[z^2] = mu^2 + sigma^2, so the gradient is (2 mu, 2 sigma)."""
+    g = torch.Generator().manual_seed(seed)
+    m = torch.tensor(mu, dtype=torch.float64, requires_grad=True)
+    s = torch.tensor(sigma, dtype=torch.float64, requires_grad=True)
+    eps = torch.randn(samples, generator=g, dtype=torch.float64)
+    z = m + s * eps  # what torch.distributions.Normal(m, s).rsample() does
+    z.pow(2).mean().backward()
+    return m.grad.item(), s.grad.item()
+
+
+if __name__ == "__main__":
+    a = affine_of_gaussians()
+    print(
+        f"0.5 X - 2 Y + 4: mean {a['mean']:.3f} (theory 10.5), variance "
+        f"{a['var']:.3f} (theory 10), quantile gap {a['quantile_error']:.4f} std"
+    )
+    print(f"U1 + U2 against a uniform: quantile gap {sum_of_uniforms():.3f} std")
+    gm, gs = reparameterized_gradient()
+    print(f"d E[z^2] / d(mu, sigma) = ({gm:.3f}, {gs:.3f}), theory (3.000, 1.000)")
+# --8<-- [end:closure]
+
+# %% [markdown]
+# ## KL divergence in closed form
+#
+# The KL divergence between two Gaussians has a formula; checked against
+# `torch.distributions.kl_divergence` and a Monte Carlo estimate.
+
+# %%
+# --8<-- [start:kl]
+import math
+
+import torch
+from torch.distributions import Independent, Normal, kl_divergence
+
+
+def kl_gaussians(mu1: float, s1: float, mu2: float, s2: float) -> float:
+    """KL(N(mu1, s1^2) || N(mu2, s2^2)) in nats."""
+    return math.log(s2 / s1) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - 0.5
+
+
+def kl_monte_carlo(
+    mu1: float, s1: float, mu2: float, s2: float,
+    samples: int = 1_000_000, seed: int = 0,
+) -> tuple[float, float]:
+    """E_p[log p(x) - log q(x)] from samples of p; also its standard error."""
+    torch.manual_seed(seed)
+    p = Normal(torch.tensor(mu1, dtype=torch.float64), s1)
+    q = Normal(torch.tensor(mu2, dtype=torch.float64), s2)
+    x = p.sample((samples,))
+    d = p.log_prob(x) - q.log_prob(x)
+    return d.mean().item(), (d.std() / math.sqrt(samples)).item()
+
+
+def vae_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag(exp(log_var))) || N(0, I)): the VAE's regularizer."""
+    return 0.5 * (log_var.exp() + mu**2 - 1 - log_var).sum()
+
+
+if __name__ == "__main__":
+    for mu1, s1, mu2, s2 in [(0, 1, 1, 1), (0, 1, 0, 2), (2, 0.5, -1, 3)]:
+        torch_kl = kl_divergence(Normal(float(mu1), s1), Normal(float(mu2), s2))
+        mc, se = kl_monte_carlo(mu1, s1, mu2, s2)
+        print(
+            f"KL(N({mu1}, {s1}^2) || N({mu2}, {s2}^2)) = "
+            f"{kl_gaussians(mu1, s1, mu2, s2):.5f}  torch {torch_kl.item():.5f}"
+            f"  Monte Carlo {mc:.5f} +- {se:.5f}"
+        )
+    torch.manual_seed(0)
+    mu, log_var = torch.randn(16), torch.randn(16)
+    q = Independent(Normal(mu, (0.5 * log_var).exp()), 1)
+    prior = Independent(Normal(torch.zeros(16), torch.ones(16)), 1)
+    print(
+        f"VAE term, 16 latents: formula {vae_kl(mu, log_var).item():.5f}, "
+        f"torch {kl_divergence(q, prior).item():.5f}"
+    )
+# --8<-- [end:kl]
+
+# %% [markdown]
+# ## High-dimensional geometry
+#
+# Norms concentrate near sqrt(n), independent vectors are nearly orthogonal, and a square
+# Gaussian matrix is still far from an orthogonal one.
+
+# %%
+# --8<-- [start:geometry]
+import math
+
+import torch
+
+
+def norms_and_cosines(n: int, vectors: int = 2000, seed: int = 0) -> dict:
+    """`vectors` independent x ~ N(0, I_n): spread of |x| / sqrt(n) and of
+    the cosine between independent pairs."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(vectors, n, generator=g, dtype=torch.float64)
+    norm = x.norm(dim=1)
+    a, b = x[: vectors // 2], x[vectors // 2 :]
+    cos = (a * b).sum(1) / (norm[: vectors // 2] * norm[vectors // 2 :])
+    return {
+        "mean_norm_over_sqrt_n": (norm.mean() / math.sqrt(n)).item(),
+        "relative_norm_spread": (norm.std() / norm.mean()).item(),
+        "cosine_std": cos.std().item(),
+    }
+
+
+def gaussian_matrix(
+    n: int = 512, columns: int = 512, seed: int = 0
+) -> dict[str, float]:
+    """W (n x columns) with iid N(0, 1/n) entries: how orthogonal is it?"""
+    g = torch.Generator().manual_seed(seed)
+    W = torch.randn(n, columns, generator=g, dtype=torch.float64) / math.sqrt(n)
+    G = W.T @ W  # Gram matrix: column norms^2 on the diagonal, dot products off
+    off = G - torch.diag(torch.diag(G))
+    eig = torch.linalg.eigvalsh(G)  # eigenvalues of W^T W = singular values^2
+    s = eig.clamp(min=0).sqrt()
+    return {
+        "max_column_norm_error": (G.diag().sqrt() - 1).abs().max().item(),
+        "max_abs_cosine": (off.abs().max() / G.diag().min()).item(),
+        "singular_min": s.min().item(),
+        "singular_max": s.max().item(),
+        "gram_minus_identity_op": (eig - 1).abs().max().item(),  # ||W^T W - I||
+        "fraction_singular_below_half": (s < 0.5).double().mean().item(),
+        "singular_values": s.tolist(),
+    }
+
+
+if __name__ == "__main__":
+    for n in [16, 256, 4096]:
+        r = norms_and_cosines(n)
+        print(
+            f"n = {n:4d}: |x|/sqrt(n) = {r['mean_norm_over_sqrt_n']:.4f}, "
+            f"relative spread {r['relative_norm_spread']:.4f} "
+            f"(1/sqrt(2n) = {1 / math.sqrt(2 * n):.4f}), cosine std "
+            f"{r['cosine_std']:.4f} (1/sqrt(n) = {1 / math.sqrt(n):.4f})"
+        )
+    for columns in [512, 32]:
+        r = gaussian_matrix(512, columns)
+        print(
+            f"512 x {columns:3d}: column norms within "
+            f"{r['max_column_norm_error']:.3f} of 1, max |cos| "
+            f"{r['max_abs_cosine']:.3f}, singular values "
+            f"[{r['singular_min']:.3f}, {r['singular_max']:.3f}], "
+            f"||W^T W - I|| = {r['gram_minus_identity_op']:.2f}"
+        )
+# --8<-- [end:geometry]
+
+# %% [markdown]
+# ## The page's numbers and figures
+#
+# `results()` computes every number the page quotes; `figures()` draws the page's figures
+# from them (the site's build renders them in its light and dark themes, in English and Chinese).
+
+# %%
+import inspect
+import json
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+CLT_NS = [1, 2, 4, 8, 16, 32]
+GEOMETRY_NS = [4, 16, 64, 256, 1024, 4096]
+TALL_COLUMNS = 32  # the tall matrix: 512 x 32
+KL_PAIRS = [(0.0, 1.0, 1.0, 1.0), (0.0, 1.0, 0.0, 2.0), (2.0, 0.5, -1.0, 3.0)]
+
+
+def _defaults(*functions) -> dict:
+    """The default arguments of the experiment functions: the settings the page quotes."""
+    return {
+        name: p.default
+        for f in functions
+        for name, p in inspect.signature(f).parameters.items()
+        if p.default is not inspect.Parameter.empty and name != "seed"
+    }
+
+
+def _clt_results() -> dict:
+    out = {"ns": CLT_NS, **_defaults(standardized_sums, shape_stats)}
+    del out["kind"]
+    edges = np.linspace(-4, 4, 81)
+    for kind in ["uniform", "exponential"]:
+        rows = {"skewness": [], "excess_kurtosis": [], "cdf_distance": []}
+        hist = {}
+        for n, z in standardized_sums(CLT_NS, kind).items():
+            for key, value in shape_stats(z).items():
+                rows[key].append(value)
+            if n in (1, 2, 4, 32):
+                counts, _ = np.histogram(z.numpy(), bins=edges)
+                hist[str(n)] = (counts / (len(z) * np.diff(edges))).tolist()
+        out[kind] = rows | {"density": hist}
+    out["hist_edges"] = edges.tolist()
+    # sampling noise of the Kolmogorov distance: E[D] ~ sqrt(pi/2) ln 2 / sqrt(N)
+    out["noise_level"] = math.sqrt(math.pi / 2) * math.log(2) / math.sqrt(
+        out["samples"]
+    )
+    return out
+
+
+def _weights_vs_data_results() -> dict:
+    X = digits_train(per_pixel=True)
+    ratio = X.pow(4).sum(1) / X.pow(2).sum(1) ** 2
+    peaked = int(ratio.argmax())
+    out = {
+        **_defaults(over_weights, over_data),  # "weights": the default weights
+        "n_train": X.shape[0],
+        "n_pixels": X.shape[1],
+        "max_abs_standardized": X.abs().max().item(),
+        "constant_pixels": int((X.abs().max(0).values == 0).sum()),
+        "ratio_median": ratio.median().item(),
+        "ratio_max": ratio.max().item(),
+        "peaked_index": peaked,
+    }
+    edges = np.linspace(-10, 10, 101)
+    hist = {}
+    for name, i in [("image0", 0), ("peaked", peaked)]:
+        out[name] = {"ratio": ratio[i].item()}
+        for weights in ["uniform", "normal"]:
+            z = over_weights(X[i], weights)
+            out[name][weights] = excess_kurtosis(z).item()
+            if name == "image0" and weights == "uniform":
+                zs = (z - z.mean()) / z.std()
+                counts, _ = np.histogram(zs.numpy(), bins=edges)
+                hist["over_weights"] = (counts / (len(zs) * 0.2)).tolist()
+    for per_pixel, key in [(True, "per_pixel"), (False, "global")]:
+        Xs = digits_train(per_pixel)
+        k = over_data(Xs)
+        out[key] = {
+            "median_kurtosis": k.median().item(),
+            "max_kurtosis": k.max().item(),
+            "min_kurtosis": k.min().item(),
+            "fraction_above_1": (k > 1).double().mean().item(),
+            "kurtosis": k.tolist(),
+        }
+        # the unit with the median kurtosis, its pre-activation over the data
+        g = torch.Generator().manual_seed(0)
+        W = torch.randn(64, out["units"], generator=g, dtype=torch.float64) / 8
+        j = int(k.argsort()[len(k) // 2])
+        z = Xs @ W[:, j]
+        zs = (z - z.mean()) / z.std()
+        counts, _ = np.histogram(zs.numpy(), bins=edges)
+        hist[f"over_data_{key}"] = (counts / (len(zs) * 0.2)).tolist()
+        out[key]["median_unit_max_z"] = zs.abs().max().item()
+    out["hist_edges"] = edges.tolist()
+    out["density"] = hist
+    return out
+
+
+def _entropy_results() -> dict:
+    dists = unit_variance_distributions()
+    exact = closed_form_entropy()
+    out = {"nu": NU, "order": list(dists)}
+    for name, dist in dists.items():
+        out[name] = {
+            "variance": float(dist.var()),
+            "closed_form": exact[name],
+            "numerical": numerical_entropy(dist),
+            "kl_to_normal": kl_to_standard_normal(dist),
+        }
+    out["max_closed_form_error"] = max(
+        abs(v["closed_form"] - v["numerical"])
+        for k, v in out.items()
+        if isinstance(v, dict)
+    )
+    xs = np.linspace(-4, 4, 401)
+    out["grid"] = xs.tolist()
+    out["pdf"] = {name: dist.pdf(xs).tolist() for name, dist in dists.items()}
+    return out
+
+
+def _closure_results() -> dict:
+    gm, gs = reparameterized_gradient()
+    return {
+        **_defaults(affine_of_gaussians, reparameterized_gradient),
+        "affine": affine_of_gaussians(),
+        "uniform_sum_quantile_error": sum_of_uniforms(),
+        "grad_mu": gm,
+        "grad_sigma": gs,
+    }
+
+
+def _kl_results() -> dict:
+    pairs = []
+    for mu1, s1, mu2, s2 in KL_PAIRS:
+        mc, se = kl_monte_carlo(mu1, s1, mu2, s2)
+        torch_kl = kl_divergence(Normal(mu1, s1), Normal(mu2, s2)).item()
+        pairs.append(
+            {
+                "params": [mu1, s1, mu2, s2],
+                "formula": kl_gaussians(mu1, s1, mu2, s2),
+                "torch": torch_kl,
+                "monte_carlo": mc,
+                "standard_error": se,
+            }
+        )
+    torch.manual_seed(0)
+    mu, log_var = torch.randn(16), torch.randn(16)
+    q = Independent(Normal(mu, (0.5 * log_var).exp()), 1)
+    prior = Independent(Normal(torch.zeros(16), torch.ones(16)), 1)
+    return {
+        **_defaults(kl_monte_carlo),
+        "pairs": pairs,
+        "max_mc_z": max(
+            abs(p["monte_carlo"] - p["formula"]) / p["standard_error"]
+            for p in pairs
+        ),
+        "max_torch_error": max(abs(p["torch"] - p["formula"]) for p in pairs),
+        "vae_formula": vae_kl(mu, log_var).item(),
+        "vae_torch": kl_divergence(q, prior).item(),
+        "vae_latents": 16,
+    }
+
+
+def _geometry_results() -> dict:
+    out = {"ns": GEOMETRY_NS, **_defaults(norms_and_cosines, gaussian_matrix)}
+    rows = [norms_and_cosines(n) for n in GEOMETRY_NS]
+    for key in rows[0]:
+        out[key] = [r[key] for r in rows]
+    n = out["n"]
+    out["square"] = gaussian_matrix(n, n)
+    out["tall"] = gaussian_matrix(n, TALL_COLUMNS)
+    out["tall_columns"] = TALL_COLUMNS
+    return out
+
+
+def results() -> dict:
+    """Every number the page quotes (deterministic: fixed seeds)."""
+    return {
+        "clt": _clt_results(),
+        "weights_vs_data": _weights_vs_data_results(),
+        "entropy": _entropy_results(),
+        "closure": _closure_results(),
+        "kl": _kl_results(),
+        "geometry": _geometry_results(),
+    }
+
+
+LABELS = {
+    "en": {
+        "n_terms": "number of terms n",
+        "standardized": "standardized sum",
+        "density": "density",
+        "normal_pdf": "N(0, 1)",
+        "n_eq": "n = {n}",
+        "uniform_sums": "sums of uniforms",
+        "exp_sums": "sums of exponentials",
+        "cdf_distance": "max |F − Φ| (log scale)",
+        "uniform": "uniform",
+        "exponential": "exponential",
+        "edgeworth_uniform": "0.0275 / n",
+        "edgeworth_exp": "0.133 / √n",
+        "noise": "sampling noise",
+        "over_weights": "one image, over weight draws",
+        "over_data_per_pixel": "one unit, over data (per-pixel)",
+        "over_data_global": "one unit, over data (global)",
+        "z_std": "pre-activation (standardized)",
+        "kurtosis": "excess kurtosis",
+        "fraction_units": "fraction of units (CDF)",
+        "entropy_nats": "differential entropy (nats)",
+        "normal": "normal",
+        "laplace": "Laplace",
+        "logistic": "logistic",
+        "student_t5": "Student t, ν = 5",
+        "x": "x",
+        "dimension": "dimension n",
+        "spread": "relative spread",
+        "norm_spread": "std |x| / mean |x|",
+        "cos_std": "std of cosine",
+        "inv_sqrt_2n": "1 / √(2n)",
+        "inv_sqrt_n": "1 / √n",
+        "singular_value": "singular value",
+        "square": "512 × 512",
+        "tall": "512 × 32",
+        "quarter_circle": "quarter-circle law",
+        "orthogonal": "orthogonal: all 1",
+    },
+    "zh": {
+        "n_terms": "项数n",
+        "standardized": "标准化后的和",
+        "density": "概率密度",
+        "normal_pdf": "N(0, 1)",
+        "n_eq": "n = {n}",
+        "uniform_sums": "均匀分布之和",
+        "exp_sums": "指数分布之和",
+        "cdf_distance": "max |F − Φ|（对数坐标）",
+        "uniform": "均匀分布",
+        "exponential": "指数分布",
+        "edgeworth_uniform": "0.0275 / n",
+        "edgeworth_exp": "0.133 / √n",
+        "noise": "采样噪声",
+        "over_weights": "同一图像，遍历权重抽样",
+        "over_data_per_pixel": "同一单元，遍历数据（逐像素）",
+        "over_data_global": "同一单元，遍历数据（全局）",
+        "z_std": "预激活值（标准化后）",
+        "kurtosis": "超额峰度",
+        "fraction_units": "单元比例（累积）",
+        "entropy_nats": "微分熵（奈特）",
+        "normal": "正态分布",
+        "laplace": "Laplace分布",
+        "logistic": "logistic分布",
+        "student_t5": "Student t分布，ν = 5",
+        "x": "x",
+        "dimension": "维数n",
+        "spread": "相对离散程度",
+        "norm_spread": "std |x| / mean |x|",
+        "cos_std": "余弦的标准差",
+        "inv_sqrt_2n": "1 / √(2n)",
+        "inv_sqrt_n": "1 / √n",
+        "singular_value": "奇异值",
+        "square": "512 × 512",
+        "tall": "512 × 32",
+        "quarter_circle": "四分之一圆律",
+        "orthogonal": "正交矩阵：全为1",
+    },
+}
+
+
+def figures(res: dict, lang: str) -> dict:
+    """Every figure of the page, drawn from `res` with the labels of `lang`."""
+    L = LABELS[lang]
+    figs = {}
+
+    # CLT: densities of standardized sums, and the CDF distance per n
+    c = res["clt"]
+    edges = np.array(c["hist_edges"])
+    mid = (edges[:-1] + edges[1:]) / 2
+    gauss = np.exp(-mid**2 / 2) / math.sqrt(2 * math.pi)
+    fig, axes = plt.subplots(2, 2, figsize=(6.4, 5.6), layout="constrained")
+    for ax, kind, title in [
+        (axes[0, 0], "uniform", "uniform_sums"),
+        (axes[0, 1], "exponential", "exp_sums"),
+    ]:
+        ax.plot(mid, gauss, color="C3", linewidth=2.5, alpha=0.5,
+                label=L["normal_pdf"])
+        for k, n in enumerate(["1", "2", "4", "32"]):
+            ax.stairs(c[kind]["density"][n], edges, color=f"C{k}",
+                      label=L["n_eq"].format(n=n))
+        ax.set_title(L[title])
+        ax.set_xlabel(L["standardized"])
+        ax.set_xlim(-4, 4)
+    axes[0, 0].set_ylabel(L["density"])
+    axes[0, 0].legend()
+    ns = np.array(c["ns"], dtype=float)
+    for ax, kind, key, pred in [
+        (axes[1, 0], "uniform", "edgeworth_uniform", 0.0275 / ns),
+        (axes[1, 1], "exponential", "edgeworth_exp", 0.133 / np.sqrt(ns)),
+    ]:
+        ax.plot(ns, c[kind]["cdf_distance"], "o-", color="C0", label=L[kind])
+        ax.plot(ns, pred, "--", color="C1", label=L[key])
+        ax.axhline(c["noise_level"], color="C7", linestyle=":",
+                   label=L["noise"])
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(L["n_terms"])
+        ax.legend()
+    axes[1, 0].set_ylabel(L["cdf_distance"])
+    axes[1, 1].set_ylim(axes[1, 0].get_ylim()[0], None)
+    figs["clt"] = fig
+
+    # Over weights vs over data
+    w = res["weights_vs_data"]
+    edges = np.array(w["hist_edges"])
+    mid = (edges[:-1] + edges[1:]) / 2
+    gauss = np.exp(-mid**2 / 2) / math.sqrt(2 * math.pi)
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+    ax = axes[0]
+    ax.plot(mid, gauss, color="C3", linewidth=2.5, alpha=0.5,
+            label=L["normal_pdf"])
+    for k, (key, ls) in enumerate(
+        [("over_weights", "-"), ("over_data_global", "-."),
+         ("over_data_per_pixel", "--")]
+    ):
+        dens = np.array(w["density"][key], dtype=float)
+        dens[dens == 0] = np.nan
+        ax.stairs(dens, edges, color=f"C{k}", linestyle=ls, label=L[key])
+    ax.set_yscale("log")
+    ax.set_ylim(1e-5, 1)
+    ax.set_xlim(-10, 10)
+    ax.set_xlabel(L["z_std"])
+    ax.set_ylabel(L["density"])
+    ax = axes[1]
+    for k, key in [(1, "global"), (2, "per_pixel")]:
+        kurt = np.sort(w[key]["kurtosis"])
+        ax.plot(kurt, np.arange(1, len(kurt) + 1) / len(kurt), color=f"C{k}",
+                linestyle="-." if key == "global" else "--")
+    ax.axvline(w["image0"]["uniform"], color="C0", linestyle="-")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlabel(L["kurtosis"])
+    ax.set_ylabel(L["fraction_units"])
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2)
+    figs["weights_vs_data"] = fig
+
+    # Maximum entropy: densities and entropies
+    e = res["entropy"]
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2), layout="constrained")
+    for k, name in enumerate(e["order"]):
+        axes[0].plot(e["grid"], e["pdf"][name], color=f"C{k}", label=L[name])
+    axes[0].set_xlabel(L["x"])
+    axes[0].set_ylabel(L["density"])
+    axes[0].set_xlim(-4, 4)
+    order = sorted(e["order"], key=lambda n: e[n]["closed_form"])
+    vals = [e[n]["closed_form"] for n in order]
+    colors = [f"C{e['order'].index(n)}" for n in order]
+    axes[1].barh([L[n] for n in order], vals, color=colors)
+    axes[1].set_xlim(1.15, 1.45)
+    axes[1].set_xlabel(L["entropy_nats"])
+    for y, v in enumerate(vals):
+        axes[1].text(v + 0.005, y, f"{v:.3f}", va="center")
+    axes[1].set_xlim(1.15, 1.5)
+    figs["entropy"] = fig
+
+    # Geometry: concentration, and singular values of a Gaussian matrix
+    g = res["geometry"]
+    ns = np.array(g["ns"], dtype=float)
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 4.0), layout="constrained")
+    ax = axes[0]
+    ax.plot(ns, g["relative_norm_spread"], "o", color="C0",
+            label=L["norm_spread"])
+    ax.plot(ns, 1 / np.sqrt(2 * ns), "-", color="C0", alpha=0.6,
+            label=L["inv_sqrt_2n"])
+    ax.plot(ns, g["cosine_std"], "s", color="C1", label=L["cos_std"])
+    ax.plot(ns, 1 / np.sqrt(ns), "--", color="C1", alpha=0.6,
+            label=L["inv_sqrt_n"])
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel(L["dimension"])
+    ax.set_ylabel(L["spread"])
+    ax.legend(loc="lower left")
+    ax = axes[1]
+    bins = np.linspace(0, 2.2, 45)
+    ax.hist(g["square"]["singular_values"], bins=bins, density=True,
+            color="C0", alpha=0.6, label=L["square"])
+    ax.hist(g["tall"]["singular_values"], bins=bins, density=True,
+            color="C2", alpha=0.6, label=L["tall"])
+    s = np.linspace(0, 2, 200)
+    ax.plot(s, np.sqrt(4 - s**2) / math.pi, color="C3", label=L["quarter_circle"])
+    ax.axvline(1, color="C7", linestyle=":", label=L["orthogonal"])
+    ax.set_xlabel(L["singular_value"])
+    ax.set_ylabel(L["density"])
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2)
+    figs["geometry"] = fig
+    return figs
+
+
+# %%
+if __name__ == "__main__":
+    RESULTS = results()
+    print(json.dumps(RESULTS, indent=2))
+    figures(RESULTS, "en")  # shown inline when run as a notebook

@@ -1,0 +1,281 @@
+"""Every claim of the *Activation sweet spots* page, checked against theory or a stated tolerance.
+
+Run from the repository root: python -m pytest tests/test_activations.py -q
+"""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from scipy.optimize import brentq  # noqa: E402
+from scipy.special import expit, ndtr  # noqa: E402
+
+import snippets.activations as act  # noqa: E402
+
+LN2 = math.log(2)
+SQRT2 = math.sqrt(2)
+
+
+def phi(x):
+    return np.exp(-np.asarray(x) ** 2 / 2) / math.sqrt(2 * math.pi)
+
+
+def gelu_slope(x):
+    return ndtr(x) + x * phi(x)
+
+
+DERIV = {
+    "sigmoid": lambda x: expit(x) * expit(-x),
+    "tanh": lambda x: 1 / np.cosh(np.clip(x, -300, 300)) ** 2,
+    "relu": lambda x: (x > 0).astype(float),
+    "gelu": gelu_slope,
+}
+FUNC = {
+    "sigmoid": expit,
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0),
+    "gelu": lambda x: x * ndtr(x),
+}
+
+
+def gauss_moments(g, s: float) -> tuple[float, float]:
+    """E[g(z)] and Var[g(z)] for z ~ N(0, s^2), by quadrature in x = z (sharp integrands stay resolved)."""
+    x = np.linspace(-max(12 * s, 60), max(12 * s, 60), 2_000_001)
+    w = phi(x / s) / s
+    m1 = np.trapezoid(g(x) * w, x)
+    m2 = np.trapezoid(g(x) ** 2 * w, x)
+    return float(m1), float(m2 - m1**2)
+
+
+@pytest.fixture(scope="module")
+def res() -> dict:
+    return act.results()
+
+
+def test_results_deterministic_cheap_parts(res):
+    assert act._windows_results() == res["windows"]
+    assert act._float32_results() == res["zero"]
+    assert act._gelu_results() == res["gelu"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Windows where the slope is at least a fraction of its peak
+
+
+def test_peaks(res):
+    w = res["windows"]
+    assert math.isclose(w["sigmoid"]["half"]["peak"], 0.25)
+    assert math.isclose(w["tanh"]["half"]["peak"], 1.0)
+    assert w["relu"]["half"]["peak"] == 1.0
+    # GELU'' = phi(x) (2 - x^2): the peak is at sqrt(2)
+    assert abs(w["gelu"]["half"]["peak_at"] - SQRT2) < 1e-3
+    assert abs(w["gelu"]["half"]["peak"] - gelu_slope(SQRT2)) < 1e-7
+    assert abs(w["sigmoid"]["half"]["peak_at"]) < 1e-3 and abs(w["tanh"]["half"]["peak_at"]) < 1e-3
+
+
+@pytest.mark.parametrize("key,level", [("half", 0.5), ("tenth", 0.1)])
+def test_windows_match_closed_forms(res, key, level):
+    w = res["windows"]
+    step = 2 * w["edge"] / 200_000
+    # tanh' = 1 - tanh^2 >= level  <=>  |x| <= atanh(sqrt(1 - level))
+    t = math.atanh(math.sqrt(1 - level))
+    # sigmoid(x) = (1 + tanh(x/2)) / 2, so sigmoid' = tanh'(x/2) / 4: the same window, twice as wide
+    for name, edge in [("tanh", t), ("sigmoid", 2 * t)]:
+        assert abs(w[name][key]["hi"] - edge) <= step
+        assert abs(w[name][key]["lo"] + edge) <= step
+        inside = ndtr(edge) - ndtr(-edge)
+        assert abs(w[name][key]["std_normal_inside"] - inside) < 1e-3
+    # ReLU: slope 1 on all of (0, inf), whatever the level
+    assert w["relu"][key]["hi"] is None and 0 < w["relu"][key]["lo"] <= step
+    # GELU: unbounded on the right, left edge where GELU' = level * peak
+    peak = gelu_slope(SQRT2)
+    lo = brentq(lambda x: gelu_slope(x) - level * peak, -0.74, SQRT2)
+    assert w["gelu"][key]["hi"] is None
+    assert abs(w["gelu"][key]["lo"] - lo) <= step
+    for name in act.NAMES:
+        assert w[name][key]["contiguous"]
+
+
+def test_seed_table_edges(res):
+    w = res["windows"]
+    # The seed's sigmoid (-2, 2) and tanh (-1, 1) are one and the same level: 4 sigmoid(2) sigmoid(-2) = tanh'(1)
+    r = w["seed_edge_slope_ratio"]
+    assert math.isclose(r["sigmoid"], 1 / math.cosh(1) ** 2, rel_tol=1e-9)
+    assert math.isclose(r["sigmoid"], r["tanh"], rel_tol=1e-9)
+    assert 0.1 < r["tanh"] < 0.5  # between the tenth and the half level
+    # the half-peak windows are narrower than the seed's, the tenth windows wider
+    assert w["sigmoid"]["half"]["hi"] < 2 < w["sigmoid"]["tenth"]["hi"]
+    assert w["tanh"]["half"]["hi"] < 1 < w["tanh"]["tenth"]["hi"]
+    assert w["tanh"]["half"]["std_normal_inside"] < 0.65  # N(0, 1) is not all inside tanh's window
+
+
+def test_gelu_negative_slope(res):
+    w = res["windows"]
+    zero = brentq(gelu_slope, -3, 0)
+    assert abs(w["gelu_slope_zero"] - zero) < 1e-4
+    assert abs(w["gelu_min_slope_at"] + SQRT2) < 1e-4
+    assert abs(w["gelu_min_slope"] - gelu_slope(-SQRT2)) < 1e-9
+    assert w["gelu_min_slope"] < 0
+
+
+def test_relu_is_positively_homogeneous(res):
+    rows = res["windows"]["relu_active"]
+    n = 100_000
+    for row in rows:
+        theory = ndtr(row["mean"] / row["std"])
+        assert abs(row["active"] - theory) < 5 * math.sqrt(0.25 / n), row
+    by = {(r["mean"], r["std"]): r["active"] for r in rows}
+    # same samples, scaled: the active fraction depends on mean / std only, exactly
+    assert by[(0.0, 0.01)] == by[(0.0, 100.0)]
+    assert by[(1.0, 1.0)] == by[(100.0, 100.0)]
+    assert by[(100.0, 1.0)] == 1.0 and by[(-100.0, 1.0)] == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Expected slope under N(0, s^2)
+
+
+def test_expected_slope_matches_quadrature(res):
+    e = res["expected"]
+    n = e["n"]
+    for name in act.NAMES:
+        for s, measured in zip(e["s_sweep"], e["sweep"][name]):
+            mean, var = gauss_moments(DERIV[name], s)
+            se = math.sqrt(var / n)
+            assert abs(measured - mean) < 5 * se + 1e-12, (name, s, measured, mean)
+
+
+def test_expected_slope_shapes(res):
+    e = res["expected"]
+    for name in ["sigmoid", "tanh"]:
+        sweep = e["sweep"][name]
+        assert all(a > b for a, b in zip(sweep, sweep[1:])), f"{name}: largest slope at the smallest s"
+    # large s: E[f'] -> (integral of f') / (s sqrt(2 pi)); integral is 1 for sigmoid, 2 for tanh
+    s = e["s_sweep"][-1]
+    assert abs(e["sweep"]["sigmoid"][-1] * s * math.sqrt(2 * math.pi) - 1) < 0.05
+    assert abs(e["sweep"]["tanh"][-1] * s * math.sqrt(2 * math.pi) / 2 - 1) < 0.05
+    # ReLU: P(z > 0) = 1/2; GELU: Phi(z) - 1/2 and z phi(z) are odd, so E[GELU'] = 1/2 for every s
+    se = 0.5 / math.sqrt(e["n"])
+    for name in ["relu", "gelu"]:
+        assert all(abs(v - 0.5) < 5 * se for v in e["sweep"][name])
+    # the table is a subset of the sweep
+    for name in act.NAMES:
+        for s, v in zip(e["table_s"], e["table"][name]):
+            assert v == e["sweep"][name][e["s_sweep"].index(s)]
+
+
+def test_mean_100(res):
+    e = res["expected"]
+    # z = 100 + xi: sigmoid' ~ e^{-z}, tanh' ~ 4 e^{-2z}; lognormal means
+    assert abs(e["mean100"]["sigmoid"] / math.exp(-100 + 0.5) - 1) < 0.02
+    assert abs(e["mean100"]["tanh"] / (4 * math.exp(-200 + 2)) - 1) < 0.1
+    assert e["mean100"]["relu"] == 1.0 and abs(e["mean100"]["gelu"] - 1) < 1e-12
+    assert e["mean_minus100"]["relu"] == 0.0 and abs(e["mean_minus100"]["gelu"]) < 1e-12
+    assert e["mean100"]["sigmoid"] < 1e-40 and e["mean100"]["tanh"] < 1e-80
+    # what float32 autograd actually returns there
+    assert e["mean100_float32_autograd"] == {"sigmoid": 0.0, "tanh": 0.0}
+
+
+def test_nonlinearity(res):
+    e = res["expected"]
+    for name in act.NAMES:
+        for s, measured in zip(e["s_sweep"], e["nonlinearity_sweep"][name]):
+            cov = gauss_moments(lambda x: x * FUNC[name](x), s)[0] - 0  # E[z f(z)], E[z] = 0
+            mean_f, var_f = gauss_moments(FUNC[name], s)
+            theory = 1 - cov**2 / (s**2 * var_f)
+            assert abs(measured - theory) < 0.01, (name, s, measured, theory)
+    # ReLU: the same at every scale, 1 - (1/2) / (1 - 1/pi)
+    relu = 1 - 0.5 / (1 - 1 / math.pi)
+    assert all(abs(v - relu) < 0.01 for v in e["nonlinearity_sweep"]["relu"])
+    assert all(abs(e["nonlinearity_s1"][n] - e["nonlinearity_sweep"][n][4]) < 1e-12 for n in act.NAMES)
+    assert e["s_sweep"][4] == 1.0
+    # sigmoid and tanh are nearly linear at small s
+    for name in ["sigmoid", "tanh"]:
+        assert e["nonlinearity_sweep"][name][0] < 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Exact zeros in float32
+
+
+def test_float_thresholds(res):
+    z = res["zero"]
+    # sigmoid(x) rounds to 1 once e^{-x} < 2^-24 (float32) or 2^-53 (float64): then sigma (1 - sigma) = 0
+    assert abs(z["float32"]["sigmoid"]["pos"] - 24 * LN2) < 0.05
+    assert abs(z["float64"]["sigmoid"]["pos"] - 53 * LN2) < 0.05
+    # tanh(x) rounds to 1 once 2 e^{-2x} < 2^-25 (float32) or 2^-54 (float64): then 1 - tanh^2 = 0
+    assert abs(z["float32"]["tanh"]["pos"] - 13 * LN2) < 0.05
+    assert abs(z["float64"]["tanh"]["pos"] - 27.5 * LN2) < 0.05
+    assert z["float32"]["tanh"]["neg"] == -z["float32"]["tanh"]["pos"]
+    # negative side of the sigmoid: exp(-x) overflows (float max), not the underflow of sigma itself
+    assert abs(z["float32"]["sigmoid"]["neg"] + math.log(torch.finfo(torch.float32).max)) < 0.05
+    assert abs(z["float64"]["sigmoid"]["neg"] + math.log(torch.finfo(torch.float64).max)) < 0.05
+    assert z["float32_max_grad_beyond"] == {"sigmoid": 0.0, "tanh": 0.0}
+    # just inside each float32 threshold the gradient is not zero
+    for name, f in [("sigmoid", torch.sigmoid), ("tanh", torch.tanh)]:
+        for side in ("pos", "neg"):
+            x = torch.tensor(z["float32"][name][side] * 0.995, requires_grad=True)
+            f(x).backward()
+            assert x.grad.item() != 0.0, (name, side)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Depth
+
+
+def test_sigmoid_slopes_multiply(res):
+    d = res["depth"]
+    L = d["n_layers"]
+    assert math.isclose(d["ceiling"], 0.25 ** (L - 1))
+    assert all(s <= 0.25 for s in d["sigmoid"]["rms_slope"])
+    for name in ["sigmoid", "tanh"]:
+        r = d[name]
+        # with n Var(w) = 1 the weights keep the gradient norm on average: the slopes decide
+        assert 0.5 < r["ratio_first_last"] / r["predicted_ratio"] < 2, name
+        g = r["grad_norm"]
+        assert math.isclose(r["ratio_first_last"], g[0] / g[-1])
+    assert d["sigmoid"]["factor_per_layer"] < 0.25
+    assert d["sigmoid"]["ratio_first_last"] < 2 * d["ceiling"]
+    assert d["tanh"]["ratio_first_last"] > 1e4 * d["sigmoid"]["ratio_first_last"]
+    assert d["tanh"]["ratio_first_last"] < 1  # tanh also shrinks the gradient, much less
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. One-sign gradients
+
+
+def test_one_sign_gradients(res):
+    g = res["sign"]
+    # one sample: dL/dW2[i, j] = delta_i * h1_j with h1_j > 0, so every row shares the sign of delta_i
+    assert g["sigmoid"]["single"] == 1.0
+    # zero-centred inputs: all 32 entries of a row share a sign with probability ~ 2^-31
+    for key in ["tanh", "centred"]:
+        assert g[key]["single"] < 0.01 and g[key]["batch"] < 0.01, key
+    # a mini-batch mixes the signs of delta_i, but sigmoid rows still often share one sign
+    assert 0.2 < g["sigmoid"]["batch"] < 1.0
+    assert g["batch_sizes"] == [1, 32]
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. GELU
+
+
+def test_gelu_approximations(res):
+    q = res["gelu"]
+    x = np.linspace(-q["edge"], q["edge"], 200_001)
+    exact = x * ndtr(x)
+    tanh_err = np.abs(0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))) - exact)
+    sig_err = np.abs(x * expit(1.702 * x) - exact)
+    assert abs(q["tanh_max_error"] - tanh_err.max()) < 1e-9
+    assert abs(q["sigmoid_max_error"] - sig_err.max()) < 1e-9
+    assert abs(abs(q["tanh_max_error_at"]) - abs(x[tanh_err.argmax()])) < 1e-3
+    assert abs(abs(q["sigmoid_max_error_at"]) - abs(x[sig_err.argmax()])) < 1e-3
+    assert q["sigmoid_max_error"] > 10 * q["tanh_max_error"]
+    # torch's approximate="tanh" is the same formula; its default is the exact x Phi(x)
+    assert q["torch_tanh_vs_formula"] < 1e-12
+    assert abs(q["torch_tanh_max_error"] - q["tanh_max_error"]) < 1e-12
+    assert q["torch_default_max_error"] < 1e-12

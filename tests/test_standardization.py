@@ -1,0 +1,295 @@
+"""Every claim of the *Input standardization* page, checked against theory or a stated tolerance.
+
+Run from the repository root: python -m pytest tests/test_standardization.py -q
+"""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+import snippets.standardization as mod  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def res() -> dict:
+    return mod.results()
+
+
+def test_cheap_parts_are_deterministic(res):
+    assert mod._house_results() == res["house"]
+    assert mod._decorrelate_results() == res["decorrelate"]
+    assert mod._leakage_results() == res["leakage"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. House prices: conditioning of the four versions
+
+
+def test_house_data_is_the_seed_example(res):
+    X, _ = mod.house_data()
+    assert X[:, 0].min() >= 50 and X[:, 0].max() <= 500
+    assert set(np.unique(X[:, 1])) == {1, 2, 3, 4, 5}
+    h = res["house"]
+    # U(50, 500) has std 450 / sqrt(12) = 130; uniform on {1..5} has std sqrt(2)
+    assert abs(h["area_std"] / (450 / math.sqrt(12)) - 1) < 0.1
+    assert abs(h["bedrooms_std"] / math.sqrt(2) - 1) < 0.1
+
+
+def test_condition_numbers_follow_from_the_moments(res):
+    """Closed forms of the 3 x 3 Hessian's spectrum for each version of the features."""
+    h = res["house"]
+    X, _ = mod.house_data()
+    cov = np.cov(X, rowvar=False, bias=True)
+    r = np.corrcoef(X, rowvar=False)[0, 1]
+    # standardized: H = [[1, r, 0], [r, 1, 0], [0, 0, 1]] -> eigenvalues 1 - |r|, 1, 1 + |r|
+    assert math.isclose(h["standardized"]["kappa"], (1 + abs(r)) / (1 - abs(r)), rel_tol=1e-9)
+    # centered: H = blockdiag(cov, 1)
+    lam = np.sort(np.r_[np.linalg.eigvalsh(cov), 1.0])
+    assert math.isclose(h["centered"]["kappa"], lam[-1] / lam[0], rel_tol=1e-9)
+    # centered: the largest eigenvalue is essentially the area variance (in m^4)
+    assert abs(h["centered"]["eigenvalues"][-1] / h["area_std"] ** 2 - 1) < 1e-3
+    # raw and scaled: uncentered second moments with the bias column
+    for kind, F in [("raw", X), ("scaled", X / X.std(0))]:
+        A = np.column_stack([F, np.ones(len(F))])
+        assert math.isclose(h[kind]["kappa"], np.linalg.cond(A.T @ A / len(A)), rel_tol=1e-6)
+    # the ordering the page states, with its orders of magnitude
+    k = {kind: h[kind]["kappa"] for kind in mod.KINDS}
+    assert k["raw"] > 1e5 and 1e4 < k["centered"] < 1e5 and 10 < k["scaled"] < 1e3
+    assert k["standardized"] < 1.5
+    assert k["raw"] > k["centered"] > k["scaled"] > k["standardized"]
+
+
+def test_iteration_counts_match_gradient_descent(res):
+    """The closed-form count equals running the loop; the counts obey the kappa bound."""
+    h = res["house"]
+    X, y = mod.house_data()
+    tol = h["tol"]
+    for kind in ["scaled", "standardized"]:
+        F = mod.preprocess(X, kind)
+        A = np.column_stack([F, np.ones(len(F))])
+        H, theta_star = mod.quadratic(F, y)
+        f_star = 0.5 * np.mean((A @ theta_star - y) ** 2)
+        lr = 1 / np.linalg.eigvalsh(H)[-1]
+        theta = np.zeros(3)
+        gap0 = 0.5 * np.mean(y**2) - f_star
+        t = 0
+        while 0.5 * np.mean((A @ theta - y) ** 2) - f_star > tol * gap0:
+            theta = theta - lr * A.T @ (A @ theta - y) / len(A)
+            t += 1
+        assert t == h[kind]["iterations"], kind
+    for kind in mod.KINDS:
+        kappa = h[kind]["kappa"]
+        # with lr = 1 / lambda_max every error component shrinks at least by (1 - 1/kappa)
+        bound = math.log(tol) / (2 * math.log(1 - 1 / kappa))
+        assert h[kind]["iterations"] <= math.ceil(bound) + 1, kind
+    # the slow direction dominates: the count grows roughly like kappa
+    assert h["raw"]["iterations"] > 1e6
+    assert 1e5 < h["centered"]["iterations"] < 1e6
+    assert 100 < h["scaled"]["iterations"] < 1000
+    assert h["standardized"]["iterations"] <= 10
+    assert h["speedup_raw_over_standardized"] == h["raw"]["iterations"] / h["standardized"][
+        "iterations"
+    ]
+
+
+def test_gd_path_and_relative_gap(res):
+    h = res["house"]
+    for kind in mod.KINDS:
+        d = h[kind]
+        assert len(d["path"]) == h["path_steps"]
+        assert d["path"][0] == [0.0, 0.0, 0.0]
+        assert d["gap_rel"][0] <= 1 + 1e-12
+        assert all(a >= b - 1e-15 for a, b in zip(d["gap_rel"], d["gap_rel"][1:]))
+    # raw: the first step fixes the area weight, the bedrooms weight then crawls
+    raw = h["raw"]
+    assert abs(raw["path"][1][0] / raw["theta_star"][0] - 1) < 0.15
+    assert raw["path"][-1][1] < 0.01 * raw["theta_star"][1]
+    # standardized: at the optimum after a handful of steps
+    std = h["standardized"]
+    assert np.allclose(std["path"][10], std["theta_star"], rtol=1e-3)
+
+
+def test_same_minimum_for_every_version(res):
+    """An affine change of the features with a bias column changes the path, not the fit."""
+    h = res["house"]
+    assert h["max_prediction_difference"] < 1e-6
+    # the slope per m^2 and per bedroom: raw weights = standardized weights / std
+    assert math.isclose(
+        h["raw"]["theta_star"][0], h["standardized"]["theta_star"][0] / h["area_std"], rel_tol=1e-9
+    )
+    assert math.isclose(
+        h["raw"]["theta_star"][1],
+        h["standardized"]["theta_star"][1] / h["bedrooms_std"],
+        rel_tol=1e-9,
+    )
+    # and they recover the generating model (3 per m^2, 20 per bedroom) within noise
+    assert abs(h["raw"]["theta_star"][0] - 3) < 0.1
+    assert abs(h["raw"]["theta_star"][1] - 20) < 5
+
+
+def test_scaled_only_keeps_large_means(res):
+    X, _ = mod.house_data()
+    ratio = X.mean(0) / X.std(0)  # mean in units of std, about 2 for both features
+    assert np.all((1.7 < ratio) & (ratio < 2.4))
+    assert math.isclose(275 / 130, 2.1, abs_tol=0.05) and math.isclose(3 / math.sqrt(2), 2.1, abs_tol=0.05)
+    # centered only: the flattest direction is the bias, curvature exactly 1
+    assert math.isclose(res["house"]["centered"]["eigenvalues"][0], 1.0, rel_tol=1e-9)
+
+
+def test_first_gradient(res):
+    h = res["house"]
+    # raw: the area component of the first gradient is two orders of magnitude larger
+    assert h["raw"]["first_grad_ratio"] > 50
+    # standardized: the ratio is that of the effects per std, theta*_area / theta*_bedrooms,
+    # up to the small correlation between the two features
+    s = h["standardized"]
+    r = h["correlation"]
+    a, b = s["theta_star"][:2]
+    assert math.isclose(s["first_grad_ratio"], abs((a + r * b) / (r * a + b)), rel_tol=1e-9)
+
+
+def test_standardized_is_not_normal(res):
+    h = res["house"]
+    assert h["bedrooms_distinct_standardized"] == 5
+    # uniform area: P(|z| < 1) = 1 / sqrt(3) = 0.577, not the normal 0.683
+    assert abs(h["area_within_one_std"] - 1 / math.sqrt(3)) < 0.06
+    assert math.isclose(h["normal_within_one_std"], 0.6826894921, rel_tol=1e-9)
+    assert h["area_within_one_std"] < h["normal_within_one_std"] - 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Wine
+
+
+def test_wine_scales_and_condition(res):
+    w = res["wine"]
+    X, y = load_wine(return_X_y=True)
+    X_tr, _, _, _ = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    std = X_tr.std(0)
+    assert np.allclose(w["feature_std"], std)
+    assert w["std_ratio"] > 1000  # three orders of magnitude
+    assert np.argmax(std) == 12  # proline
+    assert w["kappa_raw"] > 1e7
+    Z = (X_tr - X_tr.mean(0)) / std
+    corr = np.corrcoef(X_tr, rowvar=False)
+    assert np.allclose(Z.T @ Z / len(Z), corr)  # standardized X^T X / n is the correlation matrix
+    assert math.isclose(w["kappa_standardized"], np.linalg.cond(corr), rel_tol=1e-6)
+    assert w["kappa_standardized"] < 100
+    assert w["kappa_raw"] / w["kappa_standardized"] > 1e5
+
+
+def test_wine_mlp_raw_saturates_and_learns_only_the_priors(res):
+    w = res["wine"]
+    assert len(set(w["seeds"])) >= 3
+    for sat in w["raw"]["saturated_at_init"]:
+        assert sat > 0.95
+    for sat in w["standardized"]["saturated_at_init"]:
+        assert sat == 0.0  # "no unit starts saturated"
+    # proline ranges from hundreds to over a thousand; with U(-1/sqrt(13), 1/sqrt(13))
+    # weights the pre-activations are of order 100
+    X_tr, _, _, _ = mod.load_wine_split()
+    assert X_tr[:, 12].min() > 250 and X_tr[:, 12].max() > 1000
+    rng = np.random.default_rng(0)
+    a = 1 / math.sqrt(13)
+    W1, b1 = rng.uniform(-a, a, (13, w["hidden"])), rng.uniform(-a, a, w["hidden"])
+    assert 30 < np.median(np.abs(X_tr @ W1 + b1)) < 300
+    # Best constant prediction = class frequencies; its cross-entropy is their entropy.
+    for loss in w["raw"]["final_train_loss"]:
+        assert abs(loss - w["prior_entropy"]) < 0.01
+    for acc in w["raw"]["test_acc"]:
+        assert acc <= w["majority_test_share"] + 1e-9
+    for acc in w["standardized"]["test_acc"]:
+        assert acc >= 0.95
+    for loss in w["standardized"]["final_train_loss"]:
+        assert loss < 0.1
+    for name in ["raw", "standardized"]:
+        for curve in w[name]["test_acc_curve"]:
+            assert len(curve) == w["steps"] // w["eval_every"] + 1
+
+
+def test_wine_standardization_folds_into_the_first_layer(res):
+    w = res["wine"]
+    assert w["folded_max_logit_difference"] < 1e-9
+    assert w["folded_test_acc"] == w["standardized"]["test_acc"][0]
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Decorrelation
+
+
+def test_standardization_does_not_decorrelate(res):
+    d = res["decorrelate"]
+    X, y = load_breast_cancer(return_X_y=True)
+    X_tr, _ = train_test_split(X, test_size=0.25, stratify=y, random_state=0)
+    corr = np.corrcoef(X_tr, rowvar=False)
+    assert math.isclose(d["kappa_standardized"], np.linalg.cond(corr), rel_tol=1e-6)
+    assert d["kappa_standardized"] > 1e4
+    assert d["kappa_raw"] > 1e10
+    assert d["max_correlation"] > 0.99
+    assert set(d["max_correlation_pair"]) == {"mean radius", "mean perimeter"}
+    # perimeter of a circle = 2 pi r: nearly a linear function of the radius
+    # whitening: identity covariance on the training split
+    assert abs(d["kappa_whitened"] - 1) < 1e-6
+    assert all(abs(v - 1) < 1e-6 for v in d["spectra"]["whitened"])
+    # the eigenvalues of a correlation matrix sum to the number of features
+    assert math.isclose(sum(d["spectra"]["standardized"]), d["n_features"], rel_tol=1e-9)
+    assert math.isclose(d["whitening_gain"], d["smallest_eigenvalue_standardized"] ** -0.5)
+    assert d["whitening_gain"] > 50
+    # the training split's whitening does not whiten the test split
+    assert d["kappa_whitened_test"] > 10
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Leakage
+
+
+def test_leakage(res):
+    lk = res["leakage"]
+    n_tr, n = 133, 178
+    assert math.isclose(lk["train_fraction"], n_tr / n)
+    # mu_all = (n_tr mu_tr + n_te mu_te) / n  =>  mu_te - mu_all = (n_tr / n)(mu_te - mu_tr)
+    assert math.isclose(lk["test_shift_ratio"], n_tr / n, rel_tol=1e-9)
+    assert lk["all_data"]["test_mean_abs"] < lk["train_only"]["test_mean_abs"]
+    assert lk["train_only"]["test_mean_abs"] > 0.05  # a new sample is not centred exactly
+    assert 0 < lk["max_mean_change_in_std"] < 0.2
+    assert 0 < lk["max_std_change"] < 0.1
+    # on this data set the leak changes no prediction that matters
+    assert lk["train_only"]["test_acc"] == lk["all_data"]["test_acc"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Near-constant features
+
+
+def test_near_constant_features_blow_up(res):
+    nc = res["near_constant"]
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te = train_test_split(X, test_size=0.25, stratify=y, random_state=0)
+    j = nc["worst_pixel"]
+    mean, std = X_tr[:, j].mean(), X_tr[:, j].std()
+    assert math.isclose(nc["worst_pixel_std"], std)
+    assert math.isclose(nc["worst_pixel_z"], (nc["worst_pixel_test_value"] - mean) / std)
+    assert nc["worst_pixel_z"] > 50
+    assert nc["worst_pixel_nonzero_train"] <= 5
+    assert nc["median_max_abs_test"] < 4
+    # a pixel on in exactly one training image: that image's z is sqrt(n - 1)
+    assert nc["single_pixels"]
+    for z in nc["single_pixel_train_z"]:
+        assert math.isclose(z, math.sqrt(nc["n_train"] - 1), rel_tol=1e-9)
+    # StandardScaler guards exact zeros only: constant pixels get scale 1 and pass unscaled
+    assert nc["constant_scale"] == [1.0] * len(nc["constant_pixels"])
+    assert all(X_tr[:, k].std() == 0 for k in nc["constant_pixels"])
+    assert nc["constant_pixels_on_in_test"] >= 1
+    assert nc["constant_max_abs_test"] == max(
+        abs(v) for k in nc["constant_pixels"] for v in X_te[:, k] - X_tr[:, k].mean()
+    )
+    # the blow-up is 1 / std: the largest test value over the std bounds max |z|
+    for s, m in zip(nc["train_std"], nc["max_abs_test"]):
+        if s > 0:
+            assert m <= 16 / s + 1e-9

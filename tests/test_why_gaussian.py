@@ -1,0 +1,284 @@
+"""Every claim of the *Why the Gaussian* page, checked against theory or a stated tolerance.
+
+Run from the repository root: python -m pytest tests/test_why_gaussian.py -q
+"""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import mpmath  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from scipy import special, stats  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+import snippets.why_gaussian as wg  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def res() -> dict:
+    return wg.results()
+
+
+def test_results_deterministic_cheap_parts(res):
+    assert wg._entropy_results() == res["entropy"]
+    assert wg._kl_results() == res["kl"]
+    assert wg._geometry_results() == res["geometry"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Central limit theorem
+
+
+def _irwin_hall_cdf(x: float, n: int) -> float:
+    """Exact CDF of a sum of n U(0, 1), in 60-digit arithmetic (the float formula cancels)."""
+    if x <= 0:
+        return 0.0
+    if x >= n:
+        return 1.0
+    mpmath.mp.dps = 60
+    x = mpmath.mpf(x)
+    s = sum((-1) ** k * mpmath.binomial(n, k) * (x - k) ** n for k in range(int(x) + 1))
+    return float(s / mpmath.factorial(n))
+
+
+def exact_cdf_distance(kind: str, n: int) -> float:
+    """sup_t |P((S_n - E S_n)/std <= t) - Phi(t)| from the exact distribution of S_n."""
+    t = np.linspace(-5, 5, 1001)
+    if kind == "uniform":
+        F = np.array([_irwin_hall_cdf(n / 2 + u * math.sqrt(n / 12), n) for u in t])
+    else:  # sum of n Exp(1) is Gamma(n, 1)
+        F = stats.gamma(n).cdf(n + t * math.sqrt(n))
+    return float(np.abs(F - stats.norm.cdf(t)).max())
+
+
+def test_clt_moments_follow_theory(res):
+    c = res["clt"]
+    for n, skew, kurt in zip(c["ns"], c["uniform"]["skewness"], c["uniform"]["excess_kurtosis"]):
+        assert abs(skew) < 0.02, n  # symmetric terms: skewness 0
+        assert abs(kurt - (-1.2 / n)) < 0.03, n  # excess kurtosis of U is -6/5, of the sum -6/(5n)
+    for n, skew, kurt in zip(c["ns"], c["exponential"]["skewness"], c["exponential"]["excess_kurtosis"]):
+        assert abs(skew / (2 / math.sqrt(n)) - 1) < 0.05, n  # gamma_1 / sqrt(n)
+        assert abs(kurt / (6 / n) - 1) < 0.15, n  # gamma_2 / n
+
+
+def test_clt_cdf_distance_matches_exact_distribution(res):
+    c = res["clt"]
+    # |D_sample - D_exact| <= sup |F_N - F| < 2 / sqrt(N) with probability > 0.999 (Kolmogorov)
+    tol = 2 / math.sqrt(c["samples"]) + 1e-3 * 0.4  # plus the grid spacing times max density
+    for kind in ["uniform", "exponential"]:
+        for n, d in zip(c["ns"], c[kind]["cdf_distance"]):
+            assert abs(d - exact_cdf_distance(kind, n)) < tol, (kind, n)
+
+
+def test_clt_rates_one_over_n_and_one_over_sqrt_n(res):
+    c = res["clt"]
+    # Edgeworth: symmetric terms 1.2/24 * max|He3 phi| / n = 0.0275 / n; skewed 2/6 * phi(0) / sqrt(n)
+    x = np.linspace(0, 4, 40001)
+    he3 = np.abs((x**3 - 3 * x) * stats.norm.pdf(x)).max()
+    assert abs(1.2 / 24 * he3 - 0.0275) < 5e-4
+    assert abs(2 / 6 * stats.norm.pdf(0) - 0.133) < 5e-4
+    for n in [4, 8, 16, 32]:
+        assert abs(exact_cdf_distance("uniform", n) * n / 0.0275 - 1) < 0.1
+        assert abs(exact_cdf_distance("exponential", n) * math.sqrt(n) / 0.133 - 1) < 0.02
+    # measured: exponential sums stay far from Gaussian much longer than uniform ones
+    for du, de in zip(c["uniform"]["cdf_distance"], c["exponential"]["cdf_distance"]):
+        assert de > 2.5 * du
+    # Berry-Esseen (C = 0.4748): D <= C E|X|^3 / sqrt(n); for U(-sqrt3, sqrt3) E|X|^3 = 3 sqrt3 / 4
+    for n, d in zip(c["ns"], c["uniform"]["cdf_distance"]):
+        assert d < 0.4748 * 3 * math.sqrt(3) / 4 / math.sqrt(n)
+    # the sampling noise level quoted on the page: E sup|F_N - F| ~ sqrt(pi/2) ln 2 / sqrt(N)
+    assert abs(c["noise_level"] * math.sqrt(c["samples"]) - 0.8687) < 1e-3
+
+
+def test_clt_histograms(res):
+    c = res["clt"]
+    widths = np.diff(c["hist_edges"])
+    for kind in ["uniform", "exponential"]:
+        for dens in c[kind]["density"].values():
+            assert 0.98 < float(np.dot(dens, widths)) <= 1 + 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Over weights vs over data
+
+
+def _digits_train() -> np.ndarray:
+    X, y = load_digits(return_X_y=True)
+    X_tr, _ = train_test_split(X, test_size=0.25, stratify=y, random_state=0)
+    return X_tr
+
+
+def test_rare_pixels_blow_up_under_per_pixel_standardization(res):
+    w = res["weights_vs_data"]
+    X = _digits_train()
+    assert w["n_train"] == len(X) and w["n_pixels"] == 64
+    assert w["constant_pixels"] == int((X.std(0) == 0).sum())
+    # a pixel nonzero in exactly one of N images standardizes to sqrt(N - 1) there
+    nonzero = (X > 0).sum(0)
+    assert (nonzero == 1).any()
+    assert abs(w["max_abs_standardized"] - math.sqrt(len(X) - 1)) < 1e-9
+
+
+def test_over_weights_is_gaussian(res):
+    w = res["weights_vs_data"]
+    se = math.sqrt(24 / w["draws"])  # standard error of the sample excess kurtosis
+    for name in ["image0", "peaked"]:
+        # normal weights: w . x is exactly N(0, |x|^2 / n) for any fixed x
+        assert abs(w[name]["normal"]) < 4 * se
+        # uniform weights: cumulants add, so excess kurtosis = -1.2 sum x^4 / (sum x^2)^2
+        assert abs(w[name]["uniform"] - (-1.2 * w[name]["ratio"])) < 4 * se
+    assert abs(-1.2 * w["ratio_median"]) < 0.1  # a typical image: near 0
+    assert w["peaked"]["uniform"] < -0.9  # the most peaked image: one pixel dominates the sum
+    assert w["ratio_max"] > 0.8
+
+
+def test_over_data_is_not_gaussian_with_per_pixel_standardization(res):
+    w = res["weights_vs_data"]
+    assert w["per_pixel"]["median_kurtosis"] > 2
+    assert w["per_pixel"]["fraction_above_1"] > 0.75
+    assert w["per_pixel"]["max_kurtosis"] > 50
+    assert abs(w["global"]["median_kurtosis"]) < 0.5
+    assert w["global"]["fraction_above_1"] < 0.05
+    # a Gaussian sample of this size has |z| <= 4 (P(|z| > 4) ~ 6e-5 per point)
+    assert w["per_pixel"]["median_unit_max_z"] > 6
+    assert w["global"]["median_unit_max_z"] < 4
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Maximum entropy
+
+
+def test_entropies(res):
+    e = res["entropy"]
+    nu = e["nu"]
+    c = math.sqrt((nu - 2) / nu)
+    expected = {  # scipy's own entropy() (numerical or closed form), shifted by log(scale)
+        "normal": float(stats.norm.entropy()),
+        "uniform": math.log(2 * math.sqrt(3)),
+        "laplace": float(stats.laplace.entropy()) + math.log(1 / math.sqrt(2)),
+        "logistic": float(stats.logistic.entropy()) + math.log(math.sqrt(3) / math.pi),
+        "student_t5": float(stats.t(nu).entropy()) + math.log(c),
+    }
+    for name, h in expected.items():
+        assert abs(e[name]["variance"] - 1) < 1e-9, name
+        assert abs(e[name]["closed_form"] - h) < 1e-7, name
+        assert abs(e[name]["numerical"] - e[name]["closed_form"]) < 1e-7, name
+    assert e["max_closed_form_error"] < 1e-7
+    # Cover & Thomas Thm 8.6.5: the Gaussian maximizes entropy at fixed variance
+    assert max(e["order"], key=lambda n: e[n]["closed_form"]) == "normal"
+    assert abs(e["normal"]["closed_form"] - 0.5 * math.log(2 * math.pi * math.e)) < 1e-12
+    # the proof: for mean 0, variance 1, KL(p || phi) = h(phi) - h(p) >= 0
+    for name in e["order"]:
+        gap = e["normal"]["closed_form"] - e[name]["closed_form"]
+        assert abs(e[name]["kl_to_normal"] - gap) < 1e-7, name
+        assert gap >= 0
+    # t entropy: the formula's digamma / beta form
+    t_formula = (nu + 1) / 2 * (special.digamma((nu + 1) / 2) - special.digamma(nu / 2)) + math.log(
+        math.sqrt(nu) * special.beta(nu / 2, 0.5)
+    )
+    assert abs(t_formula + math.log(c) - e["student_t5"]["closed_form"]) < 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Closure, reparameterization, KL
+
+
+def test_affine_map_of_gaussians_is_gaussian(res):
+    cl = res["closure"]
+    N = cl["samples"]
+    a = cl["affine"]
+    assert abs(a["mean"] - 10.5) < 4 * math.sqrt(10 / N)
+    assert abs(a["var"] - 10) < 4 * 10 * math.sqrt(2 / N)
+    assert a["quantile_error"] < 0.02
+
+
+def test_sum_of_uniforms_is_not_uniform(res):
+    cl = res["closure"]
+    # triangular quantiles vs the quantiles of the uniform with the same mean and variance
+    p = np.array([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
+    tri = np.where(p < 0.5, np.sqrt(2 * p), 2 - np.sqrt(2 * (1 - p)))
+    s = math.sqrt(1 / 6)
+    uni = 1 + math.sqrt(3) * s * (2 * p - 1)
+    gap = float(np.abs(tri - uni).max() / s)
+    assert abs(cl["uniform_sum_quantile_error"] - gap) < 0.01
+    assert cl["uniform_sum_quantile_error"] > 10 * cl["affine"]["quantile_error"]
+
+
+def test_reparameterized_gradient(res):
+    cl = res["closure"]
+    N = cl["samples"]
+    mu, sigma = cl["mu"], cl["sigma"]
+    assert abs(cl["grad_mu"] - 2 * mu) < 4 * 2 * sigma / math.sqrt(N)
+    assert abs(cl["grad_sigma"] - 2 * sigma) < 4 * 2 * math.sqrt(mu**2 + 2 * sigma**2) / math.sqrt(N)
+
+
+def test_kl_closed_form(res):
+    k = res["kl"]
+    for p in k["pairs"]:
+        mu1, s1, mu2, s2 = p["params"]
+        # independent statement of the formula: cross-entropy minus entropy
+        cross = 0.5 * math.log(2 * math.pi * s2**2) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2)
+        h = 0.5 * math.log(2 * math.pi * math.e * s1**2)
+        assert abs(p["formula"] - (cross - h)) < 1e-12
+        assert abs(p["torch"] - p["formula"]) < 1e-6  # float32
+        assert abs(p["monte_carlo"] - p["formula"]) < 4 * p["standard_error"]
+    assert k["max_mc_z"] < 4
+    assert abs(k["vae_formula"] - k["vae_torch"]) < 1e-4 * k["vae_torch"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. High-dimensional geometry
+
+
+def test_norm_concentrates(res):
+    g = res["geometry"]
+    for n, m, spread in zip(g["ns"], g["mean_norm_over_sqrt_n"], g["relative_norm_spread"]):
+        # E|x| = sqrt(2) Gamma((n+1)/2) / Gamma(n/2), Var|x| = n - (E|x|)^2
+        mean = math.sqrt(2) * math.exp(special.gammaln((n + 1) / 2) - special.gammaln(n / 2))
+        assert abs(m - mean / math.sqrt(n)) < 0.01, n
+        exact = math.sqrt(n - mean**2) / mean
+        assert abs(spread / exact - 1) < 0.08, n
+        if n >= 64:
+            assert abs(spread * math.sqrt(2 * n) - 1) < 0.08, n
+
+
+def test_independent_vectors_nearly_orthogonal(res):
+    g = res["geometry"]
+    for n, s in zip(g["ns"], g["cosine_std"]):
+        assert abs(s * math.sqrt(n) - 1) < 0.1, n  # E[cos^2] = 1/n exactly
+
+
+def test_gaussian_matrix_columns_vs_operator(res):
+    g = res["geometry"]
+    n = g["n"]
+    sq, tall = g["square"], g["tall"]
+    assert g["columns"] == n and g["tall_columns"] < n
+    for m in (sq, tall):
+        assert m["max_column_norm_error"] < 5 / math.sqrt(2 * n)  # each |w_j| - 1 has sd 1/sqrt(2n)
+        assert 2 / math.sqrt(n) < m["max_abs_cosine"] < 0.3
+    # square: quarter-circle law on [0, 2]; not close to orthogonal as an operator
+    assert abs(sq["singular_max"] - 2) < 0.05
+    assert sq["singular_min"] < 10 / n
+    assert abs(sq["gram_minus_identity_op"] - 3) < 0.2
+    a = 0.5
+    quarter = (a / 2 * math.sqrt(4 - a**2) + 2 * math.asin(a / 2)) / math.pi
+    assert abs(sq["fraction_singular_below_half"] - quarter) < 0.02
+    assert len(sq["singular_values"]) == n
+    # tall (aspect ratio lambda): Marchenko-Pastur edges 1 +- sqrt(lambda)
+    lam = g["tall_columns"] / n
+    assert abs(tall["singular_min"] - (1 - math.sqrt(lam))) < 0.06
+    assert abs(tall["singular_max"] - (1 + math.sqrt(lam))) < 0.06
+    assert abs(tall["gram_minus_identity_op"] - ((1 + math.sqrt(lam)) ** 2 - 1)) < 0.1
+    assert tall["gram_minus_identity_op"] < sq["gram_minus_identity_op"] / 4
+
+
+def test_clt_ratio_quoted_at_n4(res):
+    c = res["clt"]
+    i = c["ns"].index(4)
+    ratio = c["exponential"]["cdf_distance"][i] / c["uniform"]["cdf_distance"][i]
+    exact = exact_cdf_distance("exponential", 4) / exact_cdf_distance("uniform", 4)
+    assert abs(ratio / exact - 1) < 0.25
