@@ -392,11 +392,12 @@ def gaussian_matrix(
     W = torch.randn(n, columns, generator=g, dtype=torch.float64) / math.sqrt(n)
     G = W.T @ W  # Gram matrix: column norms^2 on the diagonal, dot products off
     off = G - torch.diag(torch.diag(G))
+    norms = G.diag().sqrt()  # column norms
     eig = torch.linalg.eigvalsh(G)  # eigenvalues of W^T W = singular values^2
     s = eig.clamp(min=0).sqrt()
     return {
-        "max_column_norm_error": (G.diag().sqrt() - 1).abs().max().item(),
-        "max_abs_cosine": (off.abs().max() / G.diag().min()).item(),
+        "max_column_norm_error": (norms - 1).abs().max().item(),
+        "max_abs_cosine": (off.abs() / torch.outer(norms, norms)).max().item(),
         "singular_min": s.min().item(),
         "singular_max": s.max().item(),
         "gram_minus_identity_op": (eig - 1).abs().max().item(),  # ||W^T W - I||
