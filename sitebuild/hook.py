@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import posixpath
 import re
@@ -143,6 +144,12 @@ _env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newlin
 _env.filters.update(fixed=_fixed, pct=_pct, sci=_sci)
 
 
+@functools.lru_cache(maxsize=512)
+def _template(markdown: str) -> jinja2.Template:
+    """Compiled once per page text: under `mkdocs serve` only the edited page recompiles."""
+    return _env.from_string(markdown)
+
+
 def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: str) -> str:
     """Both theme variants of a figure, for Material's #only-light / #only-dark."""
     here = posixpath.dirname(page_src_uri)
@@ -206,7 +213,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         return figure_markdown(page.file.src_uri, lang, snippet, name, alt)
 
     try:
-        return _env.from_string(markdown).render(**_results, figure=figure, lang=lang)
+        return _template(markdown).render(**_results, figure=figure, lang=lang)
     except PluginError:
         raise
     except Exception as error:  # undefined key, bad filter argument, arithmetic on the wrong type
