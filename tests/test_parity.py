@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOCS, LANGS, english_pages, twin
+from conftest import DOCS, FIGURE, LANGS, english_pages, twin
 
 ANCHOR = re.compile(r"^#{1,6} .*\{ #([\w-]+)[^}]*\}\s*$", re.M)
 HEADING = re.compile(r"^#{1,6} ", re.M)
 INCLUDE = re.compile(r"^\s*--8<--.*$", re.M)
-FIGURE = re.compile(r"""figure\(\s*["'](\w+)["']\s*,\s*["']([\w-]+)["']""")
 NUMBER = re.compile(r"\{\{\s*([a-z_]\w*(?:\.\w+)+)")
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 LINK = re.compile(r"\]\(([^)\s#]+\.(?:md|ipynb))(#[\w-]+)?\)")

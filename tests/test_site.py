@@ -9,10 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import DOCS, LANGS, english_pages, twin
+from conftest import DOCS, FIGURE, LANGS, english_pages, twin
 from sitebuild import cache, style
 
-FIGURE = re.compile(r"""figure\(\s*["'](\w+)["']\s*,\s*["']([\w-]+)["']""")
 # Tags whose URL the browser fetches by itself (a plain <a href> is only a link to follow).
 FETCHED = re.compile(
     r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*?\s(?:src|srcset|data)=[\"']?\s*(?:https?:)?//",
