@@ -157,7 +157,9 @@ def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: 
     for theme in ("light", "dark"):
         target = posixpath.relpath(f"figures/{snippet}/{name}_{lang}_{theme}.svg", here or ".")
         lines.append(f'![{alt}]({target}#only-{theme}){{ loading=lazy }}')
-    return "\n".join(lines)
+    # Blank lines around: a caption on the next line becomes its own paragraph, not text
+    # flowing beside the image.
+    return "\n\n" + "\n".join(lines) + "\n\n"
 
 
 # nbconvert's page template loads MathJax 2 and mermaid from CDNs. The site already serves

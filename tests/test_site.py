@@ -61,6 +61,17 @@ def test_every_figure_exists_in_both_themes_and_languages(site):
     assert checked, "no figure on any page"
 
 
+def test_figures_stand_in_their_own_paragraph(site):
+    """A caption written on the line after figure(...) must not flow beside the image."""
+    for page in english_pages():
+        for lang in LANGS:
+            html = site.html(page_url(page, lang))
+            for para in re.findall(r"<p>(.*?)</p>", html, re.S):
+                if "#only-light" in para or "#only-dark" in para:
+                    text = re.sub(r"<img\b[^>]*>", "", para).strip()
+                    assert not text, f"{page_url(page, lang)}: text beside a figure: {text[:80]!r}"
+
+
 def test_chinese_figures_carry_chinese_labels(site):
     """CI has the CJK font, so a Chinese figure must differ from its English twin."""
     assert style.has_cjk_font(), f"install {style.CJK_PACKAGE}: the Chinese figures need it"
