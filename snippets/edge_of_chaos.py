@@ -1,0 +1,915 @@
+# %% [markdown]
+# # The edge of chaos
+#
+# This is the notebook of the page *The edge of chaos* of *Why N(0, 1)?*.
+
+# %% [markdown]
+# ## The length map and its fixed point
+#
+# Mean-field theory of a deep random tanh network: the squared length of the
+# pre-activations follows a one-dimensional map, checked against simulation.
+
+# %%
+# --8<-- [start:variance_map]
+import math
+
+import numpy as np
+import torch
+from numpy.polynomial.hermite_e import hermegauss
+
+NODES, WEIGHTS = hermegauss(201)  # Gauss-Hermite rule for the weight exp(-z^2/2)
+WEIGHTS = WEIGHTS / WEIGHTS.sum()  # sum(WEIGHTS * f(NODES)) = E[f(z)], z ~ N(0, 1)
+
+
+def length_map(q: float, sw2: float, sb2: float) -> float:
+    """q^l = sigma_w^2 E[tanh(sqrt(q^{l-1}) z)^2] + sigma_b^2, z ~ N(0, 1)."""
+    return sw2 * float(np.sum(WEIGHTS * np.tanh(math.sqrt(q) * NODES) ** 2)) + sb2
+
+
+def iterate_map(q0: float, sw2: float, sb2: float, depth: int) -> list[float]:
+    """q^0, q^1, ..., q^depth predicted by the length map."""
+    qs = [q0]
+    for _ in range(depth):
+        qs.append(length_map(qs[-1], sw2, sb2))
+    return qs
+
+
+def fixed_point(sw2: float, sb2: float, tol: float = 1e-14) -> float:
+    """q* = length_map(q*), reached by iterating the map from q = 1."""
+    if sb2 == 0 and sw2 <= 1:
+        return 0.0  # tanh with no bias and sigma_w <= 1: the signal dies out
+    q = 1.0
+    for _ in range(100_000):
+        q, q_old = length_map(q, sw2, sb2), q
+        if abs(q - q_old) < tol * q:
+            break
+    return q
+
+
+def sample_weights(n: int, sw2: float, kind: str, g: torch.Generator):
+    """An n x n matrix with entries of variance sw2 / n."""
+    if kind == "normal":
+        a = torch.randn(n, n, generator=g, dtype=torch.float64)
+        return a * math.sqrt(sw2 / n)
+    if kind == "uniform":  # U[-a, a] has variance a^2 / 3
+        u = torch.rand(n, n, generator=g, dtype=torch.float64)
+        return (2 * u - 1) * math.sqrt(3 * sw2 / n)
+    # orthogonal, as torch.nn.init.orthogonal_ draws it: QR of a Gaussian
+    a = torch.randn(n, n, generator=g, dtype=torch.float64)
+    q, r = torch.linalg.qr(a)
+    return q * torch.sign(torch.diagonal(r)) * math.sqrt(sw2)
+
+
+def simulate_lengths(
+    sw2: float, sb2: float, q0s: tuple = (0.02, 4.0), per_start: int = 8,
+    width: int = 500, depth: int = 10, kind: str = "normal", seed: int = 0,
+) -> dict:
+    """Mean squared pre-activation q^l = |h^l|^2 / width at each layer of a deep
+    tanh network h^l = W^l tanh(h^{l-1}) + b^l, averaged over `per_start`
+    random inputs for each starting length q^0."""
+    g = torch.Generator().manual_seed(seed)
+    h = torch.randn(len(q0s) * per_start, width, generator=g, dtype=torch.float64)
+    h = h / h.pow(2).mean(1, keepdim=True).sqrt()  # exactly unit length
+    q0 = torch.tensor(q0s, dtype=torch.float64).repeat_interleave(per_start)
+    h = h * q0.sqrt()[:, None]
+    qs = [h.pow(2).mean(1)]
+    for _ in range(depth):
+        W = sample_weights(width, sw2, kind, g)
+        b = torch.randn(width, generator=g, dtype=torch.float64) * math.sqrt(sb2)
+        h = torch.tanh(h) @ W.T + b
+        qs.append(h.pow(2).mean(1))
+    q = torch.stack(qs).T.reshape(len(q0s), per_start, depth + 1).mean(1)
+    z = h / h.pow(2).mean(1, keepdim=True).sqrt()  # last layer, standardized
+    return {
+        "q": q.tolist(),  # [start][layer]
+        "excess_kurtosis": (z.pow(4).mean(1) - 3).mean().item(),
+    }
+
+
+if __name__ == "__main__":
+    sw2, sb2 = 4.0, 0.05
+    print(f"sigma_w^2 = {sw2}, sigma_b^2 = {sb2}: q* = {fixed_point(sw2, sb2):.4f}")
+    for kind in ["normal", "uniform", "orthogonal"]:
+        sim = simulate_lengths(sw2, sb2, kind=kind)
+        for q0, q_sim in zip((0.02, 4.0), sim["q"]):
+            theory = iterate_map(q0, sw2, sb2, 10)
+            print(f"{kind:10s} q0 = {q0:4}: layer 1, 2, 3, 10 simulated "
+                  + " ".join(f"{q_sim[i]:.3f}" for i in (1, 2, 3, 10))
+                  + "  theory "
+                  + " ".join(f"{theory[i]:.3f}" for i in (1, 2, 3, 10)))
+        print(f"{kind:10s} excess kurtosis of the last pre-activations: "
+              f"{sim['excess_kurtosis']:.3f}")
+# --8<-- [end:variance_map]
+
+# %% [markdown]
+# ## Order, chaos and the gradient gain chi_1
+#
+# chi_1 = sigma_w^2 E[tanh'(sqrt(q*) z)^2] from theory, against the per-layer growth
+# of backpropagated gradients measured with autograd.
+
+# %%
+# --8<-- [start:chi]
+import math
+
+import numpy as np
+import torch
+from numpy.polynomial.hermite_e import hermegauss
+from scipy.optimize import brentq
+
+NODES, WEIGHTS = hermegauss(201)
+WEIGHTS = WEIGHTS / WEIGHTS.sum()  # sum(WEIGHTS * f(NODES)) = E[f(z)]
+
+
+def gauss_mean(f, q: float) -> float:
+    """E[f(sqrt(q) z)] for z ~ N(0, 1)."""
+    return float(np.sum(WEIGHTS * f(math.sqrt(q) * NODES)))
+
+
+def fixed_point(sw2: float, sb2: float) -> float:
+    """q* of the tanh length map q -> sw2 E[tanh(sqrt(q) z)^2] + sb2."""
+    if sb2 == 0 and sw2 <= 1:
+        return 0.0
+    gap = lambda q: sw2 * gauss_mean(lambda h: np.tanh(h) ** 2, q) + sb2 - q
+    return brentq(gap, 1e-12, sw2 + sb2 + 1, xtol=1e-14)
+
+
+def chi1(sw2: float, sb2: float) -> float:
+    """chi_1 = sigma_w^2 E[tanh'(sqrt(q*) z)^2], the per-layer gain of |grad|^2."""
+    return sw2 * gauss_mean(lambda h: np.cosh(h) ** -4, fixed_point(sw2, sb2))
+
+
+def critical_sw2(sb2: float) -> float:
+    """The sigma_w^2 where chi_1 = 1 (the edge of chaos) for a given sigma_b^2."""
+    return brentq(lambda s: chi1(s, sb2) - 1, 1.0, 50.0, xtol=1e-12)
+
+
+def measured_chi1(
+    sw2: float, sb2: float, width: int = 400, depth: int = 20, batch: int = 4,
+    seed: int = 0,
+) -> float:
+    """(|dL/dh^0|^2 / |dL/dh^L|^2)^(1/L) in a random tanh network, by autograd.
+    The inputs start at the fixed point length q*."""
+    g = torch.Generator().manual_seed(seed)
+    h0 = torch.randn(batch, width, generator=g, dtype=torch.float64)
+    h0 = (h0 * math.sqrt(fixed_point(sw2, sb2))).requires_grad_()
+    h = h0
+    for _ in range(depth):
+        W = torch.randn(width, width, generator=g, dtype=torch.float64)
+        b = torch.randn(width, generator=g, dtype=torch.float64)
+        h = torch.tanh(h) @ (W.T * math.sqrt(sw2 / width)) + b * math.sqrt(sb2)
+    v = torch.randn(width, generator=g, dtype=torch.float64)  # random readout
+    (h @ v).sum().backward()  # so dL/dh^L = v for every input
+    ratio = h0.grad.pow(2).sum() / (batch * v.pow(2).sum())
+    return ratio.item() ** (1 / depth)
+
+
+if __name__ == "__main__":
+    print("tanh, sigma_b^2 = 0: chi_1 at sigma_w^2 = 0.8, 1, 1.2:",
+          [round(chi1(s, 0.0), 3) for s in (0.8, 1.0, 1.2)])
+    for sb2 in (0.05, 0.3):
+        print(f"sigma_b^2 = {sb2}: edge of chaos at sigma_w^2 = "
+              f"{critical_sw2(sb2):.3f}")
+    for sw2, sb2 in [(1.0, 0.05), (2.0, 0.05), (3.0, 0.05), (4.0, 0.3),
+                     ((5 / 3) ** 2, 0.0)]:
+        print(f"sigma_w^2 = {sw2:.2f}, sigma_b^2 = {sb2}: chi_1 theory "
+              f"{chi1(sw2, sb2):.3f}, measured {measured_chi1(sw2, sb2):.3f}")
+# --8<-- [end:chi]
+
+# %% [markdown]
+# ## Variance 1 at every layer is not enough
+#
+# Three tanh networks whose pre-activations have variance 1 at every layer:
+# ordered, critical and chaotic.
+
+# %%
+# --8<-- [start:unit_variance]
+import math
+
+import numpy as np
+import torch
+from numpy.polynomial.hermite_e import hermegauss
+
+NODES, WEIGHTS = hermegauss(201)
+WEIGHTS = WEIGHTS / WEIGHTS.sum()  # sum(WEIGHTS * f(NODES)) = E[f(z)]
+_n, _w = hermegauss(61)
+Z1, Z2 = np.meshgrid(_n, _n, indexing="ij")  # 2-D rule for E[f(z1, z2)]
+W2 = np.outer(_w, _w) / _w.sum() ** 2
+
+
+def unit_variance_sb2(sw2: float) -> float:
+    """The sigma_b^2 that makes q* = 1: 1 = sw2 E[tanh(z)^2] + sb2."""
+    return 1 - sw2 * float(np.sum(WEIGHTS * np.tanh(NODES) ** 2))
+
+
+def unit_variance_critical_sw2() -> float:
+    """The sigma_w^2 with q* = 1 and chi_1 = sw2 E[tanh'(z)^2] = 1."""
+    return 1 / float(np.sum(WEIGHTS * np.cosh(NODES) ** -4))
+
+
+def correlation_map(c: float, sw2: float, sb2: float, q: float = 1.0) -> float:
+    """c^l from c^{l-1}: the correlation of two inputs' pre-activations."""
+    u1 = math.sqrt(q) * Z1
+    u2 = math.sqrt(q) * (c * Z1 + math.sqrt(max(1 - c * c, 0.0)) * Z2)
+    return (sw2 * float(np.sum(W2 * np.tanh(u1) * np.tanh(u2))) + sb2) / q
+
+
+def two_inputs(c0: float, width: int, g: torch.Generator) -> torch.Tensor:
+    """Two vectors of mean square 1 whose correlation is exactly c0."""
+    a, b = torch.randn(2, width, generator=g, dtype=torch.float64)
+    b = b - (a @ b) / (a @ a) * a  # orthogonal to a
+    a, b = a / a.norm(), b / b.norm()
+    return math.sqrt(width) * torch.stack([a, c0 * a + math.sqrt(1 - c0**2) * b])
+
+
+def propagate(
+    sw2: float, sb2: float, c0s: tuple = (0.2, 0.99), pairs: int = 4,
+    width: int = 600, depth: int = 40, seed: int = 0,
+) -> dict:
+    """Per-layer q^l, correlations c^l and |dL/dh^l|^2 of a random tanh network,
+    for `pairs` pairs of inputs per starting correlation c0.
+    L is a random readout v . h^L summed over the inputs."""
+    g = torch.Generator().manual_seed(seed)
+    h = torch.cat([two_inputs(c0, width, g) for c0 in c0s for _ in range(pairs)])
+    h.requires_grad_()
+    hs = [h]
+    for _ in range(depth):
+        W = torch.randn(width, width, generator=g, dtype=torch.float64)
+        b = torch.randn(width, generator=g, dtype=torch.float64)
+        h = torch.tanh(h) @ (W.T * math.sqrt(sw2 / width)) + b * math.sqrt(sb2)
+        h.retain_grad()
+        hs.append(h)
+    v = torch.randn(width, generator=g, dtype=torch.float64)
+    (h @ v).sum().backward()
+    with torch.no_grad():
+        q = torch.stack([x.pow(2).mean(1) for x in hs])  # [layer][input]
+        x = torch.stack(hs).view(depth + 1, len(c0s), pairs, 2, width)
+        cos = (x[..., 0, :] * x[..., 1, :]).mean(-1) / (
+            x[..., 0, :].pow(2).mean(-1) * x[..., 1, :].pow(2).mean(-1)).sqrt()
+        grad = torch.stack([x.grad.pow(2).sum() for x in hs])
+        z = h / h.pow(2).mean(1, keepdim=True).sqrt()
+    return {
+        "q": q.tolist(),
+        "corr": cos.mean(-1).T.tolist(),  # [c0][layer], mean over the pairs
+        "grad_rel": (grad / grad[-1]).tolist(),  # relative to the last layer
+        "excess_kurtosis": (z.pow(4).mean(1) - 3).mean().item(),
+    }
+
+
+if __name__ == "__main__":
+    chi = lambda s: s * float(np.sum(WEIGHTS * np.cosh(NODES) ** -4))
+    for sw2 in (1.5, unit_variance_critical_sw2(), 2.5):
+        sb2 = unit_variance_sb2(sw2)
+        out = propagate(sw2, sb2)
+        q = np.array(out["q"])
+        c = 0.99
+        for _ in range(40):
+            c = min(correlation_map(c, sw2, sb2), 1.0)
+        print(f"sigma_w^2 = {sw2:.3f}, sigma_b^2 = {sb2:.3f}, chi_1 = "
+              f"{chi(sw2):.3f}: q^l in [{q.min():.2f}, {q.max():.2f}]")
+        print(f"   |grad|^2 at layer 0 / layer 40: {out['grad_rel'][0]:.2e}"
+              f" (chi_1^40 = {chi(sw2) ** 40:.2e})")
+        print(f"   correlation 0.99 -> {out['corr'][1][-1]:.3f} after 40 layers"
+              f" (theory {c:.3f}); 0.2 -> {out['corr'][0][-1]:.3f}")
+# --8<-- [end:unit_variance]
+
+# %% [markdown]
+# ## ReLU: why Kaiming is exactly critical
+#
+# For ReLU the length map is linear, q -> (sigma_w^2 / 2) q; chi_1 = sigma_w^2 / 2.
+
+# %%
+# --8<-- [start:relu]
+import math
+
+import torch
+
+
+def relu_depth(
+    sw2: float, width: int = 500, depth: int = 50, batch: int = 8, seed: int = 0
+) -> dict:
+    """Per-layer q^l / q^0 and |dL/dh^l|^2 / |dL/dh^L|^2 of a bias-free ReLU
+    network h^l = W^l relu(h^{l-1}) with W_ij ~ N(0, sw2 / width); and the mean
+    correlation between the last pre-activations of unrelated inputs."""
+    g = torch.Generator().manual_seed(seed)
+    h = torch.randn(batch, width, generator=g, dtype=torch.float64)
+    h.requires_grad_()
+    hs = [h]
+    for _ in range(depth):
+        W = torch.randn(width, width, generator=g, dtype=torch.float64)
+        h = torch.relu(h) @ W.T * math.sqrt(sw2 / width)
+        h.retain_grad()
+        hs.append(h)
+    v = torch.randn(width, generator=g, dtype=torch.float64)
+    (h @ v).sum().backward()
+    with torch.no_grad():
+        q = torch.stack([x.pow(2).mean() for x in hs])
+        grad = torch.stack([x.grad.pow(2).sum() for x in hs])
+        u = h / h.norm(dim=1, keepdim=True)
+        cos = u @ u.T
+        first = hs[0] / hs[0].norm(dim=1, keepdim=True)
+        off = ~torch.eye(batch, dtype=torch.bool)
+    return {
+        "q_rel": (q / q[0]).tolist(),
+        "grad_rel": (grad / grad[-1]).tolist(),
+        "corr_in": (first @ first.T)[off].mean().item(),
+        "corr_out": cos[off].mean().item(),
+    }
+
+
+def relu_correlation(c0: float, depth: int) -> float:
+    """Mean-field correlation map of ReLU, sigma_b = 0 (any sigma_w):
+    c -> (sqrt(1 - c^2) + (pi - arccos c) c) / pi."""
+    c = c0
+    for _ in range(depth):
+        s = math.sqrt(max(1 - c * c, 0.0))
+        c = (s + (math.pi - math.acos(c)) * c) / math.pi
+    return c
+
+
+if __name__ == "__main__":
+    for sw2 in (1.8, 2.2, 2.0):  # Kaiming last: its run is used below
+        out = relu_depth(sw2)
+        print(f"sigma_w^2 = {sw2}: q^50 / q^0 = {out['q_rel'][-1]:.3g} "
+              f"(theory {(sw2 / 2) ** 50:.3g}), |grad|^2 layer 0 / layer 50 = "
+              f"{out['grad_rel'][0]:.3g}")
+    print(f"Kaiming: correlation of unrelated inputs {out['corr_in']:.3f} -> "
+          f"{out['corr_out']:.3f} after 50 layers (theory from 0: "
+          f"{relu_correlation(0.0, 50):.3f})")
+# --8<-- [end:relu]
+
+# %% [markdown]
+# ## Dynamical isometry: Gaussian versus orthogonal weights
+#
+# Singular values of the input-output Jacobian of deep linear, tanh and ReLU
+# networks at criticality.
+
+# %%
+# --8<-- [start:isometry]
+import math
+
+import numpy as np
+import torch
+from numpy.polynomial.hermite_e import hermegauss
+
+NODES, WEIGHTS = hermegauss(201)
+WEIGHTS = WEIGHTS / WEIGHTS.sum()  # sum(WEIGHTS * f(NODES)) = E[f(z)]
+
+
+def critical_tanh(q_star: float) -> tuple[float, float]:
+    """(sigma_w^2, sigma_b^2) on the edge of chaos with fixed point q*."""
+    h = math.sqrt(q_star) * NODES
+    sw2 = 1 / float(np.sum(WEIGHTS * np.cosh(h) ** -4))  # chi_1 = 1
+    sb2 = q_star - sw2 * float(np.sum(WEIGHTS * np.tanh(h) ** 2))  # q* fixed
+    return sw2, sb2
+
+
+def weight(n: int, kind: str, g: torch.Generator) -> torch.Tensor:
+    """Entries of variance 1 / n: i.i.d. Gaussian, or a random orthogonal matrix."""
+    a = torch.randn(n, n, generator=g, dtype=torch.float64)
+    if kind == "gaussian":
+        return a / math.sqrt(n)
+    q, r = torch.linalg.qr(a)  # what torch.nn.init.orthogonal_ does
+    return q * torch.sign(torch.diagonal(r))
+
+
+def jacobian_singular_values(
+    act: str, kind: str, width: int = 256, depths: tuple = (1, 4, 16),
+    q_star: float = 1 / 64, seed: int = 0,
+) -> dict:
+    """Singular values of J = dh^L / dh^0 = W^L D^L ... W^1 D^1 at criticality,
+    with D^l = diag(phi'(h^{l-1})) along the network's own forward pass."""
+    g = torch.Generator().manual_seed(seed)
+    phi, dphi = {
+        "linear": (lambda x: x, lambda x: torch.ones_like(x)),
+        "tanh": (torch.tanh, lambda x: 1 - torch.tanh(x) ** 2),
+        "relu": (torch.relu, lambda x: (x > 0).double()),
+    }[act]
+    if act == "tanh":
+        sw2, sb2 = critical_tanh(q_star)
+    else:  # linear: sigma_w^2 = 1; ReLU: Kaiming, sigma_w^2 = 2
+        sw2, sb2 = (2.0 if act == "relu" else 1.0), 0.0
+    h = torch.randn(width, generator=g, dtype=torch.float64) * math.sqrt(q_star)
+    J = torch.eye(width, dtype=torch.float64)
+    out = {}
+    for layer in range(1, max(depths) + 1):
+        W = weight(width, kind, g) * math.sqrt(sw2)
+        b = torch.randn(width, generator=g, dtype=torch.float64) * math.sqrt(sb2)
+        J = W @ (dphi(h)[:, None] * J)
+        h = W @ phi(h) + b
+        if layer in depths:
+            out[layer] = torch.linalg.svdvals(J).tolist()
+    return out
+
+
+def spread_theory(act: str, kind: str, depth: int, q_star: float = 1 / 64) -> float:
+    """Infinite-width var(s^2) / mean(s^2)^2 of J: depth * (mu2 - 1 + v_W), where
+    mu2 = E[(sigma_w^2 phi'(h)^2)^2] and v_W = 1 (Gaussian) or 0 (orthogonal)."""
+    if act == "tanh":
+        sw2, _ = critical_tanh(q_star)
+        h = math.sqrt(q_star) * NODES
+        mu2 = float(np.sum(WEIGHTS * (sw2 * np.cosh(h) ** -4) ** 2))
+    else:  # linear: sw2 phi'^2 = 1; ReLU: 2 on half the units, 0 on the others
+        mu2 = 2.0 if act == "relu" else 1.0
+    return depth * (mu2 - 1 + (1.0 if kind == "gaussian" else 0.0))
+
+
+if __name__ == "__main__":
+    for act in ("linear", "tanh", "relu"):
+        for kind in ("gaussian", "orthogonal"):
+            sv = jacobian_singular_values(act, kind)
+            for L, s in sv.items():
+                lam = np.array(s) ** 2  # eigenvalues of J J^T
+                print(f"{act:6s} {kind:10s} L = {L:2d}: mean s^2 = {lam.mean():.3f}"
+                      f"  var/mean^2 = {lam.var() / lam.mean() ** 2:7.3f}"
+                      f" (theory {spread_theory(act, kind, L):6.3f})"
+                      f"  s in [{min(s):.1e}, {max(s):.2f}]")
+# --8<-- [end:isometry]
+
+# %% [markdown]
+# ## The page's numbers and figures
+#
+# `results()` computes every number the page quotes; `figures()` draws the page's figures
+# from them (the site's build renders them in its light and dark themes, in English and Chinese).
+
+# %%
+import inspect
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _defaults(*functions) -> dict:
+    """The default arguments of the experiment functions: the settings the page quotes."""
+    return {
+        name: p.default
+        for f in functions
+        for name, p in inspect.signature(f).parameters.items()
+        if p.default is not inspect.Parameter.empty and name != "seed"
+    }
+
+
+S1_SETTINGS = [(1.5, 0.05), (4.0, 0.05)]  # (sigma_w^2, sigma_b^2) of the length map
+S1_SEEDS = [0, 1, 2]
+PHASE_POINTS = [(1.0, 0.05), (3.0, 0.05), (4.0, 0.05), (1.5, 0.5), (2.0, 0.5),
+                (4.0, 0.5), (2.0, 1.0), (4.0, 1.0)]
+TANH_GAIN_SW2 = (5 / 3) ** 2  # torch.nn.init.calculate_gain("tanh") = 5/3
+UNIT_ORDERED, UNIT_CHAOTIC = 1.5, 2.5  # sigma_w^2 of two nets with q* = 1
+RELU_SW2 = [1.8, 2.0, 2.2]
+NO_BIAS_SW2 = [0.8, 1.0, 1.2, 2.0]
+ISO_DEPTHS = (1, 2, 4, 8, 16)
+ISO_SEEDS = [0, 1, 2, 3]
+ISO_NETS = [("linear", "gaussian"), ("linear", "orthogonal"), ("tanh", "gaussian"),
+            ("tanh", "orthogonal"), ("relu", "gaussian"), ("relu", "orthogonal")]
+
+
+def _length_results() -> dict:
+    d = _defaults(simulate_lengths)
+    q0s, depth = list(d["q0s"]), d["depth"]
+    out = {**d, "q0s": q0s, "seeds": S1_SEEDS, "settings": []}
+    normal = {}
+    for sw2, sb2 in S1_SETTINGS:
+        sims = [simulate_lengths(sw2, sb2, seed=s) for s in S1_SEEDS]
+        normal[sw2, sb2] = sims
+        out["settings"].append({
+            "sw2": sw2, "sb2": sb2, "q_star": fixed_point(sw2, sb2),
+            "chi1": chi1(sw2, sb2),
+            "theory": [iterate_map(q0, sw2, sb2, depth) for q0 in q0s],
+            "sim": np.mean([s_["q"] for s_ in sims], axis=0).tolist(),
+        })
+    # the shape of the weights: normal, uniform, orthogonal at the second setting
+    sw2, sb2 = S1_SETTINGS[1]
+    out["shape"] = {"sw2": sw2, "sb2": sb2}
+    for kind in ["normal", "uniform", "orthogonal"]:
+        sims = normal[sw2, sb2] if kind == "normal" else [
+            simulate_lengths(sw2, sb2, kind=kind, seed=s) for s in S1_SEEDS]
+        q = np.mean([s_["q"] for s_ in sims], axis=0)
+        out["shape"][kind] = {
+            "q_last": q[:, -1].tolist(),
+            "kurtosis": float(np.mean([s_["excess_kurtosis"] for s_ in sims])),
+        }
+    # standard error of that mean for Gaussian data: sqrt(24 / n) per vector
+    n_vectors = len(S1_SEEDS) * len(q0s) * d["per_start"]
+    out["shape"]["kurtosis_se_mean"] = (24 / d["width"] / n_vectors) ** 0.5
+    out["shape"]["kurtosis_se"] = (24 / d["width"]) ** 0.5  # one vector
+    out["shape"]["n_vectors"] = n_vectors
+    out["shape"]["max_abs_kurtosis"] = max(
+        abs(out["shape"][k]["kurtosis"]) for k in ["normal", "uniform", "orthogonal"]
+    )
+    out["shape"]["q_last_theory"] = [
+        iterate_map(q0, sw2, sb2, depth)[-1] for q0 in q0s
+    ]
+    theory = out["shape"]["q_last_theory"]
+    out["shape"]["max_rel_dev"] = max(
+        abs(q / qt - 1)
+        for kind in ["normal", "uniform", "orthogonal"]
+        for q, qt in zip(out["shape"][kind]["q_last"], theory))
+    q = np.linspace(0.0, 4.5, 91)
+    out["map_q"] = q.tolist()
+    for st in out["settings"]:
+        st["map"] = [length_map(x, st["sw2"], st["sb2"]) for x in q]
+    out["map_no_bias"] = [length_map(x, 1.0, 0.0) for x in q]
+    # tanh without bias: q* = 0 up to sigma_w^2 = 1, positive above
+    out["no_bias"] = {"sw2": NO_BIAS_SW2,
+                      "q_star": [fixed_point(s, 0.0) for s in NO_BIAS_SW2],
+                      "chi1": [chi1(s, 0.0) for s in NO_BIAS_SW2]}
+    return out
+
+
+def _chi_results() -> dict:
+    sb2s = np.linspace(0.0, 1.0, 41)
+    crit = [1.0] + [critical_sw2(s) for s in sb2s[1:]]  # chi_1 = sw2 at sb2 = 0
+    points = [
+        {"sw2": sw2, "sb2": sb2, "theory": chi1(sw2, sb2),
+         "measured": measured_chi1(sw2, sb2)}
+        for sw2, sb2 in PHASE_POINTS + [(TANH_GAIN_SW2, 0.0)]
+    ]
+    gain = points[-1]
+    e_tanh2 = float(np.sum(WEIGHTS * np.tanh(NODES) ** 2))
+    unit_sw2 = np.linspace(0.0, 1 / e_tanh2, 41)
+    return {
+        "unit_curve": {"sw2": unit_sw2.tolist(),
+                       "sb2": np.maximum(1 - e_tanh2 * unit_sw2, 0).tolist()},
+        **_defaults(measured_chi1),
+        "boundary": {"sb2": sb2s.tolist(), "sw2": crit},
+        "points": points[:-1],
+        "gain": gain | {"q_star": fixed_point(TANH_GAIN_SW2, 0.0),
+                        "growth_10": gain["theory"] ** 10},
+        "crit_sb2_005": critical_sw2(0.05),
+        "crit_sb2_05": critical_sw2(0.5),
+        "max_rel_error": max(abs(p["measured"] / p["theory"] - 1) for p in points),
+        "sign_agrees": all((p["measured"] > 1) == (p["theory"] > 1)
+                           for p in points),
+    }
+
+
+def _unit_results() -> dict:
+    d = _defaults(propagate)
+    depth, width = d["depth"], d["width"]
+    chi_unit = lambda s: s * float(np.sum(WEIGHTS * np.cosh(NODES) ** -4))
+    nets = {}
+    for name, sw2 in [("ordered", UNIT_ORDERED),
+                      ("critical", unit_variance_critical_sw2()),
+                      ("chaotic", UNIT_CHAOTIC)]:
+        sb2 = unit_variance_sb2(sw2)
+        sim = propagate(sw2, sb2)
+        q = np.array(sim["q"])
+        chi = chi_unit(sw2)
+        theory_c = []
+        for c0 in d["c0s"]:
+            cs = [c0]
+            for _ in range(depth):
+                cs.append(min(correlation_map(cs[-1], sw2, sb2), 1.0))
+            theory_c.append(cs)
+        nets[name] = {
+            "sw2": sw2, "sb2": sb2, "chi1": chi, "theory": chi,
+            "measured": sim["grad_rel"][0] ** (1 / depth),
+            "depth_scale": 1 / abs(math.log(chi)) if name != "critical" else None,
+            "q_mean": float(q.mean()), "q_min": float(q.min()),
+            "q_max": float(q.max()),
+            "grad_rel": sim["grad_rel"], "grad_first": sim["grad_rel"][0],
+            "grad_theory_first": chi**depth,
+            "corr": sim["corr"], "corr_theory": theory_c,
+            "corr_last": [c[-1] for c in sim["corr"]],
+            "corr_theory_last": [c[-1] for c in theory_c],
+            "kurtosis": sim["excess_kurtosis"],
+        }
+    chaotic = nets["chaotic"]
+    c = 0.5
+    for _ in range(5000):  # the chaotic net's fixed point c* < 1
+        c = correlation_map(c, chaotic["sw2"], chaotic["sb2"])
+    eps = 1e-4
+    slope = (correlation_map(c + eps, chaotic["sw2"], chaotic["sb2"])
+             - correlation_map(c - eps, chaotic["sw2"], chaotic["sb2"])) / (2 * eps)
+    dev = np.abs(np.array(chaotic["corr"]) - np.array(chaotic["corr_theory"]))
+    return {**d, "c0s": list(d["c0s"]), "nets": nets,
+            "q_noise": (2 / width) ** 0.5, "kurtosis_se": (24 / width) ** 0.5,
+            "q_mean_max_dev": max(abs(n["q_mean"] - 1) for n in nets.values()),
+            "q_min": min(n["q_min"] for n in nets.values()),
+            "q_max": max(n["q_max"] for n in nets.values()),
+            "chaotic_c_star": c, "chaotic_c_slope": slope,
+            "chaotic_corr_max_dev": dev.max(axis=1).tolist(),
+            "max_abs_kurtosis": max(abs(n["kurtosis"]) for n in nets.values())}
+
+
+def _relu_results() -> dict:
+    d = _defaults(relu_depth)
+    depth, width = d["depth"], d["width"]
+    nets = []
+    for seed, sw2 in enumerate(RELU_SW2):
+        sim = relu_depth(sw2, seed=seed)
+        nets.append({
+            "sw2": sw2, "chi1": sw2 / 2, **sim,
+            "q_last": sim["q_rel"][-1], "grad_first": sim["grad_rel"][0],
+            "theory_last": (sw2 / 2) ** depth,
+        })
+    kaiming = nets[RELU_SW2.index(2.0)]
+    return {
+        **d, "sw2s": RELU_SW2, "nets": nets,
+        "log_sd": (5 * depth / width) ** 0.5,  # finite-width spread of log q^L
+        "corr_in": kaiming["corr_in"], "corr_out": kaiming["corr_out"],
+        "corr_theory": relu_correlation(0.0, depth),
+    }
+
+
+def _isometry_results() -> dict:
+    d = _defaults(jacobian_singular_values)
+    sw2, sb2 = critical_tanh(d["q_star"])
+    mu2 = {act: spread_theory(act, "orthogonal", 1) + 1
+           for act in ("linear", "tanh", "relu")}  # E[(sw2 phi'^2)^2]
+    out = {**d, "depths": list(ISO_DEPTHS), "seeds": ISO_SEEDS, "tanh_sw2": sw2,
+           "tanh_sb2": sb2, "mu2": mu2, "nets": {}}
+    for act, kind in ISO_NETS:
+        runs = [jacobian_singular_values(act, kind, depths=ISO_DEPTHS, seed=s)
+                for s in ISO_SEEDS]
+        sv = {L: np.array([run[L] for run in runs]) for L in ISO_DEPTHS}
+        last = sv[ISO_DEPTHS[-1]]
+        out["nets"][f"{act}_{kind}"] = {
+            "mean_s2": [float((sv[L] ** 2).mean()) for L in ISO_DEPTHS],
+            # var(s^2) / mean(s^2)^2 of each network, averaged over the networks
+            "var_s2": [float(((sv[L] ** 2).var(axis=1)
+                              / (sv[L] ** 2).mean(axis=1) ** 2).mean())
+                       for L in ISO_DEPTHS],
+            "var_theory": [spread_theory(act, kind, L) for L in ISO_DEPTHS],
+            "s_max": float(last.max()),
+            "s_min": float(last.min()),
+            "max_dev_from_1": float(np.abs(last - 1).max()),
+            "frac_zero_first": float(np.mean(sv[1] < 1e-12)),
+            "frac_within_2": float(np.mean((last > 0.5) & (last < 2))),
+            "frac_below_001": float(np.mean(last < 0.01)),
+            "sorted_last": sorted(last[0].tolist(), reverse=True),
+        }
+    devs = [(abs(v / t - 1), key, L)
+            for key, n in out["nets"].items()
+            for L, v, t in zip(ISO_DEPTHS, n["var_s2"], n["var_theory"]) if t > 0]
+    out["max_rel_dev"], out["max_rel_dev_net"], out["max_rel_dev_depth"] = max(devs)
+    return out
+
+
+def results() -> dict:
+    """Every number the page quotes (deterministic: fixed seeds)."""
+    torch.manual_seed(0)
+    res = {
+        "length": _length_results(),
+        "chi": _chi_results(),
+        "unit": _unit_results(),
+        "relu": _relu_results(),
+        "isometry": _isometry_results(),
+    }
+    # every simulated chi_1: the phase-diagram points and the three q* = 1 networks
+    c = res["chi"]
+    every = c["points"] + [c["gain"]] + list(res["unit"]["nets"].values())
+    c["n_all"] = len(every)
+    c["max_rel_error_all"] = max(abs(p["measured"] / p["theory"] - 1)
+                                 for p in every)
+    c["sign_agrees_all"] = all((p["measured"] > 1) == (p["theory"] > 1)
+                               for p in every if abs(p["theory"] - 1) > 1e-9)
+    return res
+
+
+GRAD = r"$|\partial L/\partial h^l|^2\,/\,|\partial L/\partial h^L|^2$"
+LABELS = {
+    "en": {
+        "layer": "layer $l$",
+        "q": "length $q^l$",
+        "q_prev": "$q^{l-1}$",
+        "q_next": "$q^l$",
+        "sim": "simulation",
+        "diagonal": "$q^l = q^{l-1}$",
+        "setting": r"$\sigma_w^2$ = {sw2:g}, $\sigma_b^2$ = {sb2:g}",
+        "sw2": r"weight variance $\sigma_w^2$",
+        "sb2": r"bias variance $\sigma_b^2$",
+        "ordered": "ordered",
+        "chaotic": "chaotic",
+        "critical": "critical",
+        "boundary": r"edge of chaos, $\chi_1 = 1$",
+        "unit_curve": "$q^* = 1$",
+        "sim_ordered": r"simulated $\chi_1 < 1$",
+        "sim_chaotic": r"simulated $\chi_1 > 1$",
+        "gain": "tanh gain 5/3",
+        "chi_theory": r"$\chi_1$ from theory",
+        "chi_measured": r"$\chi_1$ measured",
+        "identity": "measured = theory",
+        "grad": GRAD,
+        "corr": "correlation $c^l$",
+        "c_start": "$c^0$ = {c0:g}",
+        "q_rel": "$q^l / q^0$",
+        "relu_net": r"$\sigma_w^2$ = {sw2:g}",
+        "kaiming": r"$\sigma_w^2$ = 2 (Kaiming)",
+        "net": r"{name}, $\chi_1$ = {chi1:.2f}",
+        "depth": "depth $L$",
+        "var_s2": "var(s²) / mean(s²)²",
+        "rank": "rank / width",
+        "sv": "singular values, $L$ = {L}",
+        "linear_gaussian": "linear, Gaussian",
+        "linear_orthogonal": "linear, orthogonal",
+        "tanh_gaussian": "tanh, Gaussian",
+        "tanh_orthogonal": "tanh, orthogonal",
+        "relu_gaussian": "ReLU, Gaussian",
+        "relu_orthogonal": "ReLU, orthogonal",
+    },
+    "zh": {
+        "layer": "层l",
+        "q": "$q^l$",
+        "q_prev": "$q^{l-1}$",
+        "q_next": "$q^l$",
+        "sim": "模拟",
+        "diagonal": "$q^l = q^{l-1}$",
+        "setting": r"$\sigma_w^2$ = {sw2:g}, $\sigma_b^2$ = {sb2:g}",
+        "sw2": r"$\sigma_w^2$",
+        "sb2": r"$\sigma_b^2$",
+        "ordered": "有序",
+        "chaotic": "混沌",
+        "critical": "临界",
+        "boundary": "混沌边缘（χ₁ = 1）",
+        "unit_curve": "$q^* = 1$",
+        "sim_ordered": "模拟χ₁ < 1",
+        "sim_chaotic": "模拟χ₁ > 1",
+        "gain": "tanh增益5/3",
+        "chi_theory": "理论χ₁",
+        "chi_measured": "实测χ₁",
+        "identity": "实测 = 理论",
+        "grad": GRAD,
+        "corr": "相关系数cˡ",
+        "c_start": "$c^0$ = {c0:g}",
+        "q_rel": "$q^l / q^0$",
+        "relu_net": r"$\sigma_w^2$ = {sw2:g}",
+        "kaiming": r"$\sigma_w^2$ = 2 (Kaiming)",
+        "net": "{name}，χ₁ = {chi1:.2f}",
+        "depth": "深度L",
+        "var_s2": "var(s²) / mean(s²)²",
+        "rank": "序号 / 宽度",
+        "sv": "奇异值（L = {L}）",
+        "linear_gaussian": "线性，高斯",
+        "linear_orthogonal": "线性，正交",
+        "tanh_gaussian": "tanh，高斯",
+        "tanh_orthogonal": "tanh，正交",
+        "relu_gaussian": "ReLU，高斯",
+        "relu_orthogonal": "ReLU，正交",
+    },
+}
+
+
+def _bottom_legend(fig, handles, ncol: int = 2) -> None:
+    fig.legend(handles=handles, loc="outside lower center", ncol=ncol)
+
+
+def figures(res: dict, lang: str) -> dict:
+    """Every figure of the page, drawn from `res` with the labels of `lang`."""
+    L = LABELS[lang]
+    figs = {}
+
+    # The length map: convergence to q*, and the map itself
+    r = res["length"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 4.0), layout="constrained")
+    layers = np.arange(r["depth"] + 1)
+    handles = []
+    for i, s in enumerate(r["settings"]):
+        for j in range(len(r["q0s"])):
+            (line,) = ax1.plot(layers, s["theory"][j], color=f"C{i}",
+                               label=L["setting"].format(**s))
+            ax1.plot(layers, s["sim"][j], color=f"C{i}", marker="o", markersize=4,
+                     linestyle="none")
+        handles.append(line)
+        ax2.plot(r["map_q"], s["map"], color=f"C{i}")
+        ax2.plot([s["q_star"]], [s["q_star"]], color=f"C{i}", marker="o")
+    (line,) = ax2.plot(r["map_q"], r["map_no_bias"], color="C2",
+                       label=L["setting"].format(sw2=1, sb2=0))
+    handles.append(line)
+    handles += ax2.plot(r["map_q"], r["map_q"], color="C4", linestyle=":",
+                        label=L["diagonal"])
+    handles += ax1.plot([], [], color="C4", marker="o", markersize=4,
+                        linestyle="none", label=L["sim"])
+    ax1.set_xticks(layers[::2])
+    ax1.set_xlabel(L["layer"])
+    ax1.set_ylabel(L["q"])
+    ax2.set_xlabel(L["q_prev"])
+    ax2.set_ylabel(L["q_next"])
+    ax2.set_xlim(0, r["map_q"][-1])
+    ax2.set_ylim(0, r["map_q"][-1])
+    ax2.set_aspect("equal")
+    _bottom_legend(fig, handles)
+    figs["length_map"] = fig
+
+    # Phase diagram and measured chi_1
+    c = res["chi"]
+    pts = c["points"] + [c["gain"]] + list(res["unit"]["nets"].values())
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 3.9), layout="constrained")
+    b = c["boundary"]
+    handles = ax1.plot(b["sw2"], b["sb2"], color="C3", label=L["boundary"])
+    handles += ax1.plot(c["unit_curve"]["sw2"], c["unit_curve"]["sb2"], color="C4",
+                        linestyle="--", label=L["unit_curve"])
+    for p in pts:
+        chaotic = p["measured"] > 1
+        ax1.plot(p["sw2"], p["sb2"], linestyle="none",
+                 marker="s" if chaotic else "o", color="C1" if chaotic else "C0")
+        ax2.plot(p["theory"], p["measured"], linestyle="none",
+                 marker="s" if chaotic else "o", color="C1" if chaotic else "C0")
+    handles += ax1.plot([], [], "o", color="C0", label=L["sim_ordered"])
+    handles += ax1.plot([], [], "s", color="C1", label=L["sim_chaotic"])
+    ax1.annotate(L["gain"], (c["gain"]["sw2"], 0.0), xytext=(2.9, 0.2),
+                 arrowprops={"arrowstyle": "->", "color": "C4"})
+    ax1.text(0.15, 0.3, L["ordered"])
+    ax1.text(3.3, 0.7, L["chaotic"])
+    ax1.set_xlim(0, 4.5)
+    ax1.set_ylim(0, 1.05)
+    ax1.set_xlabel(L["sw2"])
+    ax1.set_ylabel(L["sb2"])
+    lim = [0.6, 1.4]
+    handles += ax2.plot(lim, lim, color="C4", linestyle=":", label=L["identity"])
+    ax2.set_xlim(lim)
+    ax2.set_ylim(lim)
+    ax2.set_aspect("equal")
+    ax2.set_xlabel(L["chi_theory"])
+    ax2.set_ylabel(L["chi_measured"])
+    _bottom_legend(fig, handles)
+    figs["phase"] = fig
+
+    # Unit variance at every layer: gradients and correlations
+    r = res["unit"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 4.1), layout="constrained")
+    layers = np.arange(r["depth"] + 1)
+    handles = []
+    for i, (name, n) in enumerate(r["nets"].items()):
+        color = f"C{i}"
+        ax1.semilogy(layers, n["grad_rel"], color=color, marker="o", markersize=3,
+                     linestyle="none")
+        handles += ax1.semilogy(layers, n["chi1"] ** (r["depth"] - layers),
+                                color=color,
+                                label=L["net"].format(name=L[name], **n))
+        for j in range(len(r["c0s"])):
+            ax2.plot(layers, n["corr"][j], color=color, marker="os"[j],
+                     markersize=3, linestyle="none")
+            ax2.plot(layers, n["corr_theory"][j], color=color,
+                     linestyle="-" if j == 0 else "--")
+    for j, c0 in enumerate(r["c0s"]):
+        handles += ax2.plot([], [], color="C4", marker="os"[j], markersize=3,
+                            linestyle="-" if j == 0 else "--",
+                            label=L["c_start"].format(c0=c0))
+    handles += ax1.plot([], [], color="C4", marker="o", markersize=3,
+                        linestyle="none", label=L["sim"])
+    ax1.set_xlabel(L["layer"])
+    ax1.set_ylabel(L["grad"])
+    ax2.set_xlabel(L["layer"])
+    ax2.set_ylabel(L["corr"])
+    ax2.set_ylim(0, 1.02)
+    _bottom_legend(fig, handles, ncol=2)
+    figs["unit_variance"] = fig
+
+    # ReLU: forward length and backward gradient
+    r = res["relu"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+    layers = np.arange(r["depth"] + 1)
+    handles = []
+    for i, n in enumerate(r["nets"]):
+        color = f"C{i}"
+        ax1.semilogy(layers, n["q_rel"], color=color, marker="o", markersize=3,
+                     linestyle="none")
+        label = L["kaiming"] if n["sw2"] == 2 else L["relu_net"].format(**n)
+        handles += ax1.semilogy(layers, n["chi1"] ** layers, color=color,
+                                label=label)
+        ax2.semilogy(layers, n["grad_rel"], color=color, marker="o", markersize=3,
+                     linestyle="none")
+        ax2.semilogy(layers, n["chi1"] ** (r["depth"] - layers), color=color)
+    handles += ax1.plot([], [], color="C4", marker="o", markersize=3,
+                        linestyle="none", label=L["sim"])
+    ax1.set_xlabel(L["layer"])
+    ax1.set_ylabel(L["q_rel"])
+    ax2.set_xlabel(L["layer"])
+    ax2.set_ylabel(L["grad"])
+    _bottom_legend(fig, handles, ncol=2)
+    figs["relu"] = fig
+
+    # Dynamical isometry: colour = activation, line style = weights
+    r = res["isometry"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 4.2), layout="constrained")
+    depths = np.array(r["depths"])
+    colors = {"linear": "C0", "tanh": "C1", "relu": "C2"}
+    handles = []
+    for key, n in r["nets"].items():
+        act, kind = key.split("_")
+        gaussian = kind == "gaussian"
+        if key != "linear_orthogonal":  # its variance is 0: off a log axis
+            ax1.loglog(depths, n["var_s2"], color=colors[act], linestyle="none",
+                       marker="o" if gaussian else "s", markersize=4)
+            ax1.loglog(depths, n["var_theory"], color=colors[act],
+                       linestyle="-" if gaussian else "--")
+        s = np.array(n["sorted_last"])
+        handles += ax2.semilogy(np.arange(1, len(s) + 1) / len(s), s,
+                                color=colors[act], label=L[key],
+                                linestyle="-" if gaussian else "--")
+    ax1.set_xlabel(L["depth"])
+    ax1.set_ylabel(L["var_s2"])
+    ax2.set_ylim(1e-3, 30)
+    ax2.set_xlabel(L["rank"])
+    ax2.set_ylabel(L["sv"].format(L=r["depths"][-1]))
+    _bottom_legend(fig, handles, ncol=3)
+    figs["isometry"] = fig
+    return figs
+
+
+# %%
+if __name__ == "__main__":
+    RESULTS = results()
+    print(json.dumps(RESULTS, indent=2))
+    figures(RESULTS, "en")  # shown inline when run as a notebook
