@@ -17,10 +17,12 @@ CJK_FAMILY = "Noto Sans CJK SC"
 CJK_PACKAGE = "fonts-noto-cjk"  # Debian/Ubuntu package that provides CJK_FAMILY
 
 # Okabe-Ito based palettes, chosen for colour-blind readers and for >= 3:1 contrast of lines
-# against the page background of each Material scheme (white, and slate #1e2129).
+# against the page background of each Material scheme (white, and slate #1e2129). As in
+# matplotlib's default cycle, "C7" is a neutral grey (reference lines, theory curves). Snippets
+# use "C0" to "C7" only: matplotlib would wrap "C8" back to "C0" (tests/test_snippet_contract.py).
 PALETTES = {
-    "light": ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#8C6D00"],
-    "dark": ["#56B4E9", "#E69F00", "#2FD1A0", "#F0A3D0", "#F0E442", "#FF8A5C"],
+    "light": ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#8C6D00", "#6F4E9C", "#6E7781"],
+    "dark": ["#56B4E9", "#E69F00", "#2FD1A0", "#F0A3D0", "#F0E442", "#FF8A5C", "#B79CED", "#9BA3AD"],
 }
 INK = {"light": "#1f2328", "dark": "#e3e6ea"}  # text, axes and ticks
 GRID = {"light": "#d0d7de", "dark": "#444c56"}

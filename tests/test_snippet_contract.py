@@ -97,3 +97,13 @@ def test_results_and_figures_in_both_languages(name):
         assert drawn["en"].keys() == drawn["zh"].keys()
     finally:
         plt.close("all")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_figure_colours_come_from_the_site_palette(name):
+    """"C8" and beyond would silently wrap around the palette and repeat a colour."""
+    from sitebuild import style
+
+    used = {int(n) for n in re.findall(r"""["']C(\d+)["']""", source(name))}
+    for theme, palette in style.PALETTES.items():
+        assert all(n < len(palette) for n in used), f"{name}: colour C{max(used)} is not in the {theme} palette"
