@@ -1,0 +1,761 @@
+# %% [markdown]
+# # Losses and priors
+#
+# This is the notebook of the *Losses and priors* page of *Why N(0, 1)?*.
+
+# %% [markdown]
+# ## MSE is a Gaussian negative log-likelihood
+#
+# With a fixed sigma, the Gaussian NLL is MSE / (2 sigma^2) plus a constant; what
+# `torch.nn.GaussianNLLLoss` computes, and what it leaves out.
+
+# %%
+# --8<-- [start:mse_nll]
+import math
+
+import torch
+from sklearn.datasets import load_diabetes
+from torch import nn
+
+
+def diabetes_fit() -> tuple[torch.Tensor, torch.Tensor]:
+    """Targets of load_diabetes and a least-squares linear fit (float64)."""
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X, y = torch.tensor(X), torch.tensor(y)
+    A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], dim=1)
+    w = torch.linalg.lstsq(A, y[:, None]).solution
+    return y, (A @ w).squeeze(1)
+
+
+def mse_is_gaussian_nll(sigma: float = 50.0, tiny_var: float = 1e-9) -> dict:
+    """Gaussian NLL with fixed sigma against MSE, and GaussianNLLLoss."""
+    y, mu = diabetes_fit()
+    mse = nn.functional.mse_loss(mu, y)
+    nll = -torch.distributions.Normal(mu, sigma).log_prob(y).mean()
+    const = 0.5 * math.log(2 * math.pi * sigma**2)
+    var = torch.full_like(y, sigma**2)  # GaussianNLLLoss takes var, not sigma
+    default = nn.GaussianNLLLoss()(mu, y, var)  # full=False: no log(2 pi)/2
+    full = nn.GaussianNLLLoss(full=True)(mu, y, var)
+    # eps: var is clamped to at least 1e-6 before use
+    clamped = nn.GaussianNLLLoss()(mu, y, torch.full_like(y, tiny_var))
+    eps = 1e-6
+    # same minimizer: the gradient w.r.t. mu is the MSE gradient / (2 sigma^2)
+    m = mu.clone().requires_grad_(True)
+    g_mse, = torch.autograd.grad(nn.functional.mse_loss(m, y), m)
+    g_nll, = torch.autograd.grad(
+        -torch.distributions.Normal(m, sigma).log_prob(y).mean(), m)
+    # the sigma that maximizes the likelihood of this fit: sqrt(MSE)
+    log_s = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([log_s], max_iter=100, tolerance_grad=1e-12,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = -torch.distributions.Normal(mu, log_s.exp()).log_prob(y).mean()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return {
+        "n": len(y),
+        "mse": mse.item(),
+        "nll": nll.item(),
+        "const": const,
+        "nll_vs_formula": abs(nll - (mse / (2 * sigma**2) + const)).item(),
+        "torch_full_vs_nll": abs(full - nll).item(),
+        "torch_default_gap": (nll - default).item(),  # 0.5 * ln(2 pi)
+        "torch_default_vs_formula": abs(
+            default - 0.5 * (math.log(sigma**2) + mse / sigma**2)).item(),
+        "clamped_rel_diff": abs(
+            clamped - 0.5 * (math.log(eps) + mse / eps)).item() / clamped.item(),
+        "grad_ratio_max_dev": (g_nll / g_mse * 2 * sigma**2 - 1).abs().max().item(),
+        "sigma_mle": log_s.exp().item(),
+        "rmse": mse.sqrt().item(),
+    }
+
+
+if __name__ == "__main__":
+    for key, value in mse_is_gaussian_nll().items():
+        print(f"{key:26s} {value:.6g}")
+# --8<-- [end:mse_nll]
+
+# %% [markdown]
+# ## Learning the variance too
+#
+# A small network with two outputs, mean and log-variance, trained with
+# `GaussianNLLLoss` on data whose noise grows with x.
+
+# %%
+# --8<-- [start:heteroscedastic]
+import math
+
+import torch
+from torch import nn
+
+
+def noisy_sine(n: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """y = sin(2 pi x) + noise whose standard deviation grows from 0.05 to 0.5."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, generator=g)
+    std = 0.05 + 0.45 * x
+    return x, torch.sin(2 * math.pi * x) + std * torch.randn(n, 1, generator=g), std
+
+
+def fit_mean_and_variance(
+    n: int = 1000, hidden: int = 32, steps: int = 1000, lr: float = 0.02,
+    seed: int = 0,
+) -> nn.Module:
+    """One hidden layer, two outputs: the mean and the log-variance."""
+    x, y, _ = noisy_sine(n, seed)
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 2))
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    loss_fn = nn.GaussianNLLLoss()
+    for _ in range(steps):
+        opt.zero_grad()
+        mu, log_var = net(x).unbind(dim=1)
+        loss_fn(mu, y[:, 0], log_var.exp()).backward()
+        opt.step()
+    return net
+
+
+def evaluate(net: nn.Module, n_train: int = 1000, n_test: int = 20_000) -> dict:
+    """Learned std against the true one; 95% intervals on fresh test data."""
+    x, y, _ = noisy_sine(n_train, 0)
+    with torch.no_grad():
+        mu_train = net(x)[:, 0]
+        # one sigma for all x: the maximum-likelihood sigma for the same mean
+        sigma_const = (y[:, 0] - mu_train).pow(2).mean().sqrt().item()
+        grid = torch.linspace(0, 1, 101)[:, None]
+        mean_learned, std_learned = net(grid)[:, 0], net(grid)[:, 1].mul(0.5).exp()
+        std_true = 0.05 + 0.45 * grid[:, 0]
+        xt, yt, _ = noisy_sine(n_test, 1)
+        mu, log_var = net(xt).unbind(dim=1)
+        err = (yt[:, 0] - mu).abs()
+        inside = err <= 1.96 * log_var.mul(0.5).exp()
+        inside_const = err <= 1.96 * sigma_const
+    low, high = xt[:, 0] < 0.5, xt[:, 0] >= 0.5
+    rel = (std_learned - std_true).abs() / std_true
+    fit_err = (mean_learned - torch.sin(2 * math.pi * grid[:, 0])).abs()
+    return {
+        "grid": grid[:, 0].tolist(),
+        "std_true": std_true.tolist(),
+        "std_learned": std_learned.tolist(),
+        "mean_learned": mean_learned.tolist(),
+        "sample_x": x[:300, 0].tolist(),  # for the figure
+        "sample_y": y[:300, 0].tolist(),
+        "sigma_const": sigma_const,
+        "mean_rel_error": rel.mean().item(),
+        "mean_fit_error": fit_err.max().item(),  # against the true mean
+        "mean_fit_error_x": grid[fit_err.argmax(), 0].item(),
+        "max_rel_error": rel.max().item(),
+        "const_mean_rel_error": ((sigma_const - std_true).abs() / std_true)
+        .mean().item(),
+        "coverage": {"low": inside[low].float().mean().item(),
+                     "high": inside[high].float().mean().item(),
+                     "all": inside.float().mean().item()},
+        "coverage_const": {"low": inside_const[low].float().mean().item(),
+                           "high": inside_const[high].float().mean().item(),
+                           "all": inside_const.float().mean().item()},
+        # the NLL's gradient w.r.t. the mean is (mu - y) / var: weight 1/var,
+        # so a point at x = 0 weighs this many times more than one at x = 1
+        "weight_ratio": (std_learned[-1] / std_learned[0]).pow(2).item(),
+    }
+
+
+if __name__ == "__main__":
+    res = evaluate(fit_mean_and_variance())
+    print(f"learned std vs true std: mean relative error "
+          f"{res['mean_rel_error']:.3f} (one constant sigma: "
+          f"{res['const_mean_rel_error']:.3f})")
+    for x in (0, 50, 100):
+        print(f"x = {res['grid'][x]:.2f}: true std {res['std_true'][x]:.3f}, "
+              f"learned {res['std_learned'][x]:.3f}")
+    print("95% interval coverage, learned std:", res["coverage"])
+    print("95% interval coverage, constant:   ", res["coverage_const"])
+# --8<-- [end:heteroscedastic]
+
+# %% [markdown]
+# ## Outliers: mean, median and Huber
+#
+# Diabetes progression targets with ten of them multiplied by 10 (an entry error).
+
+# %%
+# --8<-- [start:outliers]
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import HuberRegressor, LinearRegression, QuantileRegressor
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+
+def diabetes_split() -> tuple[np.ndarray, ...]:
+    """Raw diabetes data, 75/25 split, features standardized on the train split."""
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25,
+                                              random_state=0)
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
+
+
+def contaminate(y: np.ndarray, n_outliers: int = 10, factor: float = 10.0,
+                seed: int = 0) -> np.ndarray:
+    """Multiply a few targets by `factor`, as a slipped decimal point would."""
+    rng = np.random.default_rng(seed)
+    y = y.copy()
+    y[rng.choice(len(y), n_outliers, replace=False)] *= factor
+    return y
+
+
+def huber(r: np.ndarray, delta: float) -> np.ndarray:
+    return np.where(np.abs(r) <= delta, 0.5 * r**2,
+                    delta * (np.abs(r) - 0.5 * delta))
+
+
+def best_constants(y: np.ndarray, delta: float = 50.0) -> dict:
+    """The constant c minimizing each loss over the targets."""
+    losses = {
+        "mse": lambda c: np.mean((y - c) ** 2),
+        "huber": lambda c: np.mean(huber(y - c, delta)),
+        "l1": lambda c: np.mean(np.abs(y - c)),
+    }
+    out = {name: minimize_scalar(f, bounds=(y.min(), y.max()), method="bounded",
+                                 options={"xatol": 1e-9}).x
+           for name, f in losses.items()}
+    return out | {"mean": y.mean(), "median": np.median(y)}
+
+
+def three_fits() -> dict:
+    """Linear models fitted with each loss (no regularization)."""
+    return {
+        "mse": LinearRegression(),
+        "huber": HuberRegressor(epsilon=1.35, alpha=0.0, max_iter=1000),
+        "l1": QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs"),
+    }
+
+
+def outlier_experiment() -> dict:
+    X_tr, X_te, y_tr, y_te = diabetes_split()
+    y_bad = contaminate(y_tr)
+    out = {}
+    for name in three_fits():
+        clean = three_fits()[name].fit(X_tr, y_tr)
+        dirty = three_fits()[name].fit(X_tr, y_bad)
+        out[name] = {
+            "mae_clean": np.abs(clean.predict(X_te) - y_te).mean(),
+            "mae_outliers": np.abs(dirty.predict(X_te) - y_te).mean(),
+            "coef_change": np.linalg.norm(dirty.coef_ - clean.coef_)
+            / np.linalg.norm(clean.coef_),
+        }
+    return out
+
+
+if __name__ == "__main__":
+    _, _, y_tr, _ = diabetes_split()
+    clean, dirty = best_constants(y_tr), best_constants(contaminate(y_tr))
+    for name in clean:
+        print(f"best constant {name:6s}: {clean[name]:7.2f} -> {dirty[name]:7.2f}")
+    for name, r in outlier_experiment().items():
+        print(f"{name:5s} test MAE {r['mae_clean']:.1f} -> {r['mae_outliers']:.1f}"
+              f", coefficients move by {r['coef_change']:.0%}")
+# --8<-- [end:outliers]
+
+# %% [markdown]
+# ## MLE with other families
+#
+# Each family's negative log-likelihood is a familiar loss; and the estimator
+# that family gives is the efficient one when the data follow it.
+
+# %%
+# --8<-- [start:families]
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.distributions import Bernoulli, Categorical, Laplace, Poisson
+
+
+def family_losses(n: int = 1000, classes: int = 5, b: float = 0.7,
+                  seed: int = 0) -> dict:
+    """|NLL of a family - the torch loss| (float64); 0 up to rounding."""
+    g = torch.Generator().manual_seed(seed)
+    f64 = torch.float64
+    z = 2 * torch.randn(n, generator=g, dtype=f64)  # logits
+    y = torch.bernoulli(torch.sigmoid(z), generator=g)
+    nll = -Bernoulli(logits=z).log_prob(y).mean()
+    bce = F.binary_cross_entropy(torch.sigmoid(z), y)
+    bce_logits = F.binary_cross_entropy_with_logits(z, y)
+    Z = 2 * torch.randn(n, classes, generator=g, dtype=f64)
+    c = torch.multinomial(torch.softmax(Z, 1), 1, generator=g)[:, 0]
+    nll_cat = -Categorical(logits=Z).log_prob(c).mean()
+    mu = torch.randn(n, generator=g, dtype=f64)
+    t = mu + torch.randn(n, generator=g, dtype=f64)
+    nll_lap = -Laplace(mu, b).log_prob(t).mean()
+    l1 = F.l1_loss(mu, t) / b + math.log(2 * b)
+    counts = torch.poisson(z.exp(), generator=g)
+    nll_poi = -Poisson(z.exp()).log_prob(counts).mean()
+    # PoissonNLLLoss leaves out log(y!)
+    poi = F.poisson_nll_loss(z, counts, log_input=True, full=False)
+    return {
+        "bernoulli_bce": abs(nll - bce).item(),
+        "bernoulli_bce_logits": abs(nll - bce_logits).item(),
+        "categorical_ce": abs(nll_cat - F.cross_entropy(Z, c)).item(),
+        "laplace_l1": abs(nll_lap - l1).item(),
+        "poisson": abs(nll_poi - poi - torch.lgamma(counts + 1).mean()).item(),
+        "poisson_constant": torch.lgamma(counts + 1).mean().item(),
+    }
+
+
+def mean_vs_median(n: int = 101, reps: int = 4000, seed: int = 0) -> dict:
+    """Var(median) / Var(mean) of n samples, under Gaussian and Laplace noise."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, draw in [("gaussian", rng.standard_normal), ("laplace", rng.laplace)]:
+        s = draw(size=(reps, n))
+        out[name] = np.median(s, axis=1).var() / s.mean(axis=1).var()
+    return out
+
+
+if __name__ == "__main__":
+    for name, diff in family_losses().items():
+        print(f"{name:22s} {diff:.2e}")
+    ratio = mean_vs_median()
+    print(f"Var(median)/Var(mean): Gaussian {ratio['gaussian']:.2f} "
+          f"(pi/2 = {math.pi / 2:.2f}), Laplace {ratio['laplace']:.2f} (-> 0.5)")
+# --8<-- [end:families]
+
+# %% [markdown]
+# ## Weight decay is a Gaussian prior
+#
+# MAP with w ~ N(0, tau^2 I) and noise N(0, sigma^2) is ridge regression with
+# lambda = sigma^2 / tau^2: closed form, scikit-learn and `torch.optim.SGD`.
+
+# %%
+# --8<-- [start:weight_decay]
+import numpy as np
+import torch
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+
+def diabetes_split() -> tuple[np.ndarray, ...]:
+    """Raw diabetes data, 75/25 split, features standardized on the train split."""
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25,
+                                              random_state=0)
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
+
+
+def map_is_ridge(tau: float = 10.0, lr: float = 0.1, momentum: float = 0.8,
+                 steps: int = 300) -> dict:
+    X, _, y, _ = diabetes_split()
+    n, d = X.shape
+    residual = y - LinearRegression().fit(X, y).predict(X)
+    sigma = residual.std()  # noise level, estimated from least squares
+    lam = sigma**2 / tau**2  # ||y - Xw - b||^2 + lam ||w||^2
+    # closed form (the bias is not penalized: centre X and y)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    w_closed = np.linalg.solve(Xc.T @ Xc + lam * np.eye(d), Xc.T @ yc)
+    w_sklearn = Ridge(alpha=lam).fit(X, y).coef_
+    # SGD adds weight_decay * w to the gradient of the *mean* squared error,
+    # i.e. it minimizes mean(r^2) + wd/2 ||w||^2: so wd = 2 lam / n
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(d, 1).double()
+    opt = torch.optim.SGD([
+        {"params": [model.weight], "weight_decay": 2 * lam / n},
+        {"params": [model.bias], "weight_decay": 0.0},
+    ], lr=lr, momentum=momentum)  # momentum changes the path, not the end point
+    for _ in range(steps):  # full-batch gradient descent
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(Xt)[:, 0], yt).backward()
+        opt.step()
+    w_sgd = model.weight.detach().numpy()[0]
+    # the negative log-posterior, written with torch.distributions,
+    # has zero gradient at the ridge solution
+    w = torch.tensor(w_closed, requires_grad=True)
+    b = torch.tensor(y.mean() - X.mean(0) @ w_closed, requires_grad=True)
+    Normal = torch.distributions.Normal
+    neg_log_post = (-Normal(Xt @ w + b, sigma).log_prob(yt).sum()
+                    - Normal(0.0, tau).log_prob(w).sum())
+    grad = torch.autograd.grad(neg_log_post, [w, b])
+    return {
+        "n": n, "sigma": sigma, "lam": lam, "weight_decay": 2 * lam / n,
+        "closed_vs_sklearn": np.abs(w_closed - w_sklearn).max(),
+        "closed_vs_sgd": np.abs(w_closed - w_sgd).max(),
+        "map_grad": max(gr.abs().max().item() for gr in grad),
+        "shrinkage": np.linalg.norm(w_closed)
+        / np.linalg.norm(LinearRegression().fit(X, y).coef_),
+    }
+
+
+if __name__ == "__main__":
+    for key, value in map_is_ridge().items():
+        print(f"{key:18s} {value:.3g}")
+# --8<-- [end:weight_decay]
+
+# %% [markdown]
+# ## Input noise is ridge regression
+#
+# For a linear model, E[(w.(x + e) + b - y)^2] = (w.x + b - y)^2 + s^2 ||w||^2
+# when e has covariance s^2 I (Bishop 1995).
+
+# %%
+# --8<-- [start:input_noise]
+import numpy as np
+import torch
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+
+def diabetes_split() -> tuple[np.ndarray, ...]:
+    """Raw diabetes data, 75/25 split, features standardized on the train split."""
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25,
+                                              random_state=0)
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
+
+
+def expected_noisy_loss(s_values: tuple = (0.25, 0.5, 1.0), draws: int = 200,
+                        seed: int = 0) -> dict:
+    """Monte Carlo mean of the noisy-input MSE at the least-squares weights."""
+    X, _, y, _ = diabetes_split()
+    ols = LinearRegression().fit(X, y)
+    w, b = ols.coef_, ols.intercept_
+    rng = np.random.default_rng(seed)
+    mse = np.mean((X @ w + b - y) ** 2)
+    out = {"mse": mse, "s": list(s_values), "theory": [], "gaussian": [],
+           "gaussian_se": [], "uniform": [], "uniform_se": []}
+    for s in s_values:
+        noise = {  # both with mean 0 and covariance s^2 I
+            "gaussian": rng.normal(0, s, size=(draws, *X.shape)),
+            "uniform": rng.uniform(-s * 3**0.5, s * 3**0.5, (draws, *X.shape)),
+        }
+        for name, e in noise.items():
+            losses = np.mean(((X + e) @ w + b - y) ** 2, axis=1)
+            out[name].append(losses.mean())
+            out[f"{name}_se"].append(losses.std() / draws**0.5)  # std. error
+        out["theory"].append(mse + s**2 * w @ w)
+    return out
+
+
+def train_with_input_noise(s: float = 0.5, lr: float = 0.05, steps: int = 1000,
+                           seed: int = 0) -> dict:
+    """Full-batch gradient descent on MSE, fresh N(0, s^2) input noise each step;
+    the weights averaged over the second half of training."""
+    X, _, y, _ = diabetes_split()
+    n, d = X.shape
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(d, 1).double()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    w_avg = np.zeros(d)
+    for step in range(steps):
+        noisy = Xt + s * torch.randn(n, d, generator=g, dtype=torch.float64)
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(noisy)[:, 0], yt).backward()
+        opt.step()
+        if step >= steps // 2:
+            w_avg += model.weight.detach().numpy()[0] / (steps - steps // 2)
+    # mean(r^2) + s^2 ||w||^2  <=>  ||r||^2 + n s^2 ||w||^2
+    w_ridge = Ridge(alpha=n * s**2).fit(X, y).coef_
+    w_ols = LinearRegression().fit(X, y).coef_
+    norm = np.linalg.norm(w_ridge)
+    return {
+        "w_noise": w_avg.tolist(), "w_ridge": w_ridge.tolist(),
+        "w_ols": w_ols.tolist(), "alpha": n * s**2,
+        "noise_to_ridge": np.linalg.norm(w_avg - w_ridge) / norm,
+        "last_to_ridge": np.linalg.norm(model.weight.detach().numpy()[0]
+                                        - w_ridge) / norm,
+        "ols_to_ridge": np.linalg.norm(w_ols - w_ridge) / norm,
+    }
+
+
+if __name__ == "__main__":
+    mc = expected_noisy_loss()
+    for s, t, ga, un in zip(mc["s"], mc["theory"], mc["gaussian"], mc["uniform"]):
+        print(f"s = {s}: MSE + s^2 ||w||^2 = {t:.1f}, Monte Carlo: Gaussian noise"
+              f" {ga:.1f}, uniform noise {un:.1f}")
+    r = train_with_input_noise()
+    print(f"noise-trained weights vs ridge (alpha = n s^2 = {r['alpha']:.1f}):"
+          f" relative distance {r['noise_to_ridge']:.4f}"
+          f" (least squares: {r['ols_to_ridge']:.3f})")
+# --8<-- [end:input_noise]
+
+# %% [markdown]
+# ## The page's numbers and figures
+#
+# `results()` computes every number the page quotes; `figures()` draws the page's
+# figures from them (the site's build renders them in light and dark themes, in
+# English and Chinese).
+
+# %%
+import inspect
+import json
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_diabetes
+
+
+def _defaults(*functions) -> dict:
+    """The default arguments of the experiments: the settings the page quotes."""
+    return {
+        name: p.default
+        for f in functions
+        for name, p in inspect.signature(f).parameters.items()
+        if p.default is not inspect.Parameter.empty and name != "seed"
+    }
+
+
+def _floats(obj):
+    """numpy scalars to Python floats, recursively (for JSON)."""
+    if isinstance(obj, dict):
+        return {k: _floats(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_floats(v) for v in obj]
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    return obj
+
+
+def _outlier_results() -> dict:
+    X_tr, _, y_tr, y_te = diabetes_split()
+    y_bad = contaminate(y_tr)
+    return {
+        "n_features": X_tr.shape[1],
+        **_defaults(contaminate, best_constants),
+        "n_train": len(y_tr),
+        "n_test": len(y_te),
+        "max_clean": y_tr.max(),
+        "min_outlier": np.sort(y_bad)[-_defaults(contaminate)["n_outliers"]],
+        "constants": {"clean": best_constants(y_tr),
+                      "outliers": best_constants(y_bad)},
+        "fits": outlier_experiment(),
+    }
+
+
+def _input_noise_results() -> dict:
+    mc = expected_noisy_loss()
+    rel = [abs(a - t) / t for a, t in zip(mc["gaussian"], mc["theory"])]
+    rel_u = [abs(a - t) / t for a, t in zip(mc["uniform"], mc["theory"])]
+    return {
+        **_defaults(expected_noisy_loss, train_with_input_noise),
+        "mc": mc,
+        "mc_max_rel_error": max(rel),
+        "mc_uniform_max_rel_error": max(rel_u),
+        "mc_max_z": max(abs(a - t) / se for name in ("gaussian", "uniform")
+                        for a, t, se in zip(mc[name], mc["theory"],
+                                            mc[f"{name}_se"])),
+        "train": train_with_input_noise(),
+    }
+
+
+def results() -> dict:
+    """Every number the page quotes (deterministic: fixed seeds)."""
+    mse = mse_is_gaussian_nll()
+    identities = ["nll_vs_formula", "torch_full_vs_nll", "torch_default_vs_formula",
+                  "clamped_rel_diff", "grad_ratio_max_dev"]
+    families = family_losses()
+    ridge = map_is_ridge()
+    return _floats({
+        "mse": mse | _defaults(mse_is_gaussian_nll)
+        | {"max_identity_diff": max(mse[k] for k in identities),
+           "half_log_2pi": 0.5 * math.log(2 * math.pi)},
+        "hetero": evaluate(fit_mean_and_variance())
+        | _defaults(fit_mean_and_variance, evaluate),
+        "outliers": _outlier_results(),
+        "families": families | _defaults(family_losses)
+        | {"max_diff": max(v for k, v in families.items()
+                           if k != "poisson_constant"),
+           "efficiency": mean_vs_median() | _defaults(mean_vs_median),
+           "half_pi": math.pi / 2},
+        "ridge": ridge | _defaults(map_is_ridge)
+        | {"max_diff": max(ridge["closed_vs_sklearn"], ridge["closed_vs_sgd"])},
+        "noise": _input_noise_results(),
+        "features": list(load_diabetes().feature_names),
+    })
+
+
+LABELS = {
+    "en": {
+        "x": "x",
+        "y": "y",
+        "data": "training data",
+        "mean": "learned mean",
+        "band": "learned mean ± 1.96 σ",
+        "std": "noise standard deviation",
+        "true": "true",
+        "learned": "learned (Gaussian NLL)",
+        "const": "one σ for all x",
+        "residual": "residual r",
+        "density": "density (variance 1)",
+        "nll": "negative log-likelihood",
+        "gaussian_nll": "Gaussian: r²/2",
+        "laplace_nll": "Laplace: |r|/b",
+        "huber_nll": "Huber, δ = 1",
+        "huber": "Huber",
+        "best_constant": "best constant",
+        "test_mae": "test MAE",
+        "clean": "clean targets",
+        "outliers": "10 targets × 10",
+        "mse": "MSE",
+        "l1": "L1",
+        "s": "input noise standard deviation s",
+        "expected_loss": "expected MSE",
+        "theory": "MSE + s²‖w‖²",
+        "mc_gauss": "Monte Carlo, Gaussian noise",
+        "mc_uniform": "Monte Carlo, uniform noise",
+        "coef": "coefficient",
+        "ols": "least squares",
+        "ridge": "ridge, α = n s²",
+        "noise_trained": "trained with input noise",
+    },
+    "zh": {
+        "x": "x",
+        "y": "y",
+        "data": "训练数据",
+        "mean": "学到的均值",
+        "band": "学到的均值±1.96σ",
+        "std": "噪声标准差",
+        "true": "真实值",
+        "learned": "学到的（高斯负对数似然）",
+        "const": "所有x共用一个σ",
+        "residual": "残差r",
+        "density": "概率密度（方差为1）",
+        "nll": "负对数似然",
+        "gaussian_nll": "高斯分布：r²/2",
+        "laplace_nll": "拉普拉斯分布：|r|/b",
+        "huber_nll": "Huber，δ = 1",
+        "huber": "Huber",
+        "best_constant": "最优常数",
+        "test_mae": "测试集MAE",
+        "clean": "干净的目标值",
+        "outliers": "10个目标值×10",
+        "mse": "MSE",
+        "l1": "L1",
+        "s": "输入噪声标准差s",
+        "expected_loss": "MSE的期望",
+        "theory": "MSE + s²‖w‖²",
+        "mc_gauss": "蒙特卡洛，高斯噪声",
+        "mc_uniform": "蒙特卡洛，均匀噪声",
+        "coef": "系数",
+        "ols": "最小二乘",
+        "ridge": "岭回归，α = n s²",
+        "noise_trained": "加输入噪声训练",
+    },
+}
+
+
+def figures(res: dict, lang: str) -> dict:
+    """Every figure of the page, drawn from `res` with the labels of `lang`."""
+    L = LABELS[lang]
+    figs = {}
+
+    # Heteroscedastic regression: data with the learned band; std curves
+    h = res["hetero"]
+    grid = np.array(h["grid"])
+    mu = np.array(h["mean_learned"])
+    band = 1.96 * np.array(h["std_learned"])
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
+    axes[0].plot(h["sample_x"], h["sample_y"], ".", color="C7", markersize=2,
+                 label=L["data"])
+    axes[0].plot(grid, mu, color="C0", label=L["mean"])
+    axes[0].fill_between(grid, mu - band, mu + band, color="C0", alpha=0.2,
+                         label=L["band"])
+    axes[0].set_xlabel(L["x"])
+    axes[0].set_ylabel(L["y"])
+    axes[1].plot(grid, h["std_true"], color="C2", linestyle="--", label=L["true"])
+    axes[1].plot(grid, h["std_learned"], color="C0", label=L["learned"])
+    axes[1].axhline(h["sigma_const"], color="C1", linestyle=":", label=L["const"])
+    axes[1].set_xlabel(L["x"])
+    axes[1].set_ylabel(L["std"])
+    axes[1].set_ylim(bottom=0)
+    (h0, l0), (h1, l1) = (ax.get_legend_handles_labels() for ax in axes)
+    fig.legend(h0 + h1, l0 + l1, loc="outside lower center", ncol=3)
+    figs["heteroscedastic"] = fig
+
+    # Densities and their negative log-likelihoods
+    r = np.linspace(-4, 4, 401)
+    b = 1 / math.sqrt(2)  # Laplace with variance 1
+    delta = 1.0
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.0), layout="constrained")
+    axes[0].plot(r, np.exp(-(r**2) / 2) / math.sqrt(2 * math.pi), color="C0")
+    axes[0].plot(r, np.exp(-np.abs(r) / b) / (2 * b), color="C1")
+    axes[0].set_xlabel(L["residual"])
+    axes[0].set_ylabel(L["density"])
+    axes[1].plot(r, r**2 / 2, color="C0", label=L["gaussian_nll"])
+    axes[1].plot(r, np.abs(r) / b, color="C1", label=L["laplace_nll"])
+    axes[1].plot(r, np.where(np.abs(r) <= delta, r**2 / 2,
+                             delta * (np.abs(r) - delta / 2)),
+                 color="C2", linestyle="--", label=L["huber_nll"])
+    axes[1].set_ylim(0, 6)
+    axes[1].set_xlabel(L["residual"])
+    axes[1].set_ylabel(L["nll"])
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center",
+               ncol=3)
+    figs["nll_shapes"] = fig
+
+    # Outliers: best constants and test MAE, clean vs contaminated
+    o = res["outliers"]
+    names = ["mse", "huber", "l1"]
+    pos = np.arange(3)
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.0), layout="constrained")
+    for i, (key, color) in enumerate([("clean", "C0"), ("outliers", "C1")]):
+        axes[0].bar(pos + (i - 0.5) * 0.38, [o["constants"][key][k] for k in names],
+                    width=0.38, color=color, label=L[key])
+        axes[1].bar(pos + (i - 0.5) * 0.38,
+                    [o["fits"][k][f"mae_{key}"] for k in names],
+                    width=0.38, color=color)
+    for ax, ylabel in zip(axes, [L["best_constant"], L["test_mae"]]):
+        ax.set_xticks(pos, [L[k] for k in names])
+        ax.set_ylabel(ylabel)
+    fig.legend(loc="outside lower center", ncol=2)
+    figs["outliers"] = fig
+
+    # Input noise: the expected loss identity, and the weights it leads to
+    n = res["noise"]
+    mc = n["mc"]
+    s = np.linspace(0, max(mc["s"]), 50)
+    w_ols = np.array(n["train"]["w_ols"])
+    fig, axes = plt.subplots(2, 1, figsize=(6.4, 5.6), layout="constrained")
+    axes[0].plot(s, mc["mse"] + s**2 * (w_ols @ w_ols), color="C2",
+                 label=L["theory"])
+    axes[0].plot(mc["s"], mc["gaussian"], "o", color="C0", label=L["mc_gauss"])
+    axes[0].plot(mc["s"], mc["uniform"], "x", color="C1", markersize=9,
+                 label=L["mc_uniform"])
+    axes[0].set_xlabel(L["s"])
+    axes[0].set_ylabel(L["expected_loss"])
+    axes[0].legend()
+    t = n["train"]
+    pos = np.arange(len(res["features"]))
+    for i, (key, color) in enumerate([("w_ols", "C7"), ("w_ridge", "C2"),
+                                      ("w_noise", "C0")]):
+        label = {"w_ols": L["ols"], "w_ridge": L["ridge"],
+                 "w_noise": L["noise_trained"]}[key]
+        axes[1].bar(pos + (i - 1) * 0.27, t[key], width=0.27, color=color,
+                    label=label)
+    axes[1].axhline(0, color="C7", linewidth=0.8)
+    axes[1].set_xticks(pos, res["features"])
+    axes[1].set_ylabel(L["coef"])
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center",
+               ncol=3)
+    figs["input_noise"] = fig
+    return figs
+
+
+# %%
+if __name__ == "__main__":
+    RESULTS = results()
+    print(json.dumps(RESULTS, indent=2))
+    figures(RESULTS, "en")  # shown inline when run as a notebook

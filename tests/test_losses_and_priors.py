@@ -1,0 +1,198 @@
+"""Every claim of the *Losses and priors* page, checked against theory or a stated tolerance.
+
+Run from the repository root: python -m pytest tests/test_losses_and_priors.py -q
+"""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+import snippets.losses_and_priors as m
+
+EXACT = 1e-12  # "equal" for float64 identities
+
+
+@pytest.fixture(scope="module")
+def res() -> dict:
+    return m.results()
+
+
+@pytest.fixture(scope="module")
+def split():
+    """The diabetes split of the page, rebuilt here independently of the snippet."""
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te
+
+
+def test_mse_is_the_gaussian_nll(res):
+    r = res["mse"]
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    residual = y - LinearRegression().fit(X, y).predict(X)
+    assert r["n"] == len(y)
+    assert r["mse"] == pytest.approx(np.mean(residual**2), rel=1e-9)
+    sigma = r["sigma"]
+    assert r["const"] == pytest.approx(0.5 * math.log(2 * math.pi * sigma**2), rel=1e-15)
+    assert r["nll"] == pytest.approx(r["mse"] / (2 * sigma**2) + r["const"], rel=1e-12)
+    for key in ("nll_vs_formula", "torch_full_vs_nll", "torch_default_vs_formula",
+                "clamped_rel_diff", "grad_ratio_max_dev"):
+        assert r[key] < EXACT, key
+    assert r["max_identity_diff"] < EXACT
+    # full=False leaves out exactly 0.5 ln(2 pi)
+    assert r["torch_default_gap"] == pytest.approx(0.5 * math.log(2 * math.pi), abs=EXACT)
+    assert r["half_log_2pi"] == pytest.approx(0.9189385332046727, abs=1e-15)
+    # the maximum-likelihood sigma of a fixed fit is its RMSE
+    assert r["sigma_mle"] == pytest.approx(math.sqrt(r["mse"]), rel=1e-6)
+    assert r["rmse"] == pytest.approx(math.sqrt(r["mse"]), rel=1e-12)
+
+
+def test_learned_variance(res):
+    h = res["hetero"]
+    grid = np.array(h["grid"])
+    assert np.allclose(h["std_true"], 0.05 + 0.45 * grid, atol=1e-6)
+    assert h["mean_rel_error"] < 0.10  # the learned std follows the true curve
+    assert h["max_rel_error"] < 0.5
+    # the worst point is the low-noise edge
+    rel = np.abs(np.array(h["std_learned"]) - h["std_true"]) / h["std_true"]
+    assert np.argmax(rel) in (0, len(grid) - 1)
+    assert h["mean_fit_error"] < 0.2  # the mean is fitted too ...
+    assert h["mean_fit_error_x"] >= 0.8  # ... worst where the noise is largest
+    # one sigma: about the RMS of the true std over x ~ U(0, 1)
+    rms_std = math.sqrt(0.05**2 + 0.05 * 0.45 + 0.45**2 / 3)
+    assert h["sigma_const"] == pytest.approx(rms_std, rel=0.05)
+    assert h["const_mean_rel_error"] > 0.5
+    # 95% intervals: right in both halves with the learned std ...
+    for half in ("low", "high", "all"):
+        assert h["coverage"][half] == pytest.approx(0.95, abs=0.02), half
+    # ... too wide where the noise is small, too narrow where it is large with one sigma
+    assert h["coverage_const"]["low"] > 0.98
+    assert h["coverage_const"]["high"] < 0.90
+    assert h["coverage_const"]["all"] == pytest.approx(0.95, abs=0.03)
+    # NLL weight 1/var on the mean: true ratio (0.5 / 0.05)^2 = 100
+    expected = (h["std_learned"][-1] / h["std_learned"][0]) ** 2
+    assert h["weight_ratio"] == pytest.approx(expected, rel=1e-5)
+    assert 20 < h["weight_ratio"] < 150
+
+
+def test_best_constants_are_mean_and_median(res, split):
+    o = res["outliers"]
+    _, _, y_tr, _ = split
+    assert o["n_train"] == len(y_tr) and o["n_test"] == len(split[3])
+    assert o["n_features"] == split[0].shape[1]
+    assert o["max_clean"] == y_tr.max()
+    assert o["min_outlier"] >= o["factor"] * y_tr.min()
+    assert o["min_outlier"] > o["max_clean"]  # every outlier lies beyond the clean data
+    for key in ("clean", "outliers"):
+        c = o["constants"][key]
+        assert c["mse"] == pytest.approx(c["mean"], abs=1e-4)
+        assert c["l1"] == pytest.approx(c["median"], abs=1e-4)
+    clean, dirty = o["constants"]["clean"], o["constants"]["outliers"]
+    assert clean["mean"] == pytest.approx(y_tr.mean(), rel=1e-12)
+    assert clean["median"] == np.median(y_tr)
+    # the mean moves by (factor - 1) * (sum of the multiplied targets) / n
+    k, f, n = o["n_outliers"], o["factor"], len(y_tr)
+    shift = dirty["mean"] - clean["mean"]
+    assert (f - 1) * k * y_tr.min() / n <= shift <= (f - 1) * k * y_tr.max() / n
+    shift_median = abs(dirty["median"] - clean["median"])
+    shift_huber = abs(dirty["huber"] - clean["huber"])
+    # k of n points moved up: the median moves up by at most k order statistics
+    s = np.sort(y_tr)
+    assert s[n // 2] <= dirty["median"] <= s[n // 2 + k]
+    assert shift > 10 * max(shift_median, shift_huber)
+    # Huber moves a little more than the median, far less than the mean
+    assert shift_median <= shift_huber < shift / 5
+
+
+def test_outliers_in_regression(res):
+    fits = res["outliers"]["fits"]
+    # "the test error rises by half"
+    assert 1.35 < fits["mse"]["mae_outliers"] / fits["mse"]["mae_clean"] < 1.7
+    assert fits["mse"]["coef_change"] > 1.0
+    for name in ("huber", "l1"):
+        assert fits[name]["mae_outliers"] == pytest.approx(fits[name]["mae_clean"], rel=0.03)
+        assert fits[name]["coef_change"] < 0.25
+    # on clean targets the least-squares fit is not worse (even in MAE)
+    assert fits["mse"]["mae_clean"] <= min(fits["huber"]["mae_clean"], fits["l1"]["mae_clean"])
+
+
+def test_families_are_familiar_losses(res):
+    f = res["families"]
+    for key in ("bernoulli_bce", "bernoulli_bce_logits", "categorical_ce", "laplace_l1", "poisson"):
+        assert f[key] < EXACT, key
+    assert f["max_diff"] < EXACT
+    assert f["poisson_constant"] > 1  # PoissonNLLLoss(full=False) omits a large constant
+
+
+def test_mean_vs_median_efficiency(res):
+    e = res["families"]["efficiency"]
+    assert res["families"]["half_pi"] == pytest.approx(math.pi / 2)
+    # asymptotic relative variances: pi/2 under Gaussian noise, 1/2 under Laplace noise
+    # each variance has a relative standard error of about sqrt(2 / reps) = 2%
+    assert e["gaussian"] == pytest.approx(math.pi / 2, rel=0.05)
+    assert 0.5 < e["laplace"] < 0.7  # above 1/2 at finite n, approaching it
+    assert e["gaussian"] > 1 > e["laplace"]
+
+
+def test_weight_decay_is_a_gaussian_prior(res, split):
+    r = res["ridge"]
+    X, _, y, _ = split
+    n, d = X.shape
+    residual = y - LinearRegression().fit(X, y).predict(X)
+    assert r["n"] == n
+    assert r["sigma"] == pytest.approx(residual.std(), rel=1e-12)
+    assert r["lam"] == pytest.approx(r["sigma"] ** 2 / r["tau"] ** 2, rel=1e-12)
+    assert r["weight_decay"] == pytest.approx(2 * r["lam"] / n, rel=1e-12)
+    assert r["closed_vs_sklearn"] < 1e-6
+    assert r["closed_vs_sgd"] < 1e-6
+    assert r["max_diff"] < 1e-6
+    assert r["map_grad"] < 1e-8  # the negative log-posterior is flat at the ridge solution
+    # the prior shrinks the weights
+    Xc, yc = X - X.mean(0), y - y.mean()
+    w_ridge = np.linalg.solve(Xc.T @ Xc + r["lam"] * np.eye(d), Xc.T @ yc)
+    w_ols = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    assert r["shrinkage"] == pytest.approx(np.linalg.norm(w_ridge) / np.linalg.norm(w_ols), rel=1e-9)
+    assert r["shrinkage"] < 1
+
+
+def test_input_noise_identity(res):
+    nz = res["noise"]
+    mc = nz["mc"]
+    w_ols = np.array(nz["train"]["w_ols"])
+    for s, theory in zip(mc["s"], mc["theory"]):
+        assert theory == pytest.approx(mc["mse"] + s**2 * w_ols @ w_ols, rel=1e-12)
+    # Monte Carlo agrees with MSE + s^2 ||w||^2 within 4 standard errors, for both noises
+    for name in ("gaussian", "uniform"):
+        for a, t, se in zip(mc[name], mc["theory"], mc[f"{name}_se"]):
+            assert abs(a - t) < 4 * se, name
+    assert nz["mc_max_z"] < 4
+    assert nz["mc_max_rel_error"] < 0.01 and nz["mc_uniform_max_rel_error"] < 0.01
+
+
+def test_noise_training_reaches_ridge(res, split):
+    t = res["noise"]["train"]
+    X, _, y, _ = split
+    n, d = X.shape
+    s = res["noise"]["s"]
+    assert t["alpha"] == pytest.approx(n * s**2)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    w_ridge = np.linalg.solve(Xc.T @ Xc + n * s**2 * np.eye(d), Xc.T @ yc)
+    assert np.allclose(t["w_ridge"], w_ridge, rtol=1e-8, atol=1e-8)
+    assert t["noise_to_ridge"] < 0.03
+    assert t["last_to_ridge"] < 0.15
+    assert t["ols_to_ridge"] > 0.5
+    assert t["noise_to_ridge"] < t["ols_to_ridge"] / 20
+
+
+def test_figures(res):
+    figs = m.figures(res, "en")
+    assert set(figs) == {"heteroscedastic", "nll_shapes", "outliers", "input_noise"}
+    matplotlib.pyplot.close("all")
