@@ -1,12 +1,14 @@
 """The MkDocs hook: every generated thing enters the site here, and only here.
 
 - on_pre_build: bring every snippet's outputs up to date (sitebuild.cache; a changed snippet
-  reruns in a subprocess, an unchanged one costs a hash).
+  reruns in a subprocess, an unchanged one costs a hash), then the archive of all notebooks
+  (sitebuild.archive; rebuilt only when a notebook changed).
 - on_files (after mkdocs-static-i18n): add the generated files, which live outside docs/ so that
-  `mkdocs serve` never rebuilds in a loop: figures, notebook downloads, MathJax, and one notebook
-  page per snippet and language (see `notebook_page`).
+  `mkdocs serve` never rebuilds in a loop: figures, notebook downloads and their archive, MathJax,
+  and one notebook page per snippet and language (see `notebook_page`).
 - on_page_markdown: render `{{ ... }}` in Markdown pages with Jinja: the snippets' results
-  (`{{ initialization.some_key | fixed(2) }}`) and `{{ figure(snippet, name, alt) }}`.
+  (`{{ initialization.some_key | fixed(2) }}`), `{{ figure(snippet, name, alt) }}`, and
+  `downloads` (the archive and its notebooks, for docs/downloads.md).
 - on_page_content / on_post_build: notebook pages lose nbconvert's CDN scripts and share one
   stylesheet instead of inlining it.
 """
@@ -25,7 +27,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from sitebuild import cache
+from sitebuild import archive, cache
 
 log = get_plugin_logger("snippets")
 
@@ -41,6 +43,8 @@ MATHJAX_FILES = sorted(
 
 _outputs: dict[str, cache.Outputs] = {}
 _results: dict[str, dict] = {}  # what `{{ ... }}` sees: {snippet name: its results()}
+_archive: archive.Archive | None = None
+_downloads: dict[str, dict] = {}  # what `{{ downloads... }}` sees, per language
 
 
 # ---------------------------------------------------------------------------------------------
@@ -48,17 +52,62 @@ _results: dict[str, dict] = {}  # what `{{ ... }}` sees: {snippet name: its resu
 
 
 def on_pre_build(config) -> None:
-    global _outputs, _results
+    global _outputs, _results, _archive, _downloads
     try:
         _outputs = cache.ensure()
-    except cache.SnippetError as error:
+        _archive = archive.ensure(_outputs, config.site_url or "")
+    except (cache.SnippetError, archive.ArchiveError) as error:
         raise PluginError(str(error)) from None
     _results = {name: out.results for name, out in _outputs.items()}
+    _downloads = {lang: downloads_context(config, lang) for lang in _i18n(config).build_languages}
     for out in _outputs.values():
         if out.ran:
             log.info(f"ran snippet '{out.name}' in {out.manifest['seconds']} s")
         for warning in out.manifest["warnings"]:
             log.warning(f"snippet '{out.name}': {warning}")
+
+
+def nav_titles(nav) -> dict[str, str]:
+    """{page file: its title} for every page in mkdocs.yml's `nav`, in the order of the nav."""
+    titles = {}
+    for item in nav or []:
+        for title, value in item.items() if isinstance(item, dict) else []:
+            if isinstance(value, str):
+                titles[value] = title
+            else:
+                titles.update(nav_titles(value))
+    return titles
+
+
+def downloads_context(config, lang: str) -> dict:
+    """`{{ downloads }}` for docs/downloads.md: the archive, and each notebook with the title of
+    its reason page in `lang` (mkdocs.yml's nav, translated by i18n's nav_translations)."""
+    i18n = _i18n(config)
+    translations = {} if lang == i18n.default_language else i18n.get_language_config(lang).nav_translations or {}
+    pages = nav_titles(config.nav)
+    notebooks = []
+    for page, title in pages.items():  # reading order
+        name = page.removesuffix(".md").replace("-", "_")
+        if name not in _outputs:
+            continue
+        if lang != i18n.default_language and title not in translations:
+            raise PluginError(f"mkdocs.yml: no '{lang}' title for '{title}' in nav_translations")
+        notebooks.append({
+            "slug": cache.slug(name),
+            "title": translations.get(title, title),
+            "size": _outputs[name].notebook.stat().st_size,
+        })
+    missing = sorted(set(_outputs) - {nb["slug"].replace("-", "_") for nb in notebooks})
+    if missing:
+        raise PluginError(f"mkdocs.yml: the nav has no page for snippet(s) {missing}")
+    return {
+        "size": _archive.size,
+        "count": len(notebooks),
+        "notebooks": notebooks,
+        "python": f"Python {_archive.python}",
+        "packages": archive.pip_packages(_archive.requirements),
+        "mirror": archive.PYPI_MIRROR,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,6 +160,8 @@ def on_files(files: Files, config) -> Files:
             for other in _i18n(config).build_languages
         }
         files.append(page)
+    # Every notebook at once, for readers without Colab (docs/downloads.md links it).
+    files.append(File.generated(config, f"downloads/{archive.ARCHIVE}", abs_src_path=str(_archive.path)))
     return files
 
 
@@ -140,8 +191,13 @@ def _sci(value: float, digits: int = 1) -> str:
     return f"{mantissa:.{digits}f}×10{str(exponent).translate(_SUPERSCRIPT)}"
 
 
+def _filesize(size: int) -> str:
+    """A byte count as readers see it in a file manager: 436 kB, 4.6 MB (SI units)."""
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(1, round(size / 1e3))} kB"
+
+
 _env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
-_env.filters.update(fixed=_fixed, pct=_pct, sci=_sci)
+_env.filters.update(fixed=_fixed, pct=_pct, sci=_sci, filesize=_filesize)
 
 
 @functools.lru_cache(maxsize=512)
@@ -157,9 +213,10 @@ def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: 
     for theme in ("light", "dark"):
         target = posixpath.relpath(f"figures/{snippet}/{name}_{lang}_{theme}.svg", here or ".")
         lines.append(f'![{alt}]({target}#only-{theme}){{ loading=lazy }}')
-    # Blank lines around: a caption on the next line becomes its own paragraph, not text
-    # flowing beside the image.
-    return "\n\n" + "\n".join(lines) + "\n\n"
+    # A wrapper of its own (md_in_html), with blank lines around: a caption on the next line
+    # becomes its own paragraph, and at phone width the wrapper scrolls sideways
+    # (docs/stylesheets/extra.css) and becomes keyboard-focusable (docs/javascripts/figures.js).
+    return '\n\n<div class="n01-figure" markdown>\n\n' + "\n".join(lines) + "\n\n</div>\n\n"
 
 
 # nbconvert's page template loads MathJax 2 and mermaid from CDNs. The site already serves
@@ -193,7 +250,26 @@ def on_page_content(html: str, page, config, files) -> str:
     _notebook_css = css
     href = posixpath.relpath(NOTEBOOK_CSS, posixpath.dirname(page.file.dest_uri))
     html = _INLINE_CSS.sub("", html)
+    _match_toc_to_headings(page, html)
     return f'<link rel="stylesheet" href="{href}">\n{html}'
+
+
+def _match_toc_to_headings(page, html: str) -> None:
+    """mkdocs-jupyter slugs its table of contents without a heading's inline code
+    ("as-initialization") while nbconvert keeps it in the heading's id
+    ("torchrandn-as-initialization"): point each entry at the id the page really has."""
+    ids = re.findall(r'<h[1-6] id="([^"]+)"', html)
+    items, stack = [], list(reversed(page.toc.items))
+    while stack:
+        item = stack.pop()
+        items.append(item)
+        stack.extend(reversed(item.children))
+    if all(item.id in ids for item in items):
+        return
+    if len(items) != len(ids):
+        raise PluginError(f"{page.file.src_uri}: {len(items)} contents entries for {len(ids)} headings")
+    for item, heading_id in zip(items, ids):
+        item.id = heading_id
 
 
 def on_post_build(config) -> None:
@@ -215,7 +291,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         return figure_markdown(page.file.src_uri, lang, snippet, name, alt)
 
     try:
-        return _template(markdown).render(**_results, figure=figure, lang=lang)
+        return _template(markdown).render(**_results, figure=figure, lang=lang, downloads=_downloads.get(lang))
     except PluginError:
         raise
     except Exception as error:  # undefined key, bad filter argument, arithmetic on the wrong type

@@ -207,11 +207,15 @@ def test_figure_markup_per_language_and_theme(monkeypatch, tmp_path):
     (tmp_path / "figures" / "depth_zh_light.svg").write_text("<svg/>")
     monkeypatch.setattr(hook, "_outputs", {"alpha": SimpleNamespace(results={}, dir=tmp_path)})
     md = hook.on_page_markdown('{{ figure("alpha", "depth", "图") }}', _page("sub/p.zh.md", "zh"), None, None)
-    assert md.splitlines() == [  # a paragraph of its own: a caption below does not join it
+    assert md.splitlines() == [  # a block of its own: a caption below does not join it
         "",
+        "",
+        '<div class="n01-figure" markdown>',
         "",
         "![图](../figures/alpha/depth_zh_light.svg#only-light){ loading=lazy }",
         "![图](../figures/alpha/depth_zh_dark.svg#only-dark){ loading=lazy }",
+        "",
+        "</div>",
         "",
     ]
     with pytest.raises(PluginError, match="no figure 'nope'"):

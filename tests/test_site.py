@@ -147,3 +147,13 @@ def test_search_index_holds_both_languages_segmented(site):
     assert any(loc.startswith("zh/") for loc in locations) and any(not loc.startswith("zh/") for loc in locations)
     chinese = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("zh/"))
     assert "\u200b" in chinese, "Chinese text was not segmented by jieba"
+
+
+def test_the_404_page_speaks_both_languages(site):
+    html = (site.dir / "404.html").read_text(encoding="utf-8")
+    article = html.split("<article", 1)[1]
+    assert 'lang="en"' in article and "Page not found" in article
+    assert 'lang="zh-Hans"' in article and "页面不存在" in article
+    from test_links import site_url
+
+    assert f'href="{site_url()}"' in article and f'href="{site_url()}zh/"' in article
