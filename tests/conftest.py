@@ -101,3 +101,13 @@ def browser():
             )
         yield browser
         browser.close()
+
+
+def built_results(name: str) -> dict:
+    """The numbers the site shows: the build's cached run of snippets/<name>.py (run now if stale).
+
+    The snippet tests check these rather than a second run in the test process: they then check
+    exactly the page's numbers, and CI does not run every experiment twice."""
+    from sitebuild import cache
+
+    return cache.ensure([name])[name].results

@@ -9,7 +9,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import pytest
+
+from conftest import built_results  # noqa: E402
 import torch  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 from scipy.special import expit, ndtr  # noqa: E402
@@ -53,7 +55,7 @@ def gauss_moments(g, s: float) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return act.results()
+    return built_results("activations")
 
 
 def test_results_deterministic_cheap_parts(res):

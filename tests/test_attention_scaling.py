@@ -9,7 +9,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import pytest
+
+from conftest import built_results  # noqa: E402
 from sklearn.datasets import load_wine  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
@@ -18,7 +20,7 @@ import snippets.attention_scaling as mod  # noqa: E402
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return mod.results()
+    return built_results("attention_scaling")
 
 
 def softmax_reference(sigma: float, n_keys: int, n: int = 20_000, seed: int = 123) -> dict:

@@ -8,7 +8,9 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import pytest  # noqa: E402
+import pytest
+
+from conftest import built_results  # noqa: E402
 
 import snippets.batch_norm as bn_mod  # noqa: E402
 
@@ -21,7 +23,7 @@ def Phi(v: float) -> float:
 
 @pytest.fixture(scope="module")
 def res():
-    return bn_mod.results()
+    return built_results("batch_norm")
 
 
 def test_normalizes_with_biased_variance(res):

@@ -13,6 +13,8 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 import pytest
+
+from conftest import built_results
 from scipy import integrate, optimize
 
 import snippets.edge_of_chaos as m
@@ -42,7 +44,7 @@ def q_star(sw2, sb2):
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return m.results()
+    return built_results("edge_of_chaos")
 
 
 # --- the length map -----------------------------------------------------------------------

@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 import pytest
+
+from conftest import built_results
 from scipy import integrate
 from scipy.special import xlogy
 from sklearn.datasets import load_digits
@@ -19,7 +21,7 @@ import snippets.generative_models as m
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return m.results()
+    return built_results("generative_models")
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import pytest
+
+from conftest import built_results  # noqa: E402
 
 import snippets.layer_norm as m  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return m.results()
+    return built_results("layer_norm")
 
 
 def test_groups_match_the_definitions(res):

@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 import pytest
+
+from conftest import built_results
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import train_test_split
@@ -22,7 +24,7 @@ EXACT = 1e-12  # "equal" for float64 identities
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return m.results()
+    return built_results("losses_and_priors")
 
 
 @pytest.fixture(scope="module")

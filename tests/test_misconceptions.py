@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 import pytest
+
+from conftest import built_results
 from scipy import integrate, stats
 from sklearn.datasets import load_breast_cancer
 
@@ -18,7 +20,7 @@ import snippets.misconceptions as m
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return m.results()
+    return built_results("misconceptions")
 
 
 def test_randn_grows_like_sqrt_fan_in_per_layer(res):

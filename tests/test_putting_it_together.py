@@ -9,6 +9,8 @@ import matplotlib
 import numpy as np
 import pytest
 
+from conftest import built_results
+
 import snippets.putting_it_together as m
 
 matplotlib.use("Agg")  # pyplot switches to it before any figure exists
@@ -16,7 +18,7 @@ matplotlib.use("Agg")  # pyplot switches to it before any figure exists
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return m.results()
+    return built_results("putting_it_together")
 
 
 def test_settings_are_the_ones_the_page_states(res):

@@ -12,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 import pytest
+
+from conftest import built_results
 from scipy import integrate, stats
 
 import snippets.residual_scaling as m
@@ -19,7 +21,7 @@ import snippets.residual_scaling as m
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return m.results()
+    return built_results("residual_scaling")
 
 
 def gelu_second_moment(tau2: float) -> float:

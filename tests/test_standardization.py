@@ -9,7 +9,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import pytest
+
+from conftest import built_results  # noqa: E402
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
@@ -18,7 +20,7 @@ import snippets.standardization as mod  # noqa: E402
 
 @pytest.fixture(scope="module")
 def res() -> dict:
-    return mod.results()
+    return built_results("standardization")
 
 
 def test_cheap_parts_are_deterministic(res):
