@@ -85,11 +85,12 @@ def downloads_context(config, lang: str) -> dict:
     i18n = _i18n(config)
     translations = {} if lang == i18n.default_language else i18n.get_language_config(lang).nav_translations or {}
     pages = nav_titles(config.nav)
-    notebooks = []
+    notebooks, listed = [], set()
     for page, title in pages.items():  # reading order
         name = page.removesuffix(".md").replace("-", "_")
         if name not in _outputs:
             continue
+        listed.add(name)
         if lang != i18n.default_language and title not in translations:
             raise PluginError(f"mkdocs.yml: no '{lang}' title for '{title}' in nav_translations")
         notebooks.append({
@@ -97,7 +98,7 @@ def downloads_context(config, lang: str) -> dict:
             "title": translations.get(title, title),
             "size": _outputs[name].notebook.stat().st_size,
         })
-    missing = sorted(set(_outputs) - {nb["slug"].replace("-", "_") for nb in notebooks})
+    missing = sorted(set(_outputs) - listed)
     if missing:
         raise PluginError(f"mkdocs.yml: the nav has no page for snippet(s) {missing}")
     return {

@@ -29,6 +29,13 @@ CHROMIUM_ARGS = [
 FIGURE = re.compile(r"""figure\(\s*["'](\w+)["']\s*,\s*["']([\w-]+)["']""")
 
 
+def mkdocs_config() -> dict:
+    """mkdocs.yml as plain strings and lists (BaseLoader: its `!!python` tags stay unresolved)."""
+    import yaml
+
+    return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+
+
 def english_pages() -> list[Path]:
     """Every English Markdown page (`page.md`; its Chinese twin is `page.zh.md`)."""
     return sorted(p for p in DOCS.rglob("*.md") if not p.name.endswith(".zh.md"))

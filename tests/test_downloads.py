@@ -9,9 +9,8 @@ import zipfile
 
 import nbformat
 import pytest
-import yaml
 
-from conftest import LANGS, ROOT
+from conftest import LANGS, mkdocs_config
 from sitebuild import archive, cache, hook
 
 ZIP = f"downloads/{archive.ARCHIVE}"
@@ -96,8 +95,7 @@ def test_served_archive_is_rebuilt_byte_identical(site, tmp_path, monkeypatch):
     """The same notebooks give the same zip: rebuilt from scratch, and from its own entries."""
     monkeypatch.setattr(archive, "CACHE_DIR", tmp_path / "archive")
     served = (site.dir / ZIP).read_bytes()
-    site_url = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["site_url"]
-    rebuilt = archive.ensure(cache.ensure(), site_url)
+    rebuilt = archive.ensure(cache.ensure(), mkdocs_config()["site_url"])
     assert rebuilt.path.read_bytes() == served
     with served_zip(site) as zf:
         assert archive.zip_bytes({name: zf.read(name) for name in zf.namelist()}) == served

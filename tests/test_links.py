@@ -12,17 +12,15 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
-import yaml
 
-from conftest import ROOT
+from conftest import mkdocs_config
 
 LOCAL = "http://site.invalid/"  # stands for the site's root while resolving relative URLs
 URL_ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src", "iframe": "src"}
 
 
 def site_url() -> str:
-    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=yaml.BaseLoader)["site_url"]  # BaseLoader: ignore !!python tags
+    return mkdocs_config()["site_url"]
 
 
 class Page(HTMLParser):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, mkdocs_config
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -126,14 +126,14 @@ def test_tests_workflow_installs_what_ci_run_installs(tests):
 
 
 def test_readme_has_a_badge_for_each_workflow():
-    site_url = re.search(r"^site_url:\s*(\S+)", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.MULTILINE)
-    repo_url = re.search(r"^repo_url:\s*https://github\.com/([^/\s]+/[^/\s]+?)/?$",
-                         (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.MULTILINE)
+    config = mkdocs_config()
+    site_url = config["site_url"]
+    repo_url = re.fullmatch(r"https://github\.com/([^/\s]+/[^/\s]+?)/?", config.get("repo_url", ""))
     if repo_url:
         repo = repo_url.group(1)
     else:  # a GitHub user site: https://OWNER.github.io/ is the repository OWNER/OWNER.github.io
-        owner = re.fullmatch(r"https://([^./]+)\.github\.io/", site_url.group(1)).group(1)
+        owner = re.fullmatch(r"https://([^./]+)\.github\.io/", site_url).group(1)
         repo = f"{owner}/{owner}.github.io"
     for path in sorted(WORKFLOWS.glob("*.yml")):
         assert f"https://github.com/{repo}/actions/workflows/{path.name}/badge.svg" in README
-    assert site_url.group(1) in README and f"{site_url.group(1)}zh/" in README
+    assert site_url in README and f"{site_url}zh/" in README
