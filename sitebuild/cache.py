@@ -9,6 +9,7 @@ the current source.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -67,15 +68,21 @@ def slug(name: str) -> str:
     return name.replace("_", "-")
 
 
+@functools.cache
+def environment() -> bytes:
+    """What, besides the sources, could change an output. Looked up once per process: package
+    metadata and the font list are slow to read, and cannot change under a running build."""
+    lines = [sys.version, *(f"{package}=={metadata.version(package)}" for package in VERSIONED)]
+    # A font installed or removed changes the Chinese figures (they fall back to English labels).
+    lines.append(f"cjk-font={style.has_cjk_font()}")
+    return "\n".join(lines).encode()
+
+
 def source_hash(name: str) -> str:
     digest = hashlib.sha256()
     for path in [SNIPPETS_DIR / f"{name}.py", *SHARED_SOURCES]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(sys.version.encode())
-    for package in VERSIONED:
-        digest.update(f"{package}=={metadata.version(package)}\n".encode())
-    # A font installed or removed changes the Chinese figures (they fall back to English labels).
-    digest.update(f"cjk-font={style.has_cjk_font()}".encode())
+    digest.update(environment())
     return digest.hexdigest()[:16]
 
 

@@ -87,6 +87,9 @@ def run(source: Path, outdir: Path) -> None:
         timeout=900,
         kernel_name="python3",
         record_timing=False,  # no timestamps: the notebook is the same bytes on every run
+        # A cell's prints reach the notebook in as many pieces as the kernel happened to flush
+        # (more pieces on a busy machine): merged, the notebook is the same bytes on every run.
+        coalesce_streams=True,
         resources={"metadata": {"path": str(ROOT)}},
     )
     try:

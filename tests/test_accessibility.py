@@ -3,18 +3,33 @@ the built site, in both languages and both colour schemes: no serious or critica
 
 axe-core comes from the PyPI package axe-playwright-python (its bundled axe.min.js), run by
 Playwright in Debian's Chromium like the other browser tests.
+
+Cost. axe's colour-contrast rule dominates (about 3 s on a reason page and 12-19 s on a notebook
+page, whose code cells are thousands of highlighted spans; every other rule together takes
+1-2 s), and that time is spent in Chromium, one core per page. So:
+- every check runs once, up front, two pages at a time (this machine, and CI's, has two cores),
+  and each test below reports one page's result;
+- the light scheme runs every rule; the dark scheme runs only the rules whose outcome depends on
+  colours (the document, its names, roles and keyboard order are the same in both schemes).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
+
 import pytest
 
-from conftest import LANGS, english_pages
+from conftest import CHROMIUM_ARGS, LANGS, english_pages, find_chromium
 from sitebuild import cache
 from test_site import page_url
 
 SCHEMES = ("light", "dark")
 BLOCKING = ("serious", "critical")
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+PARALLEL_PAGES = 2
+DESKTOP, PHONE = 1280, 390
 
 
 def markdown_pages() -> list[str]:
@@ -25,25 +40,85 @@ def notebook_pages() -> list[str]:
     return [f"notebooks/{cache.slug(name)}/" for name in cache.snippet_names()]
 
 
+def localized(path: str, lang: str) -> str:
+    return path if lang == "en" else f"{lang}/{path}"
+
+
+# Every check as (url path, colour scheme, viewport width).
+MARKDOWN_CHECKS = [(localized(p, lang), s, DESKTOP) for p in markdown_pages() for lang in LANGS for s in SCHEMES]
+# A notebook page has the same cells in both languages (code and outputs are shared, and so far
+# its Markdown cells too); only Material's frame differs, and every Chinese page checks that frame.
+NOTEBOOK_CHECKS = [(p, s, DESKTOP) for p in notebook_pages() for s in SCHEMES]
+# At 390 px figures scroll sideways: the scrolling region must be reachable by keyboard.
+PHONE_CHECKS = [(localized("batch-norm/", lang), "light", PHONE) for lang in LANGS]
+
+
+async def _check_all(base: str, checks: list[tuple[str, str, int]], executable: str | None) -> dict:
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    axe = Axe()
+    results: dict[tuple[str, str, int], list[dict] | Exception] = {}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        contexts = {}
+        for scheme in SCHEMES:
+            for width in (DESKTOP, PHONE):
+                contexts[scheme, width] = await browser.new_context(
+                    viewport={"width": width, "height": 900}, color_scheme=scheme
+                )
+        queue: asyncio.Queue = asyncio.Queue()
+        for check in checks:
+            queue.put_nowait(check)
+
+        async def worker() -> None:
+            pages = {}
+            while not queue.empty():
+                check = queue.get_nowait()
+                path, scheme, width = check
+                if (scheme, width) not in pages:
+                    pages[scheme, width] = await contexts[scheme, width].new_page()
+                page = pages[scheme, width]
+                try:
+                    await page.goto(base + path, wait_until="load")
+                    # Check the typeset page: MathJax's first typesetting is a promise.
+                    await page.evaluate("() => window.MathJax?.startup?.promise")
+                    options: dict = {"resultTypes": ["violations"]}
+                    if scheme == "dark":
+                        options["runOnly"] = {"type": "rule", "values": COLOUR_RULES}
+                    violations = (await axe.run(page, options=options)).response["violations"]
+                    results[check] = [v for v in violations if v["impact"] in BLOCKING]
+                except Exception as error:  # reported by that page's test, not by all of them
+                    results[check] = error
+
+        await asyncio.gather(*(worker() for _ in range(PARALLEL_PAGES)))
+        await browser.close()
+    return results
+
+
 @pytest.fixture(scope="module")
-def axe_run(browser, server):
-    """axe_run(path, scheme, width) -> axe's violations of impact serious or critical."""
-    axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="pip install -e '.[test]'").Axe()
-    contexts = {}
+def axe_results(server) -> dict:
+    """{(path, scheme, width): axe's serious or critical violations there}, for every check."""
+    pytest.importorskip("axe_playwright_python.async_playwright", reason="pip install -e '.[test]'")
+    executable = find_chromium()
+    if executable is None and not os.environ.get("CI"):
+        pytest.skip("no Chromium found: install Debian's `chromium` (apt-get install chromium)")
+    outcome: dict = {}
 
-    def _run(path: str, scheme: str, width: int = 1280) -> list[dict]:
-        key = (scheme, width)
-        if key not in contexts:
-            contexts[key] = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-            contexts[key].new_page()
-        page = contexts[key].pages[0]
-        page.goto(server + path, wait_until="networkidle")
-        violations = axe.run(page).response["violations"]
-        return [v for v in violations if v["impact"] in BLOCKING]
+    def run() -> None:  # its own thread: the session's sync Playwright owns this thread's loop
+        try:
+            outcome["results"] = asyncio.run(
+                _check_all(server, MARKDOWN_CHECKS + NOTEBOOK_CHECKS + PHONE_CHECKS, executable)
+            )
+        except Exception as error:
+            outcome["error"] = error
 
-    yield _run
-    for context in contexts.values():
-        context.close()
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["results"]
 
 
 def describe(violations: list[dict]) -> str:
@@ -54,28 +129,29 @@ def describe(violations: list[dict]) -> str:
     )
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("path", markdown_pages())
-def test_no_serious_accessibility_violation(axe_run, path, lang, scheme):
-    url = path if lang == "en" else f"{lang}/{path}"
-    violations = axe_run(url, scheme)
-    assert not violations, f"/{url} ({scheme}): {describe(violations)}"
+def assert_accessible(axe_results: dict, check: tuple[str, str, int]) -> None:
+    violations = axe_results[check]
+    path, scheme, width = check
+    if isinstance(violations, Exception):
+        raise violations
+    assert not violations, f"/{path} ({scheme}, {width} px): {describe(violations)}"
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("path", notebook_pages())
-def test_no_serious_accessibility_violation_on_notebook_pages(axe_run, path, scheme):
-    """A notebook page has the same cells in both languages (code and outputs are shared, and
-    so far its Markdown cells too); only Material's frame differs, and every Chinese page above
-    checks that frame. Axe on these large pages is the slowest test: one language keeps CI short."""
-    violations = axe_run(path, scheme)
-    assert not violations, f"/{path} ({scheme}): {describe(violations)}"
+def ids(checks):
+    return [f"/{path}-{scheme}-{width}" for path, scheme, width in checks]
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_no_serious_accessibility_violation_at_phone_width(axe_run, lang):
-    """At 390 px figures scroll sideways: the scrolling region must be reachable by keyboard."""
-    url = "batch-norm/" if lang == "en" else f"{lang}/batch-norm/"
-    violations = axe_run(url, "light", width=390)
-    assert not violations, f"/{url} (phone): {describe(violations)}"
+@pytest.mark.parametrize("check", MARKDOWN_CHECKS, ids=ids(MARKDOWN_CHECKS))
+def test_no_serious_accessibility_violation(axe_results, check):
+    assert_accessible(axe_results, check)
+
+
+@pytest.mark.parametrize("check", NOTEBOOK_CHECKS, ids=ids(NOTEBOOK_CHECKS))
+def test_no_serious_accessibility_violation_on_notebook_pages(axe_results, check):
+    assert_accessible(axe_results, check)
+
+
+@pytest.mark.parametrize("check", PHONE_CHECKS, ids=ids(PHONE_CHECKS))
+def test_no_serious_accessibility_violation_at_phone_width(axe_results, check):
+    assert_accessible(axe_results, check)
+

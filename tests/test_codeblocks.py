@@ -1,6 +1,7 @@
 """Every Python block a reader can copy, on every page in both languages, runs as shown, alone,
 in a fresh interpreter. pytest-codeblocks reads raw Markdown, so the pymdownx.snippets includes
-are expanded first, with the same extension and settings the site uses."""
+are expanded first, with the same extension and settings the site uses. The blocks run once, up
+front, two at a time (the training demos make this the longest test module after the build)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import io
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import markdown
 import pytest
@@ -47,21 +50,41 @@ def python_blocks() -> list:
     return [pytest.param(code, where, id=where[0]) for code, where in seen.items()]
 
 
+BLOCKS = python_blocks()
+PARALLEL_BLOCKS = 2  # this machine, and CI's, has two cores
+
+
+def run_alone(code: str, directory: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["MPLBACKEND"] = "Agg"
+    # Two blocks run side by side: one math-library thread each. (Two torch processes with two
+    # threads each on two cores run several times slower than this, and no faster than in turn.)
+    env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=directory, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def block_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """{code: its run}, for every block: all run once, up front, two at a time."""
+    codes = [param.values[0] for param in BLOCKS]
+    directories = [tmp_path_factory.mktemp("block") for _ in codes]
+    with ThreadPoolExecutor(max_workers=PARALLEL_BLOCKS) as pool:
+        return dict(zip(codes, pool.map(run_alone, codes, directories)))
+
+
 def test_blocks_were_found():
-    assert python_blocks(), "no Python code block on any page"
+    assert BLOCKS, "no Python code block on any page"
 
 
-@pytest.mark.parametrize(("code", "where"), python_blocks())
-def test_block_runs_alone(code, where, tmp_path):
+@pytest.mark.parametrize(("code", "where"), BLOCKS)
+def test_block_runs_alone(block_runs, code, where):
     assert "--8<--" not in code, f"{where}: an include was not expanded"
     for private in ("snippets", "sitebuild"):
         assert f"import {private}" not in code and f"from {private}" not in code, (
             f"{where}: a reader's copy cannot import the site's own package '{private}'"
         )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["MPLBACKEND"] = "Agg"
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
+    proc = block_runs[code]
     assert proc.returncode == 0, f"{where} fails when run alone:\n{proc.stderr[-4000:]}"
     assert proc.stdout.strip(), f"{where} prints nothing: a reader copying it sees no result"

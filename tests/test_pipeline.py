@@ -8,6 +8,7 @@ import textwrap
 from types import SimpleNamespace
 
 import matplotlib
+import nbformat
 
 matplotlib.use("Agg")
 
@@ -106,13 +107,19 @@ def test_shared_module_or_library_change_invalidates(sandbox, monkeypatch):
     (sandbox.shared / "style.py").write_text("# changed\n", encoding="utf-8")
     assert cache.source_hash("alpha") != before
     after_style = cache.source_hash("alpha")
+    # The environment is read once per process (cache.environment); a new process sees changes.
     real_version = cache.metadata.version
     monkeypatch.setattr(cache.metadata, "version", lambda p: "0.0" if p == "torch" else real_version(p))
+    assert cache.source_hash("alpha") == after_style, "read once per process"
+    cache.environment.cache_clear()
     assert cache.source_hash("alpha") != after_style
     after_version = cache.source_hash("alpha")
     flipped = not style.has_cjk_font()
     monkeypatch.setattr(style, "has_cjk_font", lambda: flipped)
+    cache.environment.cache_clear()
     assert cache.source_hash("alpha") != after_version
+    monkeypatch.undo()
+    cache.environment.cache_clear()
 
 
 def test_failing_snippet_names_itself_with_traceback(sandbox):
@@ -145,6 +152,22 @@ def test_rebuild_is_byte_identical(sandbox, tmp_path):
         if first.is_file() and first.name != "manifest.json":  # the manifest records run time
             second = tmp_path / "two" / first.relative_to(tmp_path / "one")
             assert first.read_bytes() == second.read_bytes(), f"{first.name} differs between runs"
+
+
+def test_prints_of_a_cell_are_one_output_however_the_kernel_flushed_them(sandbox, tmp_path):
+    """Without merging, a pause between two prints splits them into two outputs, and how often
+    that happens depends on the machine's load: the notebook's bytes would change between runs."""
+    source = sandbox.snippets / "paused.py"
+    source.write_text(
+        TINY.replace(
+            "print(math.sqrt(VALUE))", "print('a', flush=True)\n    import time\n    time.sleep(0.3)\n    print('b')"
+        ).replace("VALUE", "4.0"),
+        encoding="utf-8",
+    )
+    runner.run(source, tmp_path / "out")
+    notebook = nbformat.read(tmp_path / "out" / "paused.ipynb", as_version=4)
+    outputs = [cell.outputs for cell in notebook.cells if "time.sleep" in cell.source]
+    assert outputs == [[{"name": "stdout", "output_type": "stream", "text": "a\nb\n"}]]
 
 
 def _draw(res, lang):
