@@ -160,6 +160,9 @@ def on_files(files: Files, config) -> Files:
             for other in _i18n(config).build_languages
         }
         files.append(page)
+        # mkdocs-static-i18n lists the pages of each language for the site's sitemap.xml before
+        # this hook adds the notebook pages (its own on_files): list them too.
+        _i18n(config).i18n_files_per_language.setdefault(lang, []).append(page)
     # Every notebook at once, for readers without Colab (docs/downloads.md links it).
     files.append(File.generated(config, f"downloads/{archive.ARCHIVE}", abs_src_path=str(_archive.path)))
     return files

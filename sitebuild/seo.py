@@ -8,14 +8,38 @@
   alternates that is `<page>/sitemap.xml`, which does not exist: two 404s on every page view.
   So each page gets, next to it, a sitemap.xml holding only its own entry and alternates. (The
   site's own sitemap.xml, from mkdocs-static-i18n, already lists absolute alternates per page.)
+- Every sitemap entry carries a `lastmod`, which MkDocs sets to the build date: the site's bytes
+  would change every day, and search engines would be told every page changed. It becomes the
+  date of the last commit (SOURCE_DATE_EPOCH, which MkDocs honours; a value already set wins).
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import urljoin
+
+
+def last_commit_epoch(repository: Path) -> str | None:
+    """Unix time of the checked-out commit, or None outside a git checkout."""
+    try:
+        proc = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"], cwd=repository, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return proc.stdout.strip() or None
+
+
+def on_config(config):
+    if "SOURCE_DATE_EPOCH" not in os.environ:
+        epoch = last_commit_epoch(Path(config.config_file_path).parent)
+        if epoch:
+            os.environ["SOURCE_DATE_EPOCH"] = epoch
+    return config
 
 _ALTERNATE = re.compile(r'<link rel="alternate" href="([^"]+)" hreflang="([\w-]+)">')
 

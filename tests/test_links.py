@@ -7,13 +7,19 @@ the language switcher, the notebook download buttons and links, and the absolute
 from __future__ import annotations
 
 import functools
+import os
+import re
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+from mkdocs.utils import get_build_date
 
 from conftest import mkdocs_config
+from sitebuild import seo
 
 LOCAL = "http://site.invalid/"  # stands for the site's root while resolving relative URLs
 URL_ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src", "iframe": "src"}
@@ -103,3 +109,30 @@ def test_language_switcher_makes_no_failed_request(browser, server, lang):
     assert page.url == server + target
     page.close()
     assert not failed, failed
+
+
+def test_sitemap_lists_every_page_in_both_languages(site):
+    """The site's sitemap.xml (mkdocs-static-i18n's) names every HTML page of the site, the
+    generated notebook pages included, and each listed URL is a page of the built site."""
+    public = site_url()
+    listed = set(re.findall(r"<loc>(.*?)</loc>", (site.dir / "sitemap.xml").read_text(encoding="utf-8")))
+    pages = {
+        public + html.parent.relative_to(site.dir).as_posix().removeprefix(".") + ("/" if html.parent != site.dir else "")
+        for html in site.dir.rglob("index.html")
+    }
+    assert listed == pages, f"missing: {sorted(pages - listed)[:5]}; not pages: {sorted(listed - pages)[:5]}"
+    assert any("/zh/notebooks/" in url for url in listed)
+
+
+def test_sitemap_dates_pages_by_the_last_commit_not_the_build(tmp_path, monkeypatch):
+    """lastmod comes from SOURCE_DATE_EPOCH, which the hook sets to the checked-out commit's time."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x", "--date=2001-02-03T04:05:06Z"],
+                   check=True, env={**os.environ, "GIT_COMMITTER_DATE": "2001-02-03T04:05:06Z"})
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    seo.on_config(SimpleNamespace(config_file_path=str(tmp_path / "mkdocs.yml")))
+    assert get_build_date() == "2001-02-03"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")  # a value already set wins
+    seo.on_config(SimpleNamespace(config_file_path=str(tmp_path / "mkdocs.yml")))
+    assert get_build_date() == "1970-01-02"
