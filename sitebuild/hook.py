@@ -248,6 +248,11 @@ _INLINE_CSS = re.compile(r'<style type="text/css">(.*?)</style>', re.S)
 NOTEBOOK_CSS = "assets/stylesheets/notebook.css"
 _notebook_css: str | None = None
 
+# Pygments wraps every name in <span class="n">, which no stylesheet colours in notebook code
+# (tests/test_site.py checks): a quarter of a notebook page's elements, for nothing but weight,
+# and for axe-core's colour-contrast check, which visits each of them.
+_PLAIN_NAME = re.compile(r'<span class="n">([^<]*)</span>')
+
 
 def on_page_content(html: str, page, config, files) -> str:
     global _notebook_css
@@ -264,7 +269,7 @@ def on_page_content(html: str, page, config, files) -> str:
         raise PluginError(f"{page.file.src_uri}: notebook pages differ in their inline CSS")
     _notebook_css = css
     href = posixpath.relpath(NOTEBOOK_CSS, posixpath.dirname(page.file.dest_uri))
-    html = _INLINE_CSS.sub("", html)
+    html = _PLAIN_NAME.sub(r"\1", _INLINE_CSS.sub("", html))
     _match_toc_to_headings(page, html)
     return f'<link rel="stylesheet" href="{href}">\n{html}'
 

@@ -65,3 +65,17 @@ def test_notebook_pages_share_their_stylesheet(site):
     inline = sum(map(len, re.findall(r"<style.*?</style>", html, re.S)))
     assert inline < 20 * KIB, f"{inline / KIB:.0f} KiB of inline CSS"
     assert "assets/stylesheets/notebook.css" in html
+
+
+def test_notebook_code_drops_only_uncoloured_name_spans(site):
+    """The hook unwraps Pygments' <span class="n"> in notebook code (a quarter of the page's
+    elements). That is invisible only while no stylesheet on the page colours `.n` in notebook
+    code (`.highlight-ipynb`; Material's `.highlight .n` does not reach it)."""
+    import re
+
+    html = site.html("notebooks/initialization/")
+    assert '<span class="n">' not in html
+    assert 'class="highlight-ipynb' in html and '<span class="highlight' not in html
+    styles = "".join(re.findall(r"<style.*?</style>", html, re.S))
+    styles += (site.dir / "assets/stylesheets/notebook.css").read_text(encoding="utf-8")
+    assert not re.search(r"\.n\s*[,{]", styles), "a stylesheet colours names: keep their spans"
