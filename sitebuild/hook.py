@@ -274,22 +274,27 @@ def on_page_content(html: str, page, config, files) -> str:
     return f'<link rel="stylesheet" href="{href}">\n{html}'
 
 
+_HEADING = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)</h\1>', re.S)
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link".*?</a>', re.S)
+
+
 def _match_toc_to_headings(page, html: str) -> None:
-    """mkdocs-jupyter slugs its table of contents without a heading's inline code
-    ("as-initialization") while nbconvert keeps it in the heading's id
-    ("torchrandn-as-initialization"): point each entry at the id the page really has."""
-    ids = re.findall(r'<h[1-6] id="([^"]+)"', html)
+    """mkdocs-jupyter builds its table of contents without a heading's inline code: the entry
+    reads "Why is wrong" with the slug "why-is-wrong", while nbconvert's heading says
+    "Why <code>torch.randn(784, 256)</code> is wrong" with the id
+    "why-torchrandn784-256-is-wrong". Point each entry at the id the page really has, and give
+    it the heading's text (tags dropped, as Material shows Markdown headings in the contents)."""
+    headings = [(hid, re.sub(r"<[^>]+>", "", _ANCHOR_LINK.sub("", inner)).strip())
+                for _, hid, inner in _HEADING.findall(html)]
     items, stack = [], list(reversed(page.toc.items))
     while stack:
         item = stack.pop()
         items.append(item)
         stack.extend(reversed(item.children))
-    if all(item.id in ids for item in items):
-        return
-    if len(items) != len(ids):
-        raise PluginError(f"{page.file.src_uri}: {len(items)} contents entries for {len(ids)} headings")
-    for item, heading_id in zip(items, ids):
-        item.id = heading_id
+    if len(items) != len(headings):
+        raise PluginError(f"{page.file.src_uri}: {len(items)} contents entries for {len(headings)} headings")
+    for item, (heading_id, text) in zip(items, headings):
+        item.id, item.title = heading_id, text
 
 
 def on_post_build(config) -> None:

@@ -81,6 +81,21 @@ def test_chinese_figures_carry_chinese_labels(site):
 
 
 @pytest.mark.parametrize("name", cache.snippet_names())
+def test_notebook_contents_name_every_heading_as_it_reads(site, name):
+    """The notebook page's table of contents lists each section heading with its full text
+    (inline code included) and links to that heading's id."""
+    html = site.html(f"notebooks/{cache.slug(name)}/")
+    headings = [
+        (hid, re.sub(r"<[^>]+>", "", re.sub(r'<a class="anchor-link".*?</a>', "", inner)).strip())
+        for level, hid, inner in re.findall(r'<h([2-6]) id="([^"]+)">(.*?)</h\1>', html, re.S)
+    ]
+    toc = html[html.index('class="md-nav md-nav--secondary"'):]
+    toc = toc[: toc.index("</nav>")]
+    entries = re.findall(r'href="#([^"]+)"[^>]*>\s*<span class="md-ellipsis">\s*(.*?)\s*</span>', toc, re.S)
+    assert entries == headings
+
+
+@pytest.mark.parametrize("name", cache.snippet_names())
 def test_notebook_pages_render_in_both_languages(site, name):
     """Guards against ultrabug/mkdocs-static-i18n#198: with i18n, mkdocs-jupyter pages show raw
     notebook JSON, or one language's build overwrites the other's page."""
