@@ -35,6 +35,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 from sitebuild import cache
 
 ROOT = cache.ROOT
@@ -50,13 +52,18 @@ def cpu_seconds() -> float:
 
 def build(site_dir: str, config: Path | None = None) -> tuple[float, float, list[str]]:
     """Wall and CPU seconds of one `mkdocs build` (not strict, like `mkdocs serve`) and the
-    snippets it ran (whose subprocesses count in its CPU time)."""
+    snippets it ran (whose subprocesses count in its CPU time).
+
+    The plain build runs in its config's directory: mkdocs-jupyter keeps its cache in
+    `.cache/mkdocs-jupyter/` under the working directory and, after a build, deletes the entries
+    that build did not use, so a plain build (no notebooks) run in the repository would empty
+    the real build's cache and double the next real build's time."""
     command = [sys.executable, "-m", "mkdocs", "build", "--site-dir", site_dir]
     if config is not None:
         command += ["--config-file", str(config)]
     started, cpu = time.perf_counter(), cpu_seconds()
     proc = subprocess.run(
-        command, check=False, cwd=ROOT, capture_output=True, text=True,
+        command, check=False, cwd=ROOT if config is None else config.parent, capture_output=True, text=True,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
@@ -67,9 +74,17 @@ def build(site_dir: str, config: Path | None = None) -> tuple[float, float, list
 
 def plain_config(directory: Path) -> Path:
     """mkdocs.yml without the snippet hook. The parent's relative paths would resolve against this
-    file's directory, so the ones that name a folder are given absolutely."""
+    file's directory, so the ones that name a folder are given absolutely (and the Markdown
+    extensions, a list, which INHERIT replaces rather than merges, are given whole)."""
     config = directory / "mkdocs-plain.yml"
+    # It is built from its own directory (see `build`), so the include path must be absolute too.
+    extensions = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["markdown_extensions"]
+    for extension in extensions:
+        if isinstance(extension, dict) and "pymdownx.snippets" in extension:
+            settings = extension["pymdownx.snippets"]
+            settings["base_path"] = [str(ROOT / path) for path in settings["base_path"]]
     overrides = {
+        "markdown_extensions": extensions,
         "INHERIT": str(ROOT / "mkdocs.yml"),
         "hooks": [],
         "docs_dir": str(ROOT / "docs"),
