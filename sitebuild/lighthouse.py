@@ -1,0 +1,131 @@
+"""Lighthouse on the built site (a release check, not a test: it needs Node and its scores depend
+on the machine).
+
+    mkdocs build && python -m sitebuild.lighthouse [--site-dir site] [--preset mobile|desktop]
+
+Serves the built site locally the way GitHub Pages does (gzip for text), runs Lighthouse from npm
+(`npx lighthouse`, with Debian's Chromium through CHROME_PATH; it never downloads a browser) on one
+page of each type in both languages, and prints the four category scores per page and every audit
+that does not pass. Reports go to `.cache/lighthouse/` (JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import http.server
+import json
+import mimetypes
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.parse
+from pathlib import Path
+
+from sitebuild import cache
+
+LIGHTHOUSE = "lighthouse@12.8.2"
+CHROMIUM_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+    "--disable-background-networking --disable-component-update --disable-sync"
+)
+CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
+PAGES = {  # page type: its path, in English; the Chinese one is under zh/
+    "home": "",
+    "reason page": "batch-norm/",
+    "notebook page": "notebooks/generative-models/",
+}
+COMPRESSED = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/xml")
+REPORTS = cache.ROOT / ".cache" / "lighthouse"
+
+
+class GzipHandler(http.server.SimpleHTTPRequestHandler):
+    """Text files gzip-compressed, as GitHub Pages sends them (Lighthouse audits compression)."""
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            if not urllib.parse.urlsplit(self.path).path.endswith("/"):
+                return super().do_GET()  # the base class redirects /page to /page/
+            path = path / "index.html"
+        kind = mimetypes.guess_type(path.name)[0] or ""
+        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (path.is_file() and kind.startswith(COMPRESSED) and accepts_gzip):
+            return super().do_GET()
+        body = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "max-age=600")  # what GitHub Pages sends
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def serve(site_dir: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = functools.partial(GzipHandler, directory=str(site_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+
+def run_lighthouse(url: str, report: Path, preset: str) -> dict:
+    command = [
+        "npx", "--yes", LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={report}",
+        f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROMIUM_FLAGS}",
+    ]
+    if preset == "desktop":
+        command.append("--preset=desktop")
+    env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", shutil.which("chromium") or "")}
+    subprocess.run(command, check=True, env=env, capture_output=True, text=True)
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+def failing_audits(result: dict) -> list[str]:
+    """Audits with a score below 0.9 that count in a category (Lighthouse's own 'failed' line)."""
+    counted = {ref["id"] for cat in result["categories"].values() for ref in cat["auditRefs"] if ref["weight"] > 0}
+    failing = []
+    for audit_id in sorted(counted):
+        audit = result["audits"][audit_id]
+        if audit["score"] is not None and audit["score"] < 0.9:
+            value = f" ({audit['displayValue']})" if audit.get("displayValue") else ""
+            failing.append(f"{audit_id} {audit['score']:.2f}{value}")
+    return failing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site-dir", default=str(cache.ROOT / "site"))
+    parser.add_argument("--preset", choices=["mobile", "desktop"], default="mobile")
+    args = parser.parse_args()
+    site_dir = Path(args.site_dir)
+    if not (site_dir / "index.html").exists():
+        sys.exit(f"no built site in {site_dir}: run `mkdocs build` first")
+    if not shutil.which("npx"):
+        sys.exit("Lighthouse needs Node.js (npx): apt-get install npm")
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    httpd, base = serve(site_dir)
+    try:
+        print(f"{'page':28s} " + " ".join(f"{c[:13]:>13s}" for c in CATEGORIES) + f"   ({args.preset})")
+        for kind, path in PAGES.items():
+            for lang in ("en", "zh"):
+                url = base + (path if lang == "en" else f"zh/{path}")
+                name = f"{kind} ({lang})"
+                report = REPORTS / f"{kind.replace(' ', '-')}-{lang}-{args.preset}.json"
+                result = run_lighthouse(url, report, args.preset)
+                scores = [result["categories"][c]["score"] for c in CATEGORIES]
+                print(f"{name:28s} " + " ".join(f"{round(100 * s):13d}" for s in scores))
+                for line in failing_audits(result):
+                    print(f"{'':30s}below 0.9: {line}")
+    finally:
+        httpd.shutdown()
+
+
+if __name__ == "__main__":
+    main()
