@@ -40,6 +40,7 @@ PAGES = {  # page type: its path, in English; the Chinese one is under zh/
 }
 COMPRESSED = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/xml")
 REPORTS = cache.ROOT / ".cache" / "lighthouse"
+TIMEOUT = 300  # seconds per page
 
 
 class GzipHandler(http.server.SimpleHTTPRequestHandler):
@@ -83,7 +84,8 @@ def run_lighthouse(url: str, report: Path, preset: str) -> dict:
     if preset == "desktop":
         command.append("--preset=desktop")
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", shutil.which("chromium") or "")}
-    subprocess.run(command, check=True, env=env, capture_output=True, text=True)
+    # A notebook page's trace (thousands of elements) can keep Lighthouse busy for minutes.
+    subprocess.run(command, check=True, env=env, capture_output=True, text=True, timeout=TIMEOUT)
     return json.loads(report.read_text(encoding="utf-8"))
 
 
@@ -118,7 +120,11 @@ def main() -> None:
                 url = base + (path if lang == "en" else f"zh/{path}")
                 name = f"{kind} ({lang})"
                 report = REPORTS / f"{kind.replace(' ', '-')}-{lang}-{args.preset}.json"
-                result = run_lighthouse(url, report, args.preset)
+                try:
+                    result = run_lighthouse(url, report, args.preset)
+                except subprocess.TimeoutExpired:
+                    print(f"{name:28s} no result within {TIMEOUT} s")
+                    continue
                 scores = [result["categories"][c]["score"] for c in CATEGORIES]
                 print(f"{name:28s} " + " ".join(f"{round(100 * s):13d}" for s in scores))
                 for line in failing_audits(result):
