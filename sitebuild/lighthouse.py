@@ -25,13 +25,9 @@ import threading
 import urllib.parse
 from pathlib import Path
 
-from sitebuild import cache
+from sitebuild import cache, chromium
 
 LIGHTHOUSE = "lighthouse@12.8.2"
-CHROMIUM_FLAGS = (
-    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-    "--disable-background-networking --disable-component-update --disable-sync"
-)
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 PAGES = {  # page type: its path, in English; the Chinese one is under zh/
     "home": "",
@@ -79,11 +75,11 @@ def serve(site_dir: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 def run_lighthouse(url: str, report: Path, preset: str) -> dict:
     command = [
         "npx", "--yes", LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={report}",
-        f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROMIUM_FLAGS}",
+        f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={' '.join(chromium.ARGS)}",
     ]
     if preset == "desktop":
         command.append("--preset=desktop")
-    env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", shutil.which("chromium") or "")}
+    env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", chromium.find() or "")}
     # A notebook page's trace (thousands of elements) can keep Lighthouse busy for minutes.
     subprocess.run(command, check=True, env=env, capture_output=True, text=True, timeout=TIMEOUT)
     return json.loads(report.read_text(encoding="utf-8"))

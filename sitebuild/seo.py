@@ -41,6 +41,7 @@ def on_config(config):
             os.environ["SOURCE_DATE_EPOCH"] = epoch
     return config
 
+
 _ALTERNATE = re.compile(r'<link rel="alternate" href="([^"]+)" hreflang="([\w-]+)">')
 
 

@@ -7,7 +7,6 @@ import functools
 import http.server
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -16,13 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from sitebuild import chromium
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 LANGS = ("en", "zh")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 # `{{ figure("snippet", "name", "alt") }}` in a page: (snippet, name)
@@ -83,22 +80,13 @@ def server(site):
     httpd.shutdown()
 
 
-def find_chromium() -> str | None:
-    """Debian's Chromium, or None (then Playwright's own browser, if a reader installed one)."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 @pytest.fixture(scope="session")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
-    executable = find_chromium()
+    executable = chromium.find()
     with sync_api.sync_playwright() as playwright:
         try:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=executable, args=chromium.ARGS)
         except Exception as error:  # no browser at all on this machine
             if os.environ.get("CI"):
                 raise

@@ -21,8 +21,8 @@ import threading
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, LANGS, english_pages, find_chromium
-from sitebuild import cache
+from conftest import LANGS, english_pages
+from sitebuild import cache, chromium
 from test_site import page_url
 
 SCHEMES = ("light", "dark")
@@ -60,13 +60,12 @@ async def _check_all(base: str, checks: list[tuple[str, str, int]], executable: 
     axe = Axe()
     results: dict[tuple[str, str, int], list[dict] | Exception] = {}
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=executable, args=chromium.ARGS)
         contexts = {}
-        for scheme in SCHEMES:
-            for width in (DESKTOP, PHONE):
-                contexts[scheme, width] = await browser.new_context(
-                    viewport={"width": width, "height": 900}, color_scheme=scheme
-                )
+        for scheme, width in sorted({(scheme, width) for _, scheme, width in checks}):
+            contexts[scheme, width] = await browser.new_context(
+                viewport={"width": width, "height": 900}, color_scheme=scheme
+            )
         queue: asyncio.Queue = asyncio.Queue()
         for check in checks:
             queue.put_nowait(check)
@@ -100,7 +99,7 @@ async def _check_all(base: str, checks: list[tuple[str, str, int]], executable: 
 def axe_results(server) -> dict:
     """{(path, scheme, width): axe's serious or critical violations there}, for every check."""
     pytest.importorskip("axe_playwright_python.async_playwright", reason="pip install -e '.[test]'")
-    executable = find_chromium()
+    executable = chromium.find()
     if executable is None and not os.environ.get("CI"):
         pytest.skip("no Chromium found: install Debian's `chromium` (apt-get install chromium)")
     outcome: dict = {}
