@@ -72,19 +72,26 @@ def build(site_dir: str, config: Path | None = None) -> tuple[float, float, list
     return seconds, cpu, re.findall(r"ran snippet '(\w+)'", proc.stderr)
 
 
-def plain_config(directory: Path) -> Path:
-    """mkdocs.yml without the snippet hook. The parent's relative paths would resolve against this
-    file's directory, so the ones that name a folder are given absolutely (and the Markdown
-    extensions, a list, which INHERIT replaces rather than merges, are given whole)."""
-    config = directory / "mkdocs-plain.yml"
-    # It is built from its own directory (see `build`), so the include path must be absolute too.
+def markdown_extensions() -> list:
+    """mkdocs.yml's Markdown extensions, with pymdownx.snippets' include path made absolute, for
+    whatever expands the pages' includes outside the repository's directory (the plain build
+    here; tests/test_codeblocks.py)."""
     extensions = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["markdown_extensions"]
     for extension in extensions:
         if isinstance(extension, dict) and "pymdownx.snippets" in extension:
             settings = extension["pymdownx.snippets"]
             settings["base_path"] = [str(ROOT / path) for path in settings["base_path"]]
+    return extensions
+
+
+def plain_config(directory: Path) -> Path:
+    """mkdocs.yml without the snippet hook. The parent's relative paths would resolve against this
+    file's directory, so the ones that name a folder are given absolutely (and the Markdown
+    extensions, a list, which INHERIT replaces rather than merges, are given whole)."""
+    config = directory / "mkdocs-plain.yml"
     overrides = {
-        "markdown_extensions": extensions,
+        # It is built from its own directory (see `build`): the include path must be absolute too.
+        "markdown_extensions": markdown_extensions(),
         "INHERIT": str(ROOT / "mkdocs.yml"),
         "hooks": [],
         "docs_dir": str(ROOT / "docs"),

@@ -14,19 +14,16 @@ from pathlib import Path
 
 import markdown
 import pytest
-import yaml
 from pytest_codeblocks import extract_from_buffer
 
-from conftest import DOCS, LANGS, ROOT, english_pages, twin
+from conftest import DOCS, LANGS, english_pages, twin
+from sitebuild import bench
 
 
 def snippet_settings() -> dict:
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    for extension in config["markdown_extensions"]:
+    for extension in bench.markdown_extensions():
         if isinstance(extension, dict) and "pymdownx.snippets" in extension:
-            settings = dict(extension["pymdownx.snippets"])
-            settings["base_path"] = [str(ROOT / p) for p in settings["base_path"]]
-            return settings
+            return extension["pymdownx.snippets"]
     raise AssertionError("mkdocs.yml does not configure pymdownx.snippets")
 
 
