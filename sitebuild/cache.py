@@ -25,7 +25,10 @@ from sitebuild import style
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS_DIR = ROOT / "snippets"
-CACHE_DIR = ROOT / ".cache" / "snippets"
+# The CPU-path check (python -m sitebuild.cpu_matrix) keeps one cache per setting elsewhere.
+CACHE_DIR = Path(os.environ.get("WHY_N01_SNIPPET_CACHE") or ROOT / ".cache" / "snippets")
+# Settings that choose torch's and MKL's code paths, so they can change the last bits of a result.
+CPU_PATH_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_CBWR")
 SHARED_SOURCES = [ROOT / "sitebuild" / "style.py", ROOT / "sitebuild" / "runner.py"]
 VERSIONED = [
     "torch", "numpy", "matplotlib", "scikit-learn", "jupytext", "nbclient", "nbformat", "ipykernel",
@@ -75,6 +78,7 @@ def environment() -> bytes:
     lines = [sys.version, *(f"{package}=={metadata.version(package)}" for package in VERSIONED)]
     # A font installed or removed changes the Chinese figures (they fall back to English labels).
     lines.append(f"cjk-font={style.has_cjk_font()}")
+    lines += [f"{var}={os.environ[var]}" for var in CPU_PATH_VARIABLES if os.environ.get(var)]
     return "\n".join(lines).encode()
 
 
@@ -87,7 +91,9 @@ def source_hash(name: str) -> str:
 
 
 def _run(name: str, target: Path, threads: int) -> None:
-    partial = target.with_name(target.name + ".partial")
+    # A name of its own per process: two builds of one checkout (a test run beside `mkdocs serve`)
+    # may run the same stale snippet at once; each writes its own directory, the first rename wins.
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     env = {
         **os.environ,
@@ -103,10 +109,16 @@ def _run(name: str, target: Path, threads: int) -> None:
     if proc.returncode != 0:
         shutil.rmtree(partial, ignore_errors=True)
         raise SnippetError(f"snippet '{name}' ({SNIPPETS_DIR / name}.py) failed:\n{proc.stderr[-8000:]}")
+    if (target / "manifest.json").exists():  # another process finished the same run first
+        shutil.rmtree(partial, ignore_errors=True)
+        return
     for stale in CACHE_DIR.glob(f"{name}-*"):
-        if stale != partial:
+        if stale != partial and stale != target and ".partial-" not in stale.name:
             shutil.rmtree(stale, ignore_errors=True)
-    partial.rename(target)
+    try:
+        partial.rename(target)
+    except OSError:  # lost the race to a concurrent process between the check and the rename
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def ensure(names: list[str] | None = None, jobs: int = 2) -> dict[str, Outputs]:

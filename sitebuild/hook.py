@@ -206,8 +206,11 @@ def _filesize(size: int) -> str:
 _page_sources: dict[str, str] = {}  # {page src_uri: its Markdown}, what the loader serves
 JINJA_CACHE = cache.ROOT / ".cache" / "jinja"
 JINJA_CACHE.mkdir(parents=True, exist_ok=True)
+# Text that several pages must state identically (the recommended gain per activation, say) lives
+# once in partials/NAME.<lang>.md and enters a page with `{% include "NAME." ~ lang ~ ".md" %}`.
+PARTIALS_DIR = cache.ROOT / "partials"
 _env = jinja2.Environment(
-    loader=jinja2.DictLoader(_page_sources),
+    loader=jinja2.ChoiceLoader([jinja2.DictLoader(_page_sources), jinja2.FileSystemLoader(PARTIALS_DIR)]),
     bytecode_cache=jinja2.FileSystemBytecodeCache(str(JINJA_CACHE)),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
