@@ -21,9 +21,17 @@ from sitebuild import cache
 INCLUDE = re.compile(r'--8<-- "(\w+)\.py:([\w-]+)"')
 
 
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+PARTIAL = re.compile(r'\{%\s*include\s+"([\w-]+)\."')
+
+
 def referenced_snippets(markdown: str) -> list[str]:
-    names = cache.snippet_names()
-    return [name for name in names if re.search(rf"\b{name}\b", markdown)]
+    """Snippets whose results the page's Jinja (and the partials it includes) uses."""
+    code = " ".join(JINJA.findall(markdown))
+    for partial in PARTIAL.findall(markdown):
+        for path in sorted((cache.ROOT / "partials").glob(f"{partial}.*.md")):
+            code += " " + " ".join(JINJA.findall(path.read_text(encoding="utf-8")))
+    return [name for name in cache.snippet_names() if re.search(rf"\b{name}\b", code)]
 
 
 def check_includes(page: Path, markdown: str) -> list[str]:

@@ -70,7 +70,8 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## Invariances, and where epsilon breaks them
 #
-# Rescaling, shifting, and the shape of the values, on real digit images.
+# Rescaling (with PyTorch's and a fixed epsilon), shifting, and the shape of the values:
+# within one digit image, and across samples.
 
 # %%
 # --8<-- [start:invariance]
@@ -88,16 +89,27 @@ def digit_rows(n: int = 200) -> torch.Tensor:
 def scale_sweep(
     eps: float = 1e-5, c_min_exp: int = -7, c_max_exp: int = 3
 ) -> dict:
-    """Output RMS of LayerNorm and RMSNorm (no affine) for inputs c * x."""
+    """Output RMS of LayerNorm and RMSNorm (no affine) for inputs c * x.
+
+    RMSNorm is run twice: with LayerNorm's eps, and with PyTorch's default
+    (eps=None, which means torch.finfo(dtype).eps)."""
     x = digit_rows()
     x = (x - x.mean(1, keepdim=True)) / x.std(1, unbiased=False, keepdim=True)
     ln = nn.LayerNorm(64, eps=eps, elementwise_affine=False)
     rms = nn.RMSNorm(64, eps=eps, elementwise_affine=False)
+    rms_default = nn.RMSNorm(64, elementwise_affine=False)  # eps=None
     cs = torch.logspace(c_min_exp, c_max_exp, 41)
-    out = {"c": cs.tolist(), "layernorm": [], "rmsnorm": []}
+    out = {"c": cs.tolist(), "layernorm": [], "rmsnorm": [],
+           "rmsnorm_default": [], "default_eps": torch.finfo(x.dtype).eps}
     for c in cs:
-        out["layernorm"].append(ln(c * x).pow(2).mean().sqrt().item())
-        out["rmsnorm"].append(rms(c * x).pow(2).mean().sqrt().item())
+        for key, norm in [("layernorm", ln), ("rmsnorm", rms),
+                          ("rmsnorm_default", rms_default)]:
+            out[key].append(norm(c * x).pow(2).mean().sqrt().item())
+    c0 = out["default_eps"] ** 0.5  # the default RMSNorm's c = sqrt(eps)
+    out["at_default_knee"] = {
+        "layernorm": ln(c0 * x).pow(2).mean().sqrt().item(),
+        "rmsnorm_default": rms_default(c0 * x).pow(2).mean().sqrt().item(),
+    }
     return out
 
 
@@ -107,7 +119,7 @@ def invariances(scale: float = 10.0, shift: float = 3.0) -> dict:
     ln = nn.LayerNorm(64, elementwise_affine=False)
     rms = nn.RMSNorm(64, eps=1e-5, elementwise_affine=False)
     with torch.no_grad():
-        return {
+        out = {
             "ln_scale": (ln(scale * x) - ln(x)).abs().max().item(),
             "rms_scale": (rms(scale * x) - rms(x)).abs().max().item(),
             "ln_shift": (ln(x + shift) - ln(x)).abs().max().item(),
@@ -117,6 +129,17 @@ def invariances(scale: float = 10.0, shift: float = 3.0) -> dict:
             "ln_out_mean_shifted": ln(x + shift).mean(1).abs().max().item(),
             "rms_out_mean_shifted": rms(x + shift).mean(1).mean().item(),
         }
+        # Rounding or epsilon? Redo the rescaling in float64, with and
+        # without eps: float64 rounding is ~1e-16, so what is left is eps.
+        x64 = x.double()
+        for eps, tag in [(1e-5, "f64"), (0.0, "f64_eps0")]:
+            ln64 = nn.LayerNorm(64, eps=eps, elementwise_affine=False)
+            rms64 = nn.RMSNorm(64, eps=eps, elementwise_affine=False)
+            out[f"ln_scale_{tag}"] = (
+                ln64(scale * x64) - ln64(x64)).abs().max().item()
+            out[f"rms_scale_{tag}"] = (
+                rms64(scale * x64) - rms64(x64)).abs().max().item()
+    return out
 
 
 def shape_kept(index: int = 0) -> dict:
@@ -133,6 +156,27 @@ def shape_kept(index: int = 0) -> dict:
             "distinct_out": len(set(y.detach().tolist()))}
 
 
+def scale_mixture(
+    rows: int = 4000, features: int = 64, log_sd: float = 0.5, seed: int = 0
+) -> dict:
+    """Across samples, LayerNorm does change a feature's distribution.
+
+    Rows x = s * z, z ~ N(0, I), one log-normal scale s per row: each feature
+    is heavy-tailed. LayerNorm divides every row by its own s (and more)."""
+    torch.manual_seed(seed)
+    z = torch.randn(rows, features)
+    s = torch.exp(log_sd * torch.randn(rows, 1))
+    x = s * z
+    y = nn.LayerNorm(features, elementwise_affine=False)(x).detach()
+
+    def excess_kurtosis(v):  # of each column (feature), over the rows
+        v = (v - v.mean(0)) / v.std(0, unbiased=False)
+        return v.pow(4).mean(0) - 3
+
+    return {"kurt_in": excess_kurtosis(x).median().item(),
+            "kurt_out": excess_kurtosis(y).median().item()}
+
+
 if __name__ == "__main__":
     sweep = scale_sweep()
     for c, a, b in list(zip(sweep["c"], sweep["layernorm"],
@@ -141,6 +185,7 @@ if __name__ == "__main__":
     for k, v in invariances().items():
         print(f"{k:22s} {v:.2e}")
     print(shape_kept())
+    print("feature excess kurtosis, in -> out:", scale_mixture())
 # --8<-- [end:invariance]
 
 # %% [markdown]
@@ -162,26 +207,29 @@ def digit_rows(n: int = 200) -> torch.Tensor:
 
 
 def batch_dependence(batch_size: int = 16, seed: int = 0) -> dict:
-    """Max |change| of sample 0's output when the rest of its batch changes,
-    and between train() and eval() after a few training-mode batches."""
+    """Change of sample 0's output (max and median over its 64 features) when
+    the rest of its batch changes, and between train() and eval()."""
     torch.manual_seed(seed)
     x = digit_rows()
     a = x[:batch_size]
     b = torch.cat([x[:1], x[100 : 99 + batch_size]])  # same sample 0
     out = {}
-    for name, norm in [("bn", nn.BatchNorm1d(64)), ("ln", nn.LayerNorm(64))]:
+    # momentum=None: the running statistics become exact averages
+    for name, norm in [("bn", nn.BatchNorm1d(64, momentum=None)),
+                       ("ln", nn.LayerNorm(64))]:
         norm.train()
         with torch.no_grad():
-            for i in range(0, 200, batch_size):  # update running stats
-                norm(x[i : i + batch_size])
-            out[f"{name}_other_samples"] = (
-                (norm(a)[0] - norm(b)[0]).abs().max().item()
-            )
-            train_out = norm(a)
+            other = (norm(a)[0] - norm(b)[0]).abs()
+            train_0 = norm(a)[0]
+            if name == "bn":  # running stats = mean and variance of all rows
+                norm.reset_running_stats()
+                norm(x)
             norm.eval()
-            out[f"{name}_train_vs_eval"] = (
-                (train_out - norm(a)).abs().max().item()
-            )
+            gap = (train_0 - norm(a)[0]).abs()
+        out[f"{name}_other_samples"] = other.max().item()
+        out[f"{name}_other_samples_median"] = other.median().item()
+        out[f"{name}_train_vs_eval"] = gap.max().item()
+        out[f"{name}_train_vs_eval_median"] = gap.median().item()
     return out
 
 
@@ -201,9 +249,12 @@ def padding_dependence(
     with torch.no_grad():
         bn_short = bn(short.transpose(1, 2)).transpose(1, 2)[0]
         bn_long = bn(long_.transpose(1, 2)).transpose(1, 2)[0, :tokens]
-        ln_change = (ln(short)[0] - ln(long_)[0, :tokens]).abs().max()
-    return {"bn": (bn_short - bn_long).abs().max().item(),
-            "ln": ln_change.item()}
+        bn_change = (bn_short - bn_long).abs()
+        ln_change = (ln(short)[0] - ln(long_)[0, :tokens]).abs()
+    return {"bn": bn_change.max().item(),
+            "bn_median": bn_change.median().item(),
+            "ln": ln_change.max().item(),
+            "ln_median": ln_change.median().item()}
 
 
 def batch_of_one() -> dict:
@@ -227,10 +278,13 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## Post-LN versus Pre-LN at initialization
 #
-# Gradient norm per residual block in a tiny stack (Xiong et al. 2020).
+# Gradient norm per residual block in a tiny stack (Xiong et al. 2020), the residual
+# stream's size, and the last block's gradient against depth.
 
 # %%
 # --8<-- [start:pre_post]
+from functools import lru_cache
+
 import torch
 from sklearn.datasets import load_digits
 from torch import nn
@@ -252,28 +306,55 @@ class Block(nn.Module):
         return self.norm(x + self.ff(x))  # x_{l+1} = LN(x_l + F(x_l))
 
 
-def grad_norms(
-    pre: bool, n_layers: int = 12, d: int = 64, batch: int = 256,
-    seed: int = 0,
-) -> list[float]:
-    """Gradient norm of each block's weights at init on a digits batch."""
-    torch.manual_seed(seed)
+@lru_cache
+def digits_batch(batch: int) -> tuple:
     digits = load_digits()
     x = torch.tensor(digits.data[:batch], dtype=torch.float32) / 16
-    y = torch.tensor(digits.target[:batch])
+    return x, torch.tensor(digits.target[:batch])
+
+
+def grad_norms(
+    pre: bool, n_layers: int = 12, d: int = 64, batch: int = 64,
+    seed: int = 0, embed_gain: float = 1.0, xavier: bool = False,
+) -> dict:
+    """One backward pass at initialization on a digits batch.
+
+    grads: gradient norm of each block's weights; stream_rms: RMS of the
+    residual stream x_0 (embedding), x_1, ..., x_L; branch_rms: RMS of each
+    block's branch output F(.)."""
+    torch.manual_seed(seed)
+    x, y = digits_batch(batch)
     embed = nn.Linear(64, d)
     blocks = nn.ModuleList(Block(d, pre) for _ in range(n_layers))
+    if xavier:  # larger branches than PyTorch's default init
+        for block in blocks:
+            for layer in block.ff[::2]:
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
     final = nn.LayerNorm(d) if pre else nn.Identity()  # Pre-LN ends with LN
     head = nn.Linear(d, 10)
-    h = embed(x)
-    for block in blocks:
-        h = block(h)
+
+    def rms(t):
+        return t.detach().pow(2).mean().sqrt().item()
+
+    h = embed_gain * embed(x)
+    stream, branch = [rms(h)], []
+    for block in blocks:  # block(h), spelled out to record the branch F
+        f = block.ff(block.norm(h) if pre else h)
+        h = h + f if pre else block.norm(h + f)
+        branch.append(rms(f))
+        stream.append(rms(h))
     nn.functional.cross_entropy(head(final(h)), y).backward()
-    return [
-        torch.sqrt(sum(p.grad.pow(2).sum() for n, p in b.named_parameters()
-                       if "weight" in n and "norm" not in n)).item()
-        for b in blocks
-    ]
+    return {
+        "grads": [
+            torch.sqrt(sum(p.grad.pow(2).sum()
+                           for n, p in b.named_parameters()
+                           if "weight" in n and "norm" not in n)).item()
+            for b in blocks
+        ],
+        "stream_rms": stream,
+        "branch_rms": branch,
+    }
 
 
 if __name__ == "__main__":
@@ -281,7 +362,14 @@ if __name__ == "__main__":
         g = grad_norms(pre)
         name = "Pre-LN " if pre else "Post-LN"
         print(f"{name} gradient norm, block 1 .. 12: "
-              + " ".join(f"{v:.3f}" for v in g))
+              + " ".join(f"{v:.3f}" for v in g["grads"]))
+        print(f"{name} stream RMS,    x_0 .. x_12:  "
+              + " ".join(f"{v:.3f}" for v in g["stream_rms"]))
+    for L in [3, 6, 12]:  # Theorem 1: the last block, against depth
+        post, pre = grad_norms(False, L), grad_norms(True, L)
+        print(f"L = {L:2d}: last block  Post-LN {post['grads'][-1]:.3f}  "
+              f"Pre-LN {pre['grads'][-1]:.3f}  Pre-LN x stream RMS "
+              f"{pre['grads'][-1] * pre['stream_rms'][-1]:.3f}")
 # --8<-- [end:pre_post]
 
 # %% [markdown]
@@ -300,7 +388,9 @@ from matplotlib.patches import Rectangle
 
 GRID = (4, 6, 2, 2)  # (N, C, H, W) of the groups figure
 TOKENS = (4, 5, 8)  # (batch, tokens, features)
-DEPTHS = [6, 12, 24]
+DEPTHS = [3, 6, 12]  # Theorem 1: the last block's gradient against depth
+SEEDS = [0, 1, 2, 3, 4]
+EMBED_GAIN = 16.0  # control: a residual stream that starts large
 
 
 def _defaults(*functions) -> dict:
@@ -331,21 +421,39 @@ def _groups_results() -> dict:
     return out
 
 
+def _interp_log(x: float, xs, ys) -> float:
+    """Interpolate ys(xs) at x, linearly in log10(xs)."""
+    return float(np.interp(np.log10(x), np.log10(xs), ys))
+
+
 def _invariance_results() -> dict:
     sweep = scale_sweep()
     c = np.array(sweep["c"])
     eps = _defaults(scale_sweep)["eps"]
-    half = float(np.interp(0.5, sweep["layernorm"], c))
+    eps_d = sweep["default_eps"]
     return {
-        **_defaults(scale_sweep, invariances),
+        **_defaults(scale_sweep, invariances, scale_mixture),
         "sweep": sweep,
         "sqrt_eps": eps**0.5,
-        "c_half": half,
-        "rms_at_sqrt_eps": float(np.interp(eps**0.5, c, sweep["layernorm"])),
+        "c_half": float(10 ** np.interp(0.5, sweep["layernorm"], np.log10(c))),
+        "rms_at_sqrt_eps": _interp_log(eps**0.5, c, sweep["layernorm"]),
         "ln_rms_small": sweep["layernorm"][0],
-        "ln_rms_c1": float(np.interp(1.0, c, sweep["layernorm"])),
+        "ln_rms_c1": _interp_log(1.0, c, sweep["layernorm"]),
+        # PyTorch's default RMSNorm: eps = torch.finfo(float32).eps
+        "rmsd_eps": eps_d,
+        "rmsd_sqrt_eps": eps_d**0.5,
+        "rmsd_c_half": float(
+            10 ** np.interp(0.5, sweep["rmsnorm_default"], np.log10(c))),
+        "rmsd_at_sqrt_eps": sweep["at_default_knee"]["rmsnorm_default"],
+        "ln_at_rmsd_sqrt_eps": sweep["at_default_knee"]["layernorm"],
         **invariances(),
         **shape_kept(),
+        **scale_mixture(),
+        # excess kurtosis of s*z, log s ~ N(0, v^2): 3 E[s^4]/E[s^2]^2 - 3
+        "kurt_in_theory": float(
+            3 * np.exp(4 * _defaults(scale_mixture)["log_sd"] ** 2) - 3),
+        # one coordinate of a point on a sphere in the (d-1)-dim. zero-mean subspace
+        "kurt_out_theory": -6 / (_defaults(scale_mixture)["features"] + 1),
     }
 
 
@@ -359,18 +467,65 @@ def _batch_results() -> dict:
     }
 
 
+def _spread(values) -> dict:
+    """Median and range over seeds."""
+    return {"median": float(np.median(values)), "min": float(np.min(values)),
+            "max": float(np.max(values))}
+
+
+def _profile(runs: list) -> dict:
+    """Per-block gradient norms of one arm, over seeds."""
+    G = np.array([r["grads"] for r in runs])  # seeds x blocks
+    return {
+        "grads_median": np.median(G, axis=0).tolist(),
+        "grads_min": G.min(axis=0).tolist(),
+        "grads_max": G.max(axis=0).tolist(),
+        "first_over_last": _spread(G[:, 0] / G[:, -1]),
+        "last_over_first": _spread(G[:, -1] / G[:, 0]),
+        "max_over_min": _spread(G.max(axis=1) / G.min(axis=1)),
+        "first": _spread(G[:, 0]),
+        "last": _spread(G[:, -1]),
+        "stream_rms_median": np.median(
+            [r["stream_rms"] for r in runs], axis=0).tolist(),
+        "branch_rms": _spread([r["branch_rms"] for r in runs]),
+    }
+
+
 def _pre_post_results() -> dict:
-    out = {**_defaults(grad_norms), "depths": DEPTHS}
+    out = {**_defaults(grad_norms), "depths": DEPTHS, "n_seeds": len(SEEDS),
+           "embed_gain_control": EMBED_GAIN}
+    L0 = out["n_layers"]
     for key, pre in [("post", False), ("pre", True)]:
-        g = grad_norms(pre)
+        runs = {L: [grad_norms(pre, L, seed=s) for s in SEEDS] for L in DEPTHS}
+        prof = runs[L0]
+        G = np.array([r["grads"] for r in prof])
+        S = np.array([r["stream_rms"] for r in prof])  # x_0 .. x_L
+        last = [[r["grads"][-1] for r in runs[L]] for L in DEPTHS]
+        last_rms = [[r["grads"][-1] * r["stream_rms"][-1] for r in runs[L]]
+                    for L in DEPTHS]
         out[key] = {
-            "grads": g,
-            "first": g[0],
-            "last": g[-1],
-            "first_over_last": g[0] / g[-1],
-            "max_over_min": max(g) / min(g),
-            "last_by_depth": [grad_norms(pre, n_layers=L)[-1] for L in DEPTHS],
+            **_profile(prof),
+            # block l writes x_l: its gradient times the RMS of x_l
+            "times_rms_first_over_last": _spread(
+                (G[:, 0] * S[:, 1]) / (G[:, -1] * S[:, -1])),
+            "stream_growth": _spread(S[:, -1] / S[:, 1]),
+            "last_by_depth": [_spread(v) for v in last],
+            "last_by_depth_median": [float(np.median(v)) for v in last],
+            "last_times_rms_by_depth_median": [
+                float(np.median(v)) for v in last_rms],
+            "stream_end_by_depth_median": [
+                float(np.median([r["stream_rms"][-1] for r in runs[L]]))
+                for L in DEPTHS],
         }
+    p = out["pre"]["last_by_depth_median"]
+    out["pre"]["last_ratio_deep_shallow"] = p[-1] / p[0]
+    out["sqrt_depth_ratio"] = (DEPTHS[0] / DEPTHS[-1]) ** 0.5
+    q = out["post"]["last_by_depth_median"]
+    out["post"]["last_ratio_deep_shallow"] = q[-1] / q[0]
+    out["pre_big_embed"] = _profile(
+        [grad_norms(True, L0, seed=s, embed_gain=EMBED_GAIN) for s in SEEDS])
+    out["post_xavier"] = _profile(
+        [grad_norms(False, L0, seed=s, xavier=True) for s in SEEDS])
     return out
 
 
@@ -395,6 +550,9 @@ LABELS = {
         "LayerNorm": "LayerNorm",
         "GroupNorm": "GroupNorm (2 groups)",
         "RMSNorm": "RMSNorm",
+        "RMSNorm_eps": "RMSNorm, ε = {eps:.0e} (as LayerNorm)",
+        "RMSNorm_default": "RMSNorm, default ε = {eps:.1e}",
+        "LayerNorm_eps": "LayerNorm, ε = {eps:.0e}",
         "scale": "input scale c",
         "out_rms": "output RMS",
         "theory": "c / √(c² + ε)",
@@ -403,6 +561,9 @@ LABELS = {
         "grad_norm": "gradient norm of the block's weights",
         "post": "Post-LN",
         "pre": "Pre-LN",
+        "pre_big_embed": "Pre-LN, embedding × {gain:.0f}",
+        "post_xavier": "Post-LN, Xavier init",
+        "per_block": "{n} blocks, {seeds} seeds: median (range)",
     },
     "zh": {
         "sample": "样本n",
@@ -413,6 +574,9 @@ LABELS = {
         "LayerNorm": "LayerNorm",
         "GroupNorm": "GroupNorm（2组）",
         "RMSNorm": "RMSNorm",
+        "RMSNorm_eps": "RMSNorm，ε = {eps:.0e}（同LayerNorm）",
+        "RMSNorm_default": "RMSNorm，默认ε = {eps:.1e}",
+        "LayerNorm_eps": "LayerNorm，ε = {eps:.0e}",
         "scale": "输入尺度c",
         "out_rms": "输出的均方根",
         "theory": "c / √(c² + ε)",
@@ -421,6 +585,9 @@ LABELS = {
         "grad_norm": "该块权重的梯度范数",
         "post": "Post-LN",
         "pre": "Pre-LN",
+        "pre_big_embed": "Pre-LN，嵌入×{gain:.0f}",
+        "post_xavier": "Post-LN，Xavier初始化",
+        "per_block": "{n}个块，{seeds}个随机种子：中位数（范围）",
     },
 }
 
@@ -460,30 +627,45 @@ def figures(res: dict, lang: str) -> dict:
     # Scale sweep: epsilon breaks scale invariance for tiny inputs
     s = res["invariance"]
     c = np.array(s["sweep"]["c"])
-    fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
-    ax.plot(c, s["sweep"]["layernorm"], color="C0", marker="o", markersize=4,
-            linestyle="none", label=L["LayerNorm"])
-    ax.plot(c, s["sweep"]["rmsnorm"], color="C1", marker="x", markersize=4,
-            linestyle="none", label=L["RMSNorm"])
-    ax.plot(c, c / np.sqrt(c**2 + s["eps"]), color="C2", linestyle="--",
-            label=L["theory"])
-    ax.axvline(s["sqrt_eps"], color="C7", linestyle=":", label=L["sqrt_eps"])
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    for key, label, eps, color, marker in [
+        ("layernorm", "LayerNorm_eps", s["eps"], "C0", "o"),
+        ("rmsnorm", "RMSNorm_eps", s["eps"], "C1", "x"),
+        ("rmsnorm_default", "RMSNorm_default", s["rmsd_eps"], "C3", "+"),
+    ]:
+        ax.plot(c, s["sweep"][key], color=color, marker=marker, markersize=5,
+                linestyle="none", label=L[label].format(eps=eps))
+    for eps, color in [(s["eps"], "C2"), (s["rmsd_eps"], "C3")]:
+        ax.plot(c, c / np.sqrt(c**2 + eps), color=color, linestyle="--",
+                label=L["theory"] if color == "C2" else None)
+        ax.axvline(eps**0.5, color="C7", linestyle=":",
+                   label=L["sqrt_eps"] if color == "C2" else None)
     ax.set_xscale("log")
     ax.set_xlabel(L["scale"])
     ax.set_ylabel(L["out_rms"])
     ax.legend(loc="lower right")
     figs["eps_scale"] = fig
 
-    # Gradient norm per block at initialization
+    # Gradient norm per block at initialization (the depth sweep is a table)
     p = res["pre_post"]
-    fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
-    for key, color, marker in [("post", "C0", "o"), ("pre", "C1", "s")]:
-        grads = p[key]["grads"]
-        ax.plot(range(1, len(grads) + 1), grads, color=color, marker=marker,
-                label=L[key])
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    arms = [("post", "C0", "o", "-"), ("pre", "C1", "s", "-"),
+            ("pre_big_embed", "C2", "^", "--"),
+            ("post_xavier", "C3", "v", "--")]
+    for key, color, marker, style in arms:
+        a = p[key]
+        blocks = range(1, len(a["grads_median"]) + 1)
+        ax.plot(blocks, a["grads_median"], color=color, marker=marker,
+                markersize=4, linestyle=style,
+                label=L[key].format(gain=p["embed_gain_control"]))
+        if style == "-":  # the range over seeds of the two main arms
+            ax.fill_between(blocks, a["grads_min"], a["grads_max"],
+                            color=color, alpha=0.15, linewidth=0)
     ax.set_ylim(bottom=0)
+    ax.set_xticks(list(blocks))
     ax.set_xlabel(L["block"])
     ax.set_ylabel(L["grad_norm"])
+    ax.set_title(L["per_block"].format(n=p["n_layers"], seeds=p["n_seeds"]))
     ax.legend()
     figs["grad_norms"] = fig
     return figs
