@@ -39,10 +39,12 @@ if __name__ == "__main__":
 # --8<-- [end:dot_variance]
 
 # %% [markdown]
-# ## Softmax saturation
+# ## Softmax saturation, and the gradient that reaches the query
 #
-# Without the scale the logits' std grows like sqrt(d_k): softmax becomes one-hot
-# and its Jacobian vanishes.
+# Without the scale the logits' std grows like sqrt(d_k) and the softmax becomes
+# one-hot. The gradient to q is (1/s) K^T (diag(p) - p p^T) V g: a factor of size
+# sqrt(d_k)/s times the softmax Jacobian. Autograd computes it; the distribution over
+# queries, not its mean, shows what saturation does.
 
 # %%
 # --8<-- [start:saturation]
@@ -51,36 +53,50 @@ import math
 import torch
 
 
-def softmax_stats(
-    d_k: int, scaled: bool, n_keys: int = 64, n_queries: int = 300, seed: int = 0
-) -> dict[str, float]:
-    """Mean max probability, entropy, Jacobian spectral norm of softmax(q K^T)."""
+def attention_stats(
+    d_k: int, n_keys: int = 64, n_queries: int = 2000, seed: int = 0
+) -> dict[str, dict]:
+    """softmax(q K^T / s) V without (s = 1) and with (s = sqrt(d_k)) the scale.
+
+    Both arms share the same random q, K, V (N(0, 1) entries, d_v = d_k) and the same
+    upstream gradient g of the output (N(0, 1/d_k) entries): the loss is
+    L = sum over queries of <g, output>. Per query: the largest attention weight, the
+    entropy of the weights and the norm of dL/dq.
+    """
     g = torch.Generator().manual_seed(seed)
     q = torch.randn(n_queries, d_k, generator=g, dtype=torch.float64)
     k = torch.randn(n_keys, d_k, generator=g, dtype=torch.float64)
-    logits = q @ k.T / (math.sqrt(d_k) if scaled else 1.0)
-    p = torch.softmax(logits, dim=-1)
-    entropy = -(p * torch.log(p.clamp_min(1e-300))).sum(-1)
-    # Jacobian of softmax: diag(p) - p p^T (symmetric, positive semi-definite)
-    jac = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
-    spectral = torch.linalg.eigvalsh(jac)[:, -1]
-    return {
-        "logit_std": logits.std().item(),
-        "max_prob": p.max(-1).values.mean().item(),
-        "entropy": entropy.mean().item(),
-        "jacobian_norm": spectral.mean().item(),
-    }
+    v = torch.randn(n_keys, d_k, generator=g, dtype=torch.float64)
+    upstream = torch.randn(n_queries, d_k, generator=g, dtype=torch.float64)
+    upstream /= math.sqrt(d_k)
+    out = {}
+    for arm, s in [("unscaled", 1.0), ("scaled", math.sqrt(d_k))]:
+        q_arm = q.clone().requires_grad_(True)
+        logits = q_arm @ k.T / s
+        p = torch.softmax(logits, dim=-1)
+        (grad_q,) = torch.autograd.grad(p @ v, q_arm, grad_outputs=upstream)
+        p = p.detach()
+        out[arm] = {
+            "logit_std": logits.detach().std().item(),
+            "max_prob": p.max(-1).values,  # one value per query
+            "entropy": -(p * torch.log(p.clamp_min(1e-300))).sum(-1),
+            "grad_norm": grad_q.norm(dim=-1),
+        }
+    return out
 
 
 if __name__ == "__main__":
     print(f"uniform attention over 64 keys: entropy ln 64 = {math.log(64):.2f}")
     for d in (4, 64, 1024):
-        for scaled in (False, True):
-            s = softmax_stats(d, scaled)
+        st = attention_stats(d)
+        typical = st["scaled"]["grad_norm"].median()  # the scaled arm's median
+        for arm in ("unscaled", "scaled"):
+            s, gn = st[arm], st[arm]["grad_norm"] / typical
             print(
-                f"d_k={d:4d} {'scaled  ' if scaled else 'unscaled'} "
-                f"max p={s['max_prob']:.3f} entropy={s['entropy']:.3f} "
-                f"||J||={s['jacobian_norm']:.4f}"
+                f"d_k={d:4d} {arm:8s} max p={s['max_prob'].mean():.3f} "
+                f"entropy={s['entropy'].mean():.2f}  |dL/dq| / scaled median: "
+                f"median {gn.median():.3g}, mean {gn.mean():.3g}, "
+                f"below 0.01: {(gn < 0.01).double().mean():.1%}"
             )
 # --8<-- [end:saturation]
 
@@ -168,6 +184,64 @@ if __name__ == "__main__":
 # --8<-- [end:assumption]
 
 # %% [markdown]
+# ## After training: aligned queries and keys
+#
+# If q and one key share a per-coordinate correlation rho, their dot product has mean
+# rho d_k (it grows like d_k) and variance d_k (1 + rho^2). µP divides by d_k.
+
+# %%
+# --8<-- [start:alignment]
+import math
+
+import torch
+
+
+def aligned_key_attention(
+    d_k: int,
+    rho: float = 0.2,
+    n_keys: int = 64,
+    n_queries: int = 1000,
+    mup_mult: float = 8.0,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Each query q has one aligned key, corr(q_i, k_i) = rho in every coordinate;
+    its other keys are independent of it. All entries have variance 1.
+
+    Returns the mean and std of q . k for the aligned key, and the mean attention weight
+    on it with the standard scale 1/sqrt(d_k) and with µP's mup_mult / d_k (mup_mult = 8
+    gives the same scale as 1/sqrt(d_k) at d_k = 64).
+    """
+    g = torch.Generator().manual_seed(seed)
+    q = torch.randn(n_queries, d_k, generator=g, dtype=torch.float64)
+    noise = torch.randn(n_queries, d_k, generator=g, dtype=torch.float64)
+    k_aligned = rho * q + math.sqrt(1 - rho**2) * noise  # unit variance, corr rho
+    k_other = torch.randn(n_keys - 1, d_k, generator=g, dtype=torch.float64)
+    dots = torch.cat([(q * k_aligned).sum(-1, keepdim=True), q @ k_other.T], dim=-1)
+    weight = {
+        name: torch.softmax(dots * scale, dim=-1)[:, 0].mean().item()
+        for name, scale in [("sqrt", 1 / math.sqrt(d_k)), ("mup", mup_mult / d_k)]
+    }
+    return {
+        "mean": dots[:, 0].mean().item(),
+        "std": dots[:, 0].std().item(),
+        "weight_sqrt": weight["sqrt"],
+        "weight_mup": weight["mup"],
+    }
+
+
+if __name__ == "__main__":
+    rho = 0.2
+    for d in (16, 64, 256, 1024):
+        r = aligned_key_attention(d, rho)
+        print(
+            f"d_k={d:5d}  mean q.k={r['mean']:7.1f} (rho d_k={rho * d:6.1f})  "
+            f"std={r['std']:5.1f} (sqrt(d_k(1+rho^2))={math.sqrt(d * (1 + rho**2)):5.1f})  "
+            f"weight on the aligned key: 1/sqrt(d_k) {r['weight_sqrt']:.3f}, "
+            f"8/d_k {r['weight_mup']:.3f}"
+        )
+# --8<-- [end:alignment]
+
+# %% [markdown]
 # ## The page's numbers and figures
 #
 # `results()` computes every number the page quotes; `figures()` draws the page's
@@ -185,6 +259,8 @@ import torch
 SWEEP = [4, 16, 64, 256, 1024]
 MAP_QUERIES = 16
 MAP_D_K = 1024
+THRESHOLD = 0.01  # "almost no gradient": below 1 % of the scaled arm's median, same d_k
+QUANTILES = [0.1, 0.5, 0.9]
 
 
 def _defaults(*functions) -> dict:
@@ -197,17 +273,74 @@ def _defaults(*functions) -> dict:
     }
 
 
+def _gap_density_at_zero(n: int) -> float:
+    """Density at 0 of the gap between the two largest of n i.i.d. N(0, 1) draws:
+    the integral of n (n - 1) phi(x)^2 Phi(x)^(n - 2) dx."""
+    x = torch.linspace(-9.0, 9.0, 36_001, dtype=torch.float64)
+    phi = torch.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
+    return torch.trapezoid(n * (n - 1) * phi**2 * torch.special.ndtr(x) ** (n - 2), x).item()
+
+
 def _saturation_results() -> dict:
-    out = {"d_k": SWEEP, "ln_n_keys": math.log(_defaults(softmax_stats)["n_keys"])}
-    for scaled, key in [(False, "unscaled"), (True, "scaled")]:
-        stats = [softmax_stats(d, scaled) for d in SWEEP]
-        out[key] = {name: [s[name] for s in stats] for name in stats[0]}
-    return out | _defaults(softmax_stats)
+    n_keys = _defaults(attention_stats)["n_keys"]
+    out = {
+        "d_k": SWEEP,
+        "ln_n_keys": math.log(n_keys),
+        "threshold": THRESHOLD,
+        "quantiles": QUANTILES,
+    }
+    arms = {arm: {} for arm in ("unscaled", "scaled")}
+    for d in SWEEP:
+        st = attention_stats(d)
+        typical = st["scaled"]["grad_norm"].median().item()
+        levels = torch.tensor(QUANTILES, dtype=torch.float64)
+        for arm, s in st.items():
+            gn = s["grad_norm"]
+            rel = gn / typical
+            row = {
+                "logit_std": s["logit_std"],
+                "max_prob": s["max_prob"].mean().item(),
+                "entropy": s["entropy"].mean().item(),
+                "grad_median": gn.median().item(),
+                "grad_mean": gn.mean().item(),
+                # relative to the scaled arm's median at the same d_k
+                "rel_quantiles": torch.quantile(rel, levels).tolist(),
+                "rel_median": rel.median().item(),
+                "rel_mean": rel.mean().item(),
+                "share_below": (rel < THRESHOLD).double().mean().item(),
+            }
+            for name, value in row.items():
+                arms[arm].setdefault(name, []).append(value)
+    # Large-d_k theory for the unscaled arm: the mean of |dL/dq| comes from near-ties of the
+    # two largest logits and tends to f(0) sqrt(2 / pi), f = density of that gap (in units
+    # of the logits' std); the typical query's gradient vanishes.
+    f0 = _gap_density_at_zero(n_keys)
+    return out | arms | _defaults(attention_stats) | {
+        "gap_density_at_0": f0,
+        "unscaled_mean_limit": f0 * math.sqrt(2 / math.pi),
+    }
+
+
+def _alignment_results() -> dict:
+    defaults = _defaults(aligned_key_attention)
+    rows = [aligned_key_attention(d) for d in SWEEP]
+    rho, mult, n = defaults["rho"], defaults["mup_mult"], defaults["n_keys"]
+    return {"d_k": SWEEP} | defaults | {
+        name: [r[name] for r in rows] for name in rows[0]
+    } | {
+        "uniform_weight": 1 / n,
+        "mup_equal_at": mult**2,  # mult / d_k = 1 / sqrt(d_k) at d_k = mult^2
+        # the µP arm's large-d_k limit: logits (mult rho, 0, ..., 0)
+        "mup_weight_limit": math.exp(mult * rho) / (math.exp(mult * rho) + n - 1),
+        # closed form for the aligned key: mean rho d_k, variance d_k (1 + rho^2)
+        "theory_mean": [rho * d for d in SWEEP],
+        "theory_std": [math.sqrt(d * (1 + rho**2)) for d in SWEEP],
+    }
 
 
 def _maps() -> dict:
     g = torch.Generator().manual_seed(1)
-    n_keys = _defaults(softmax_stats)["n_keys"] // 2
+    n_keys = _defaults(attention_stats)["n_keys"] // 2
     q = torch.randn(MAP_QUERIES, MAP_D_K, generator=g, dtype=torch.float64)
     k = torch.randn(n_keys, MAP_D_K, generator=g, dtype=torch.float64)
     logits = q @ k.T
@@ -228,6 +361,7 @@ def results() -> dict:
         "maps": _maps(),
         "sdpa": compare_sdpa() | _defaults(compare_sdpa),
         "wine": real_data_dot_variance() | {"n_pairs": 20_000},
+        "alignment": _alignment_results(),
     }
 
 
@@ -240,10 +374,15 @@ LABELS = {
         "scaled": "q·k / √d_k",
         "unscaled_label": "no scaling",
         "scaled_label": "divided by √d_k",
-        "max_prob": "mean max probability",
-        "jacobian": "softmax Jacobian norm",
+        "grad": "|∂L/∂q| ÷ scaled median",
+        "band": "{lo:.0%}–{hi:.0%} of queries",
+        "mean": "mean, no scaling",
+        "share": "share of queries below {t:g}",
         "key": "key",
         "query": "query",
+        "weight": "mean weight on the aligned key",
+        "w_sqrt": "1/√d_k",
+        "w_mup": "{m:g}/d_k (µP)",
     },
     "zh": {
         "d_k": "d_k（对数坐标）",
@@ -253,12 +392,38 @@ LABELS = {
         "scaled": "q·k / √d_k",
         "unscaled_label": "不缩放",
         "scaled_label": "除以√d_k",
-        "max_prob": "平均最大概率",
-        "jacobian": "softmax雅可比范数",
+        "grad": "|∂L/∂q| ÷ 缩放组中位数",
+        "band": "{lo:.0%}–{hi:.0%}的查询",
+        "mean": "均值，不缩放",
+        "share": "低于{t:g}的查询比例",
         "key": "键",
         "query": "查询",
+        "weight": "对齐的键所得的平均权重",
+        "w_sqrt": "1/√d_k",
+        "w_mup": "{m:g}/d_k（µP）",
     },
 }
+
+
+def _log2_axis(ax, values) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(values, [str(v) for v in values])
+    ax.minorticks_off()
+
+
+def _log10_yaxis(ax, values, max_ticks: int = 6) -> None:
+    """Log y axis with powers of ten written as plain text (no mathtext: faster SVGs)."""
+    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    lo = math.floor(math.log10(min(values)))
+    hi = math.ceil(math.log10(max(values)))
+    step = max(1, math.ceil((hi - lo) / (max_ticks - 1)))
+    exps = [e for e in range(lo, hi + 1) if e % step == 0]
+    ax.set_yscale("log")
+    ax.set_yticks([10.0**e for e in exps],
+                  [("1" if e == 0 else "10" if e == 1 else "10" + str(e).translate(sup))
+                   for e in exps])
+    ax.set_ylim(10.0**lo / 2, 10.0**hi * 2)
+    ax.yaxis.set_minor_locator(plt.NullLocator())
 
 
 def figures(res: dict, lang: str) -> dict:
@@ -271,32 +436,39 @@ def figures(res: dict, lang: str) -> dict:
     ax.plot(d["d_k"], d["var_raw"], "o-", color="C1", label=L["raw"])
     ax.plot(d["d_k"], d["var_scaled"], "s-", color="C0", label=L["scaled"])
     ax.plot(d["d_k"], d["d_k"], color="C2", linestyle="--", label=L["theory"])
-    ax.set_xscale("log", base=2)
+    _log2_axis(ax, d["d_k"])
     ax.set_yscale("log", base=2)
-    ax.set_xticks(d["d_k"], [str(v) for v in d["d_k"]])
     ax.set_yticks([1, *d["d_k"]], [str(v) for v in [1, *d["d_k"]]])
+    ax.minorticks_off()
     ax.set_xlabel(L["d_k"])
     ax.set_ylabel(L["variance"])
     ax.legend()
     figs["variance"] = fig
 
     s = res["saturation"]
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2), layout="constrained")
-    for key, color, marker in [("unscaled", "C1", "o"), ("scaled", "C0", "s")]:
-        label = L[f"{key}_label"]
-        axes[0].plot(s["d_k"], s[key]["max_prob"], marker=marker, color=color,
-                     label=label)
-        axes[1].plot(s["d_k"], s[key]["jacobian_norm"], marker=marker,
-                     color=color)
-    for ax, ylabel in zip(axes, [L["max_prob"], L["jacobian"]]):
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(s["d_k"], [str(v) for v in s["d_k"]])
+    arms = [("unscaled", "C1", "o"), ("scaled", "C0", "s")]
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
+    for key, color, marker in arms:
+        lo, _, hi = zip(*s[key]["rel_quantiles"])
+        axes[0].fill_between(s["d_k"], lo, hi, color=color, alpha=0.2, linewidth=0)
+        axes[0].plot(s["d_k"], s[key]["rel_median"], marker=marker, color=color,
+                     label=L[f"{key}_label"])
+        axes[1].plot(s["d_k"], s[key]["share_below"], marker=marker, color=color)
+    axes[0].plot(s["d_k"], s["unscaled"]["rel_mean"], color="C1", linestyle="--",
+                 label=L["mean"])
+    axes[0].axhline(s["threshold"], color="C7", linestyle=":")
+    axes[0].fill_between([], [], [], color="C7", alpha=0.2,
+                         label=L["band"].format(lo=s["quantiles"][0], hi=s["quantiles"][-1]))
+    _log10_yaxis(axes[0], [v for key, _, _ in arms for q in s[key]["rel_quantiles"] for v in q]
+                 + s["unscaled"]["rel_mean"] + [s["threshold"]])
+    axes[0].set_ylabel(L["grad"])
+    axes[1].set_ylim(0, 1)
+    axes[1].set_ylabel(L["share"].format(t=s["threshold"]))
+    for ax in axes:
+        _log2_axis(ax, s["d_k"])
         ax.set_xlabel(L["d_k"])
-        ax.set_ylabel(ylabel)
-        ax.set_ylim(bottom=0)
-    axes[0].set_ylim(0, 1.02)
     fig.legend(loc="outside lower center", ncol=2)
-    figs["saturation"] = fig
+    figs["gradient"] = fig
 
     m = res["maps"]
     fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.6), layout="constrained")
@@ -307,6 +479,20 @@ def figures(res: dict, lang: str) -> dict:
         ax.set_xlabel(L["key"])
     axes[0].set_ylabel(L["query"])
     figs["attention_maps"] = fig
+
+    a = res["alignment"]
+    dk = a["d_k"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
+    ax.plot(dk, a["weight_sqrt"], "o-", color="C0", label=L["w_sqrt"])
+    ax.plot(dk, a["weight_mup"], "s-", color="C4", label=L["w_mup"].format(m=a["mup_mult"]))
+    ax.axhline(a["mup_weight_limit"], color="C4", linestyle="--", linewidth=1)
+    ax.axhline(a["uniform_weight"], color="C7", linestyle=":")
+    _log2_axis(ax, dk)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(L["d_k"])
+    ax.set_ylabel(L["weight"])
+    ax.legend()
+    figs["alignment"] = fig
     return figs
 
 
