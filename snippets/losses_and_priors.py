@@ -327,10 +327,11 @@ if __name__ == "__main__":
 # --8<-- [end:families]
 
 # %% [markdown]
-# ## Weight decay is a Gaussian prior
+# ## Weight decay as a Gaussian prior
 #
-# MAP with w ~ N(0, tau^2 I) and noise N(0, sigma^2) is ridge regression with
-# lambda = sigma^2 / tau^2: closed form, scikit-learn and `torch.optim.SGD`.
+# For a linear model, MAP with w ~ N(0, tau^2 I) and noise N(0, sigma^2) is ridge
+# regression with lambda = sigma^2 / tau^2: closed form, scikit-learn and
+# `torch.optim.SGD`.
 
 # %%
 # --8<-- [start:weight_decay]
@@ -398,6 +399,134 @@ if __name__ == "__main__":
     for key, value in map_is_ridge().items():
         print(f"{key:18s} {value:.3g}")
 # --8<-- [end:weight_decay]
+
+# %% [markdown]
+# ## Weight decay before a normalization layer
+#
+# A linear layer followed by LayerNorm: the loss does not depend on the scale of
+# that layer's weights, and weight decay sets their effective learning rate.
+
+# %%
+# --8<-- [start:scale_invariance]
+import math
+
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+def digits_split() -> tuple[torch.Tensor, ...]:
+    """8x8 digits, 75/25 split, pixels standardized on the train split (float64)."""
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25,
+                                              random_state=0)
+    mean, std = X_tr.mean(0), X_tr.std(0) + 1e-8  # some pixels are always 0
+    return (torch.tensor((X_tr - mean) / std), torch.tensor((X_te - mean) / std),
+            torch.tensor(y_tr), torch.tensor(y_te))
+
+
+def net(W, V, c, x, eps: float = 1e-5):
+    """logits = V relu(LayerNorm(W x)) + c, no bias before the LayerNorm.
+    A leading dimension of W, V and c indexes independent networks."""
+    z = x @ W.transpose(-1, -2)
+    h = F.relu(F.layer_norm(z, z.shape[-1:], eps=eps))
+    return h @ V.transpose(-1, -2) + c
+
+
+def init(seeds, hidden: int = 32, d: int = 64, classes: int = 10):
+    """One network per seed: W ~ N(0, 1/d), V ~ N(0, 1/hidden), c = 0."""
+    f64, W, V = torch.float64, [], []
+    for s in seeds:
+        g = torch.Generator().manual_seed(s)
+        W.append(torch.randn(hidden, d, generator=g, dtype=f64) / math.sqrt(d))
+        V.append(torch.randn(classes, hidden, generator=g, dtype=f64)
+                 / math.sqrt(hidden))
+    return torch.stack(W), torch.stack(V), torch.zeros(len(seeds), 1, classes,
+                                                        dtype=f64)
+
+
+def invariance(scales=(0.5, 2.0, 10.0), eps: float = 1e-5, seed: int = 0) -> dict:
+    """Loss and gradient at c W against those at W (training set, float64)."""
+    X, _, y, _ = digits_split()
+    W, V, c = init([seed])
+
+    def loss_and_grad(W):
+        W = W.clone().requires_grad_(True)
+        loss = F.cross_entropy(net(W, V, c, X, eps)[0], y)
+        return loss.item(), torch.autograd.grad(loss, W)[0]
+
+    loss, grad = loss_and_grad(W)
+    out = {"cos_grad_w": ((grad * W).sum() / (grad.norm() * W.norm())).item(),
+           "loss_change": [], "grad_error": []}
+    for s in scales:
+        loss_s, grad_s = loss_and_grad(s * W)
+        out["loss_change"].append(abs(loss_s - loss) / loss)
+        # scale invariance predicts grad(c W) = grad(W) / c
+        out["grad_error"].append(((s * grad_s - grad).norm() / grad.norm()).item())
+    return out
+
+
+def train(lrs, wds, seeds, steps: int = 300, batch: int = 32, eps: float = 0.0,
+          decay_as_lr=None) -> dict:
+    """Minibatch SGD of len(lrs) networks at once. Weight decay wd acts on W
+    only (the weights before the LayerNorm). A network k with decay_as_lr[k]
+    does not decay W; its learning rate for W grows as lr (1 - lr wd)^(-2t-1).
+    eps = 0 makes the LayerNorm exactly scale-invariant."""
+    X, X_te, y, y_te = digits_split()
+    W, V, c = init(seeds)
+    lr = torch.tensor(lrs, dtype=torch.float64)[:, None, None]
+    wd = torch.tensor(wds, dtype=torch.float64)[:, None, None]
+    as_lr = torch.tensor(decay_as_lr or [False] * len(lrs))[:, None, None]
+    # the same seed draws the same minibatches, whatever lr and wd
+    idx = torch.stack([torch.randint(len(X), (steps, batch),
+                                     generator=torch.Generator().manual_seed(s))
+                       for s in seeds])
+    norm, angle = [W.flatten(1).norm(dim=1)], []
+    for t in range(steps):
+        W, V, c = (p.detach().requires_grad_(True) for p in (W, V, c))
+        logits = net(W, V, c, X[idx[:, t]], eps)
+        # the sum over networks of each network's mean loss
+        loss = F.cross_entropy(logits.flatten(0, 1), y[idx[:, t]].flatten(),
+                               reduction="sum") / batch
+        gW, gV, gc = torch.autograd.grad(loss, (W, V, c))
+        with torch.no_grad():
+            # W - lr (gW + wd W), which is SGD's weight_decay, or no decay
+            # and a learning rate lr (1 - lr wd)^(-2t-1)
+            decay = torch.where(as_lr, 1.0, 1 - lr * wd)
+            growth = torch.where(as_lr, (1 - lr * wd) ** (-2 * t - 1), 1.0)
+            W_new = decay * W - lr * growth * gW
+            cos = F.cosine_similarity(W_new.flatten(1), W.flatten(1))
+            angle.append(torch.arccos(cos.clamp(-1, 1)))  # radians per step
+            W, V, c = W_new, V - lr * gV, c - lr * gc
+            norm.append(W.flatten(1).norm(dim=1))
+    with torch.no_grad():
+        logits = net(W, V, c, X_te, eps)
+    return {"norm": torch.stack(norm), "angle": torch.stack(angle),
+            "test_logits": logits,
+            "test_acc": (logits.argmax(-1) == y_te).double().mean(1)}
+
+
+if __name__ == "__main__":
+    inv = invariance()
+    print(f"loss at c W vs W, relative change: {inv['loss_change']}; "
+          f"|c grad(c W) - grad(W)| / |grad(W)|: {inv['grad_error']}; "
+          f"cos(grad, W) = {inv['cos_grad_w']:.1e}")
+    lr, wd = 0.3, 0.05
+    # no decay; decay; no decay but the growing learning rate instead
+    r = train([lr] * 3, [0.0, wd, wd], [0] * 3, decay_as_lr=[False, False, True])
+    for k, name in enumerate(["no decay", f"weight decay {wd}"]):
+        rms = r["angle"][-100:, k].pow(2).mean().sqrt()
+        print(f"{name:17s}: |W| {r['norm'][0, k]:.2f} -> {r['norm'][-1, k]:.2f}, "
+              f"angle per step (last 100) {rms:.4f} rad, "
+              f"test accuracy {r['test_acc'][k]:.3f}")
+    print(f"equilibrium angle arccos(1 - lr wd) = {math.acos(1 - lr * wd):.4f}")
+    logits, norm, steps = r["test_logits"], r["norm"][-1], len(r["angle"])
+    print(f"decay vs growing learning rate: logits differ by at most "
+          f"{(logits[1] - logits[2]).abs().max():.1e}; norm ratio "
+          f"{norm[2] / norm[1]:.4g}, (1 - lr wd)^-steps "
+          f"{(1 - lr * wd) ** -steps:.4g}")
+# --8<-- [end:scale_invariance]
 
 # %% [markdown]
 # ## Input noise is ridge regression
@@ -505,6 +634,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from sklearn.datasets import load_diabetes
 
 
@@ -561,6 +691,100 @@ def _input_noise_results() -> dict:
     }
 
 
+SCALE_LRS = [0.1, 0.3, 1.0]  # the learning-rate sweep, each arm
+SCALE_WD = 0.05  # large, so that the norm settles within the run
+SCALE_SEEDS = [0, 1, 2, 3, 4]
+
+
+def _spread(v: torch.Tensor) -> dict:
+    """Median, min and max over seeds (the last dimension)."""
+    return {"median": v.median(-1).values.tolist() if v.dim() > 1
+            else v.median().item(),
+            "min": v.min(-1).values.tolist() if v.dim() > 1 else v.min().item(),
+            "max": v.max(-1).values.tolist() if v.dim() > 1 else v.max().item()}
+
+
+def _scale_results() -> dict:
+    inv, inv0 = invariance(), invariance(eps=0.0)
+    d = _defaults(invariance, train, init)
+    X_tr, X_te, _, _ = digits_split()
+    sizes = {"n_train": len(X_tr), "n_test": len(X_te)}
+    cfg = [(lr, wd, s) for wd in (0.0, SCALE_WD) for lr in SCALE_LRS
+           for s in SCALE_SEEDS]
+    n = len(SCALE_LRS)
+    # plus, for seed 0, no decay but the growing learning rate (Li & Arora)
+    lrs, wds, seeds = (list(v) for v in zip(*cfg))
+    paired = [cfg.index((lr, SCALE_WD, 0)) for lr in SCALE_LRS]
+    run = train(lrs + SCALE_LRS, wds + [SCALE_WD] * n, seeds + [0] * n,
+                decay_as_lr=[False] * len(cfg) + [True] * n)
+    steps = d["steps"]
+    rows = []
+    for arm, wd in [("no_decay", 0.0), ("decay", SCALE_WD)]:
+        for lr in SCALE_LRS:
+            ks = [i for i, (l_, w_, _) in enumerate(cfg) if l_ == lr and w_ == wd]
+            norm, angle = run["norm"][:, ks], run["angle"][:, ks]
+            # RMS angle per step over blocks of 10 steps, for the figure
+            blocks = angle.reshape(steps // 10, 10, -1).pow(2).mean(1).sqrt()
+            rows.append({
+                "arm": arm, "lr": lr, "wd": wd,
+                "norm_init": norm[0].median().item(),
+                "norm_final": _spread(norm[-1]),
+                # still shrinking over the last 50 steps, in every seed
+                "norm_falling": bool((norm[-1] < norm[-51]).all()),
+                "norm_grew": bool((norm[-1] > norm[0]).all()),
+                "angle_first": _spread(angle[:100].pow(2).mean(0).sqrt()),
+                "angle_last": _spread(angle[-100:].pow(2).mean(0).sqrt()),
+                "angle_theory": math.acos(1 - lr * wd),
+                "sqrt_2_lr_wd": math.sqrt(2 * lr * wd),
+                "acc": _spread(run["test_acc"][ks]),
+                "norm_curve": _spread(norm[::5]),
+                "angle_curve": _spread(blocks),
+                # per seed, paired with the other arm (same init, same batches)
+                "norm_final_seeds": norm[-1].tolist(),
+                "angle_last_seeds": angle[-100:].pow(2).mean(0).sqrt().tolist(),
+            })
+    best = {arm: max((r for r in rows if r["arm"] == arm),
+                     key=lambda r: r["acc"]["median"])
+            for arm in ("no_decay", "decay")}
+    # weight decay = no decay + a growing learning rate, run by run (seed 0)
+    logits, norm = run["test_logits"], run["norm"][-1]
+    a, b = paired, list(range(len(cfg), len(cfg) + n))
+    ratio = norm[b] / norm[a]
+    predicted = torch.tensor([(1 - lr * SCALE_WD) ** -steps for lr in SCALE_LRS],
+                             dtype=torch.float64)
+    equiv = {
+        "logit_rel_diff": ((logits[a] - logits[b]).abs().amax((1, 2))
+                           / logits[a].abs().amax((1, 2))).tolist(),
+        "same_prediction": (logits[a].argmax(-1) == logits[b].argmax(-1))
+        .double().mean(1).tolist(),
+        "norm_ratio": ratio.tolist(),
+        "norm_ratio_error": (ratio / predicted - 1).abs().tolist(),
+        "angle_diff": (run["angle"][:, a] - run["angle"][:, b]).abs().amax(0)
+        .tolist(),
+        "lr_growth_final": [(1 - lr * SCALE_WD) ** (-2 * steps + 1)
+                            for lr in SCALE_LRS],
+    }
+    return {
+        **d, "lrs": SCALE_LRS, "weight_decay": SCALE_WD,
+        # PyTorch's default, used by the invariance check; training uses eps = 0
+        "eps": _defaults(invariance)["eps"], "train_eps": _defaults(train)["eps"],
+        "seeds": len(SCALE_SEEDS), **sizes,
+        "invariance": inv, "invariance_eps0": inv0,
+        "max_loss_change": max(inv["loss_change"]),
+        "max_grad_error": max(inv["grad_error"]),
+        "max_loss_change_eps0": max(inv0["loss_change"]),
+        "max_grad_error_eps0": max(inv0["grad_error"]),
+        "max_eps0": max(max(inv0["loss_change"]), max(inv0["grad_error"]),
+                        abs(inv0["cos_grad_w"])),
+        "rows": rows, "best": {k: {"lr": v["lr"], "acc": v["acc"]}
+                               for k, v in best.items()},
+        "curve_steps": list(range(0, steps + 1, 5)),
+        "block_steps": [10 * i + 5 for i in range(steps // 10)],
+        "equivalence": equiv,
+        "max_equiv_diff": max(equiv["logit_rel_diff"]),
+    }
+
+
 def results() -> dict:
     """Every number the page quotes (deterministic: fixed seeds)."""
     mse = mse_is_gaussian_nll()
@@ -583,6 +807,7 @@ def results() -> dict:
         "ridge": ridge | _defaults(map_is_ridge)
         | {"max_diff": max(ridge["closed_vs_sklearn"], ridge["closed_vs_sgd"])},
         "noise": _input_noise_results(),
+        "scale": _scale_results(),
         "features": list(load_diabetes().feature_names),
     })
 
@@ -620,6 +845,13 @@ LABELS = {
         "ols": "least squares",
         "ridge": "ridge, α = n s²",
         "noise_trained": "trained with input noise",
+        "step": "SGD step t",
+        "w_norm": "‖W‖ (weights before LayerNorm)",
+        "angle": "rotation of W per step (rad)",
+        "lr": "η = {}",
+        "no_decay": "no weight decay",
+        "decay": "weight decay λ = {}",
+        "equilibrium": "arccos(1 − ηλ)",
     },
     "zh": {
         "x": "x",
@@ -653,6 +885,13 @@ LABELS = {
         "ols": "最小二乘",
         "ridge": "岭回归，α = n s²",
         "noise_trained": "加输入噪声训练",
+        "step": "SGD步数t",
+        "w_norm": "‖W‖（LayerNorm之前的权重）",
+        "angle": "W每步转过的角度（弧度）",
+        "lr": "η = {}",
+        "no_decay": "无权重衰减",
+        "decay": "权重衰减λ = {}",
+        "equilibrium": "arccos(1 − ηλ)",
     },
 }
 
@@ -751,6 +990,40 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center",
                ncol=3)
     figs["input_noise"] = fig
+
+    # Weights before LayerNorm: their norm, and how far they turn per step
+    sc = res["scale"]
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+    for row in sc["rows"]:
+        color = f"C{sc['lrs'].index(row['lr'])}"
+        style = "-" if row["arm"] == "decay" else "--"
+        for ax, key, x in [(axes[0], "norm_curve", sc["curve_steps"]),
+                           (axes[1], "angle_curve", sc["block_steps"])]:
+            c = row[key]
+            ax.plot(x, c["median"], color=color, linestyle=style)
+            ax.fill_between(x, c["min"], c["max"], color=color, alpha=0.2,
+                            linewidth=0)
+        if row["arm"] == "decay":
+            axes[1].axhline(row["angle_theory"], color=color, linestyle=":",
+                            linewidth=1)
+    axes[0].set_ylim(bottom=0)
+    axes[0].set_ylabel(L["w_norm"])
+    axes[1].set_yscale("log")
+    axes[1].yaxis.set_minor_formatter(plt.NullFormatter())
+    axes[1].set_ylabel(L["angle"])
+    for ax in axes:
+        ax.set_xlabel(L["step"])
+    handles = [plt.Line2D([], [], color=f"C{i}", label=L["lr"].format(lr))
+               for i, lr in enumerate(sc["lrs"])]
+    handles += [
+        plt.Line2D([], [], color="C7", linestyle="--", label=L["no_decay"]),
+        plt.Line2D([], [], color="C7", linestyle="-",
+                   label=L["decay"].format(sc["weight_decay"])),
+        plt.Line2D([], [], color="C7", linestyle=":", linewidth=1,
+                   label=L["equilibrium"]),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3)
+    figs["scale_invariance"] = fig
     return figs
 
 

@@ -131,6 +131,8 @@ def test_vae_bound(res, digits):
     independent = -(xlogy(x, p) + xlogy(1 - x, 1 - p)).sum(1).mean()
     assert v["independent_bernoulli_nll"] == pytest.approx(independent, rel=1e-4)
     assert -v["elbo"] < independent - 1.0  # the 2-D code is worth more than a nat
+    # the ELBO is a lower bound: the gain it shows is a lower bound too
+    assert v["independent_bernoulli_nll"] + v["elbo"] > 2.0  # "at least ... nats"
     assert 0 < v["kl"] < 2 * math.log(len(digits))
 
 
@@ -152,6 +154,8 @@ def test_elbo_surgery(res):
     moment = 0.5 * (np.trace(C) + mean @ mean - 2 - np.log(np.linalg.det(C)))
     assert v["kl_moment_matched"] == pytest.approx(moment, rel=1e-6)
     assert v["kl_moment_matched"] < 0.2 * v["kl_aggregate"]
+    # "almost exactly in mean and covariance, less closely in shape"
+    assert v["kl_moment_matched"] < 0.02 < v["kl_aggregate"]
 
 
 def test_aggregate_codes_against_prior(res):
@@ -168,9 +172,10 @@ def test_aggregate_codes_against_prior(res):
     assert v["z_inside_1"] < v["prior_inside_1"] - 3 * se1
     se2 = math.sqrt(v["prior_inside_2"] * (1 - v["prior_inside_2"]) / n)
     assert abs(v["z_inside_2"] - v["prior_inside_2"]) < 3 * se2
-    # each coordinate: KS just above the 5% critical value, below twice it
+    # each coordinate: KS "about the 5% critical value" (within a factor of 2 either way;
+    # which side of it a coordinate lands on varies with the CPU's floating-point path)
     assert v["ks_critical_5pct"] == pytest.approx(1.358 / math.sqrt(n))
-    assert all(v["ks_critical_5pct"] < d < 2 * v["ks_critical_5pct"] for d in v["z_ks"])
+    assert all(0.5 * v["ks_critical_5pct"] < d < 2 * v["ks_critical_5pct"] for d in v["z_ks"])
     # encoders are confident: posterior std well below the prior's 1
     assert v["sigma_median"] < 0.5
 
