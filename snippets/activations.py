@@ -168,15 +168,19 @@ if __name__ == "__main__":
 # --8<-- [end:float32_zero]
 
 # %% [markdown]
-# ## Slopes multiply across depth
+# ## Slopes multiply across depth, and so do the weights
 #
-# Gradient norms through a 10-layer sigmoid and tanh network on the digits data.
+# Gradient norms through a 10-layer sigmoid and tanh network on the digits data,
+# and a sigmoid network whose weights are 4 times larger, with and without a bias
+# that cancels the mean 1/2 of the sigmoid: with it, it is the tanh network.
 
 # %%
 # --8<-- [start:depth]
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+ARMS = ["sigmoid", "tanh", "sigmoid x4", "sigmoid x4, no bias"]
 
 
 def digits_train() -> tuple[torch.Tensor, torch.Tensor]:
@@ -190,29 +194,55 @@ def digits_train() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def gradient_through_depth(
-    act: str, n_layers: int = 10, width: int = 256, seed: int = 0
+    arm: str, n_layers: int = 10, width: int = 256, n_images: int = 512, seed: int = 0
 ) -> dict:
-    """Norm of dL/dz at every hidden layer of a fresh MLP, and the RMS slope.
+    """Norm of dL/dz at every hidden layer of a fresh MLP, and more.
 
-    64 -> width -> ... -> width -> 10, LeCun init N(0, 1/fan_in), no biases,
-    cross-entropy on the whole training split.
+    64 -> width -> ... -> width -> 10, cross-entropy on the first n_images
+    images of the training split.
+    Every arm draws the same V_l ~ N(0, 1/fan_in) and readout U from `seed`:
+      'sigmoid', 'tanh': weights V_l, no biases (LeCun initialization);
+      'sigmoid x4': weights 2 V_1, then 4 V_l, and biases b_l = -W_l (1/2) 1 that
+          cancel the mean 1/2 of the sigmoid outputs feeding layer l; readout 2U
+          with bias -U 1. Since sigmoid(z) = 1/2 + tanh(z/2) / 2, this network
+          computes the 'tanh' network's logits, with z_l = 2 u_l (u_l: tanh's);
+      'sigmoid x4, no bias': the same weights without those biases.
     """
-    f = torch.sigmoid if act == "sigmoid" else torch.tanh
+    f = torch.tanh if arm == "tanh" else torch.sigmoid
+    scale = arm.startswith("sigmoid x4")
     X, y = digits_train()
+    X, y = X[:n_images], y[:n_images]
     torch.manual_seed(seed)
-    h, zs = X, []
-    for fan_in in [64] + [width] * (n_layers - 1):
-        W = (torch.randn(width, fan_in) / fan_in**0.5).requires_grad_(True)
+    h, zs, Ws = X, [], []
+    for layer, fan_in in enumerate([64] + [width] * (n_layers - 1)):
+        W = torch.randn(width, fan_in) / fan_in**0.5
+        if scale:
+            W = W * (2 if layer == 0 else 4)
+        W.requires_grad_(True)
         z = h @ W.T
+        if arm == "sigmoid x4" and layer > 0:
+            z = z - W.detach().sum(1) / 2  # bias b = -W (1/2) 1, a constant here
         z.retain_grad()
         zs.append(z)
+        Ws.append(W)
         h = f(z)
-    logits = h @ (torch.randn(10, width) / width**0.5).T
+    U = torch.randn(10, width) / width**0.5
+    logits = h @ (2 * U if scale else U).T
+    if arm == "sigmoid x4":
+        logits = logits - U.sum(1)
     torch.nn.functional.cross_entropy(logits, y).backward()
     slopes = [slope_of(f, z.detach()) for z in zs]
+    # dL/dW_l = sum over samples of delta_l h_{l-1}^T; a sigmoid's h = 1/2 + (h - 1/2):
+    # the part from the constant 1/2 moves a unit's incoming weights all together
+    mean_part = []
+    for z, W in zip(zs[1:], Ws[1:]):
+        M = 0.5 * z.grad.sum(0)[:, None].expand_as(W)  # from the constant 1/2
+        mean_part.append((M.norm() / (W.grad - M).norm()).item())
     return {
         "grad_norm": [z.grad.norm().item() for z in zs],
         "rms_slope": [(s**2).mean().sqrt().item() for s in slopes],
+        "mean_part_of_weight_grad": mean_part if arm != "tanh" else None,
+        "logits": logits.detach(),
     }
 
 
@@ -223,15 +253,22 @@ def slope_of(f, z: torch.Tensor) -> torch.Tensor:
 
 
 if __name__ == "__main__":
-    for act in ["sigmoid", "tanh"]:
-        r = gradient_through_depth(act)
+    runs = {arm: gradient_through_depth(arm) for arm in ARMS}
+    for arm, r in runs.items():
         g = r["grad_norm"]
         print(
-            f"{act:7s} |dL/dz| at layer 1 / layer {len(g)}: {g[0] / g[-1]:.2e}"
+            f"{arm:20s} |dL/dz| at layer 1 / layer {len(g)}: {g[0] / g[-1]:.2e}"
             f"   RMS slope per layer: "
             + " ".join(f"{s:.3f}" for s in r["rms_slope"])
         )
     print(f"0.25 ** 9 = {0.25**9:.2e}: the most nine sigmoid slopes can give")
+    diff = (runs["sigmoid x4"]["logits"] - runs["tanh"]["logits"]).abs().max()
+    ratio = [
+        a / b
+        for a, b in zip(runs["sigmoid x4"]["grad_norm"], runs["tanh"]["grad_norm"])
+    ]
+    print(f"sigmoid x4 vs tanh: max |logit difference| {diff:.1e}, "
+          f"|dL/dz| ratio per layer {min(ratio):.6f} to {max(ratio):.6f}")
 # --8<-- [end:depth]
 
 # %% [markdown]
@@ -373,6 +410,13 @@ S_SWEEP = np.logspace(-1, 2, 13).tolist()  # 0.1 ... 100, 4 per decade
 S_TABLE = [0.1, 1.0, 10.0, 100.0]  # a subset of S_SWEEP
 SIGN_ACTS = ["sigmoid", "tanh", "sigmoid - 1/2"]
 SIGN_KEYS = {"sigmoid": "sigmoid", "tanh": "tanh", "sigmoid - 1/2": "centred"}
+DEPTH_SEEDS = [0, 1, 2, 3, 4]
+DEPTH_KEYS = {
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "sigmoid x4": "sigmoid_x4",
+    "sigmoid x4, no bias": "sigmoid_x4_nobias",
+}
 
 
 def _defaults(*functions) -> dict:
@@ -489,16 +533,50 @@ def _float32_results() -> dict:
 
 
 def _depth_results() -> dict:
-    out = {**_defaults(gradient_through_depth)}
-    for act in ["sigmoid", "tanh"]:
-        r = gradient_through_depth(act)
+    out = {**_defaults(gradient_through_depth), "seeds": DEPTH_SEEDS}
+    runs = {
+        arm: [gradient_through_depth(arm, seed=s) for s in DEPTH_SEEDS] for arm in ARMS
+    }
+    L = out["n_layers"]
+    for arm in ARMS:
+        r = dict(runs[arm][0])  # seed 0: the figure and the per-layer numbers
+        r.pop("logits")
         g = r["grad_norm"]
-        out[act] = r | {
+        c = 4.0 if arm.startswith("sigmoid x4") else 1.0  # weight gain, layers 2..L
+        ratios = [x["grad_norm"][0] / x["grad_norm"][-1] for x in runs[arm]]
+        means = [m for x in runs[arm] for m in (x["mean_part_of_weight_grad"] or [])]
+        out[DEPTH_KEYS[arm]] = r | {
             "ratio_first_last": g[0] / g[-1],
-            "factor_per_layer": (g[0] / g[-1]) ** (1 / (len(g) - 1)),
-            "predicted_ratio": math.prod(r["rms_slope"][:-1]),
+            "factor_per_layer": (g[0] / g[-1]) ** (1 / (L - 1)),
+            "predicted_ratio": math.prod(c * s for s in r["rms_slope"][:-1]),
+            "ratio_seeds": ratios,
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+            "mean_part_min": min(means) if means else None,
+            "mean_part_max": max(means) if means else None,
         }
-    out["ceiling"] = 0.25 ** (out["n_layers"] - 1)
+    # sigmoid x4 (mean-cancelling biases) is the tanh network: same logits, dL/dz halved
+    pairs = list(zip(runs["sigmoid x4"], runs["tanh"]))
+    out["identity"] = {
+        "max_logit_diff": max(
+            (a["logits"] - b["logits"]).abs().max().item() for a, b in pairs
+        ),
+        "max_abs_logit": max(b["logits"].abs().max().item() for _, b in pairs),
+        "grad_ratio_min": min(
+            x / y for a, b in pairs for x, y in zip(a["grad_norm"], b["grad_norm"])
+        ),
+        "grad_ratio_max": max(
+            x / y for a, b in pairs for x, y in zip(a["grad_norm"], b["grad_norm"])
+        ),
+    }
+    out["identity"]["grad_ratio_max_dev"] = max(
+        abs(out["identity"]["grad_ratio_min"] - 0.5),
+        abs(out["identity"]["grad_ratio_max"] - 0.5),
+    )
+    out["ceiling"] = 0.25 ** (L - 1)
+    # what PyTorch's initializers assume for the sigmoid: gain 1, i.e. variance ~ 1/n
+    out["torch_gain_sigmoid"] = torch.nn.init.calculate_gain("sigmoid")
+    out["torch_gain_tanh"] = torch.nn.init.calculate_gain("tanh")
     return out
 
 
@@ -570,7 +648,11 @@ LABELS = {
         "nonlinearity": "nonlinearity 1 − R²",
         "layer": "hidden layer",
         "grad_norm": "‖∂L/∂z‖ (log scale)",
-        "ceiling": "0.25 per layer (sigmoid ceiling)",
+        "ceiling": "0.25 per layer",
+        "depth_sigmoid": "sigmoid, Var(w) = 1/n",
+        "depth_tanh": "tanh, Var(w) = 1/n",
+        "depth_sigmoid_x4": "sigmoid, Var(w) = 16/n, bias −W·½",
+        "depth_sigmoid_x4_nobias": "sigmoid, Var(w) = 16/n, no bias",
         "one_sample": "one sample",
         "batch": "mini-batch of {n}",
         "fraction_one_sign": "units with one-sign weight gradient",
@@ -596,7 +678,11 @@ LABELS = {
         "nonlinearity": "非线性程度1 − R²",
         "layer": "隐藏层",
         "grad_norm": "‖∂L/∂z‖（对数坐标）",
-        "ceiling": "每层0.25（sigmoid的上限）",
+        "ceiling": "每层0.25",
+        "depth_sigmoid": "sigmoid，Var(w) = 1/n",
+        "depth_tanh": "tanh，Var(w) = 1/n",
+        "depth_sigmoid_x4": "sigmoid，Var(w) = 16/n，偏置−W·½",
+        "depth_sigmoid_x4_nobias": "sigmoid，Var(w) = 16/n，无偏置",
         "one_sample": "单个样本",
         "batch": "大小为{n}的小批量",
         "fraction_one_sign": "权重梯度同号的单元比例",
@@ -669,18 +755,22 @@ def figures(res: dict, lang: str) -> dict:
 
     # Gradient norm through depth
     d = res["depth"]
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
     layers = np.arange(1, d["n_layers"] + 1)
-    for name in ["sigmoid", "tanh"]:
-        color, ls = styles[name]
+    for key, color, ls, marker in [
+        ("sigmoid", "C0", "-", "o"),
+        ("tanh", "C1", "--", "o"),
+        ("sigmoid_x4", "C2", "-.", "s"),
+        ("sigmoid_x4_nobias", "C3", ":", "^"),
+    ]:
         ax.plot(
             layers,
-            d[name]["grad_norm"],
+            d[key]["grad_norm"],
             color=color,
             linestyle=ls,
-            marker="o",
+            marker=marker,
             markersize=4,
-            label=L[name],
+            label=L["depth_" + key],
         )
     last = d["sigmoid"]["grad_norm"][-1]
     ax.plot(
@@ -694,7 +784,7 @@ def figures(res: dict, lang: str) -> dict:
     ax.set_xlabel(L["layer"])
     ax.set_ylabel(L["grad_norm"])
     ax.set_xticks(layers)
-    fig.legend(loc="outside lower center", ncol=3)
+    fig.legend(loc="outside lower center", ncol=2)
     figs["depth_gradients"] = fig
 
     # One-sign weight gradients

@@ -36,6 +36,24 @@ def test_results_deterministic_cheap_parts(res):
     assert nvn._moments_results() == nvn._moments_results()
     assert nvn._real_features_results() == nvn._real_features_results()
     assert nvn._affine_results() == nvn._affine_results()
+    # float64 and no training: the same up to rounding (thread counts may reorder sums)
+    assert_close(nvn._norm_layers_results(), res["norm_layers"])
+
+
+def assert_close(a, b, path="", rel=1e-9, abs_=1e-12):
+    """Nested dicts and lists equal, floats up to rounding."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), path
+        for k in a:
+            assert_close(a[k], b[k], f"{path}.{k}", rel, abs_)
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_close(x, y, f"{path}[{i}]", rel, abs_)
+    elif isinstance(a, float) or isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=rel, abs_tol=abs_), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,6 +109,107 @@ def test_rescaled_histograms_are_densities(res):
         for h in (f["hist_raw"], f["hist_standardized"]):
             widths = np.diff(h["edges"])
             assert abs(np.sum(np.array(h["density"]) * widths) - 1) < 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# 1b. Normalization layers
+
+
+def test_layer_norm_changes_a_features_shape(res):
+    nl = res["norm_layers"]
+    n, d = nl["rows_n"], nl["d"]
+    se_kurt = math.sqrt(24 / n)  # sampling sd of the excess kurtosis of near-normal data
+    ks_crit = 1.63 * math.sqrt(2 / n)  # two-sample KS at the 1 % level
+    for key in ["two_gains", "loud"]:
+        r = nl["rows"][key]
+        # per-feature standardization: an affine map, shape unchanged (rounding only)
+        for k in ["skew", "excess_kurtosis"]:
+            assert abs(r["standardized"][k] - r["raw"][k]) < 1e-9, key
+        assert r["standardized"]["ks_to_raw"] <= 2 / n
+        # LayerNorm and RMSNorm: the shape changes, far beyond sampling noise
+        for op in ["layer_norm", "rms_norm"]:
+            assert r[op]["ks_to_raw"] > 3 * ks_crit, (key, op)
+    g = np.array(nl["gains"])
+    two = nl["rows"]["two_gains"]
+    # scale mixture g N(0, 1), g = 1 or 3 with probability 1/2: excess kurtosis 3 E g^4 / (E g^2)^2 - 3
+    theory = 3 * np.mean(g**4) / np.mean(g**2) ** 2 - 3
+    assert math.isclose(nl["theory"]["two_gains_kurtosis"], theory)
+    assert abs(two["raw"]["excess_kurtosis"] - theory) < 0.3  # sd about 0.08 at n = 20000
+    # after dividing each row by its own norm: a coordinate of a uniformly random direction in m
+    # dimensions, excess kurtosis -6/(m+2); LayerNorm removes the row mean first (m = d - 1)
+    assert math.isclose(nl["theory"]["layer_norm_kurtosis"], -6 / (d + 1))
+    assert math.isclose(nl["theory"]["rms_norm_kurtosis"], -6 / (d + 2))
+    assert abs(two["layer_norm"]["excess_kurtosis"] + 6 / (d + 1)) < 5 * se_kurt
+    assert abs(two["rms_norm"]["excess_kurtosis"] + 6 / (d + 2)) < 5 * se_kurt
+    # a normal feature that dominates its row comes out bimodal
+    loud = nl["rows"]["loud"]
+    assert abs(loud["raw"]["excess_kurtosis"]) < 5 * se_kurt
+    assert loud["layer_norm"]["excess_kurtosis"] < -1.2
+    assert math.isclose(nl["theory"]["loud_bound"], math.sqrt(d - 1))
+    # symmetric inputs stay symmetric
+    for key in ["two_gains", "loud"]:
+        for op in ["layer_norm", "rms_norm"]:
+            assert abs(nl["rows"][key][op]["skew"]) < 5 * math.sqrt(6 / n)
+
+
+def test_layer_norm_output_is_bounded_by_sqrt_d_minus_1():
+    # sum over the row of the squared LayerNorm outputs is d (eps aside), with mean 0: |y_j| <= sqrt(d - 1)
+    X = nvn.rows("loud feature", n=2000)
+    f = nvn.feature_0(X)
+    d = X.shape[1]
+    assert np.abs(f["layer_norm"]).max() <= math.sqrt(d - 1) + 1e-9
+    assert np.abs(f["rms_norm"]).max() <= math.sqrt(d) + 1e-9
+
+
+def test_batch_norm_depends_on_the_batch(res):
+    nl = res["norm_layers"]
+    rows = nl["batch"]
+    assert [r["batch_size"] for r in rows] == nl["batch_sizes"] == [2, 8, 32, 128]
+    # the batch trick is PyTorch's BatchNorm1d, one batch at a time
+    assert nl["batch_trick_max_diff"] < 1e-12
+    # batches of 2: (x1 - m) / sqrt(var + eps) = +-1 (up to eps): a coin flip, whatever x
+    b2 = rows[0]
+    assert b2["max_abs"] <= 1.0
+    assert b2["share_at_pm1"] > 0.98
+    assert abs(b2["pooled"]["skew"]) < 1e-9  # every batch gives +a and -a
+    assert abs(b2["pooled"]["excess_kurtosis"] + 2) < 0.02
+    # for a random partner, sign(x - partner) has std 2 sqrt(p (1 - p)), p = rank / (n - 1);
+    # over uniform p its median is sqrt(3)/2
+    assert abs(b2["spread_median"] - math.sqrt(3) / 2) < 0.05
+    # the same sample's output varies in every training-mode batch, less in larger batches
+    spreads = [r["spread_median"] for r in rows]
+    assert all(a > b for a, b in zip(spreads, spreads[1:]))
+    assert spreads[-1] > 0.03
+    # the pooled shape changes: skewness grows with the batch but stays below the raw feature's
+    skews = [r["pooled"]["skew"] for r in rows]
+    assert all(a < b for a, b in zip(skews, skews[1:]))
+    assert skews[-1] < nl["raw"]["skew"] - 1
+    assert all(r["ks_to_raw"] > 0.05 for r in rows)
+    # evaluation mode: running statistics, a fixed affine map: no batch dependence, shape unchanged
+    assert nl["eval_spread_max"] == 0.0
+    assert abs(nl["eval"]["skew"] - nl["raw"]["skew"]) < 1e-9
+    assert abs(nl["eval"]["excess_kurtosis"] - nl["raw"]["excess_kurtosis"]) < 1e-7
+
+
+def test_normalization_layers_learn_scale_and_shift_not_statistics(res):
+    nl = res["norm_layers"]
+    for key in ["layer_norm", "batch_norm"]:
+        st = nl["state"][key]
+        assert st["parameters"] == ["weight", "bias"]
+        assert st["weight_init"] == [1.0] * 4 and st["bias_init"] == [0.0] * 4
+    assert nl["state"]["layer_norm"]["buffers"] == []
+    assert nl["state"]["batch_norm"]["buffers"] == ["running_mean", "running_var", "num_batches_tracked"]
+    # running statistics: exponential moving averages updated by the forward pass alone
+    r = nl["running"]
+    x = load_breast_cancer()
+    X_tr, _, _, _ = train_test(load_breast_cancer)
+    col = X_tr[: nl["running_batch"], list(x.feature_names).index(nl["feature"])]
+    assert r["batch_mean"] == pytest.approx(col.mean())
+    assert r["batch_var_unbiased"] == pytest.approx(col.var(ddof=1))
+    m = r["momentum"]
+    assert r["running_mean"] == pytest.approx(m * col.mean())  # starts at 0
+    assert r["running_var"] == pytest.approx((1 - m) * 1.0 + m * col.var(ddof=1))  # starts at 1, unbiased
+    assert r["requires_grad"] is False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,6 +287,7 @@ def test_every_feature_obeys_the_moment_bound(res):
 
 def test_classifier_learns_non_gaussian_features(res):
     c = res["classifier"]
+    assert len(c["seeds"]) >= 5 and len(c["lrs"]) >= 3
     for name, load, n_features, n_classes in [
         ("digits", load_digits, 64, 10),
         ("cancer", load_breast_cancer, 30, 2),
@@ -177,17 +297,53 @@ def test_classifier_learns_non_gaussian_features(res):
         assert r["n_test"] == len(y_te)
         assert r["n_features"] == n_features and r["n_classes"] == n_classes
         assert r["majority"] == pytest.approx(np.bincount(y_te).max() / len(y_te))
-        assert r["standardize"] >= 0.9
-        assert r["standardize"] > r["majority"] + 0.3
+        t = r["standardize"]
+        assert t["median"] >= 0.9 and t["min"] >= 0.9  # every seed, at the tuned learning rate
+        assert t["median"] > r["majority"] + 0.3
+
+
+def test_tuned_learning_rate_is_the_best_median(res):
+    c = res["classifier"]
+    for name in ["digits", "cancer"]:
+        for prep in ["standardize", "quantile"]:
+            t = c[name][prep]
+            acc = np.array(t["by_lr"])
+            assert acc.shape == (len(c["lrs"]), len(c["seeds"]))
+            medians = np.median(acc, axis=1)
+            assert t["best_lr"] in c["lrs"]
+            i = c["lrs"].index(t["best_lr"])
+            assert t["median"] == pytest.approx(medians.max())
+            assert t["median"] == pytest.approx(medians[i])
+            assert t["min"] == pytest.approx(acc[i].min()) and t["max"] == pytest.approx(acc[i].max())
 
 
 def test_gaussianizing_inputs_buys_no_accuracy(res):
     c = res["classifier"]
     for name in ["digits", "cancer"]:
         r = c[name]
+        # each arm at its own best learning rate, medians over 5 seeds: the quantile transform is
         # no better than standardization (one test example of slack)
-        assert r["quantile"] <= r["standardize"] + 1 / r["n_test"] + 1e-6, name
-        assert r["quantile"] >= 0.85, name  # and it still learns
+        assert r["quantile"]["median"] <= r["standardize"]["median"] + 1 / r["n_test"] + 1e-6, name
+        assert r["quantile"]["median"] >= 0.85, name  # and it still learns
+    # on the digits it is worse, by more than 1 % (4.5 test images) in the median
+    d = c["digits"]
+    assert d["standardize"]["median"] - d["quantile"]["median"] > 0.01
+
+
+def test_side_by_side_training_is_train_mlp():
+    # train_mlps trains len(lrs) x len(seeds) networks at once; each is train_mlp(..., lr, seed)
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        acc = nvn.train_mlps("cancer", "quantile", lrs=(0.01, 0.03), seeds=(0, 3), steps=20)
+        for i, lr in enumerate((0.01, 0.03)):
+            for j, seed in enumerate((0, 3)):
+                single = nvn.train_mlp("cancer", "quantile", lr=lr, seed=seed, steps=20)
+                assert abs(acc[i, j] - single) <= 1 / 143 + 1e-6  # rounding may flip one test case
+    finally:
+        torch.set_num_threads(threads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,6 +449,6 @@ def test_figures_draw_from_results(res):
     try:
         for lang in ("en", "zh"):
             figs = nvn.figures(res, lang)
-            assert set(figs) == {"standardize_hist", "real_features", "transforms"}
+            assert set(figs) == {"standardize_hist", "real_features", "transforms", "norm_layers"}
     finally:
         plt.close("all")
