@@ -154,8 +154,8 @@ def measured_chi1(
     h0 = (h0 * math.sqrt(fixed_point(sw2, sb2))).requires_grad_()
     h = h0
     for _ in range(depth):
-        W = torch.randn(width, width, generator=g, dtype=torch.float64)
-        b = torch.randn(width, generator=g, dtype=torch.float64)
+        W = torch.randn(width, width, generator=g).double()  # float32 draw: 6x faster
+        b = torch.randn(width, generator=g).double()
         h = torch.tanh(h) @ (W.T * math.sqrt(sw2 / width)) + b * math.sqrt(sb2)
     v = torch.randn(width, generator=g, dtype=torch.float64)  # random readout
     (h @ v).sum().backward()  # so dL/dh^L = v for every input
@@ -169,11 +169,100 @@ if __name__ == "__main__":
     for sb2 in (0.05, 0.3):
         print(f"sigma_b^2 = {sb2}: edge of chaos at sigma_w^2 = "
               f"{critical_sw2(sb2):.3f}")
-    for sw2, sb2 in [(1.0, 0.05), (2.0, 0.05), (3.0, 0.05), (4.0, 0.3),
-                     ((5 / 3) ** 2, 0.0)]:
+    gain = torch.nn.init.calculate_gain("tanh")  # PyTorch's recommended tanh gain
+    for sw2, sb2 in [(1.0, 0.05), (2.0, 0.05), (3.0, 0.05), (4.0, 0.3), (gain**2, 0.0)]:
         print(f"sigma_w^2 = {sw2:.2f}, sigma_b^2 = {sb2}: chi_1 theory "
               f"{chi1(sw2, sb2):.3f}, measured {measured_chi1(sw2, sb2):.3f}")
 # --8<-- [end:chi]
+
+# %% [markdown]
+# ## PyTorch's tanh gain over depth
+#
+# Three bias-free or nearly bias-free tanh networks started at q^0 = 1: PyTorch's gain,
+# sigma_w = 1, and a point on the edge of chaos with a small bias. Squared-gradient growth,
+# length and correlation of two nearly equal inputs after 10, 50 and 100 layers, mean-field
+# theory against simulation.
+
+# %%
+# --8<-- [start:tanh_depth]
+import math
+
+import numpy as np
+import torch
+from numpy.polynomial.hermite_e import hermegauss
+
+NODES, WEIGHTS = hermegauss(201)
+WEIGHTS = WEIGHTS / WEIGHTS.sum()  # sum(WEIGHTS * f(NODES)) = E[f(z)]
+_n, _w = hermegauss(61)
+Z1, Z2 = np.meshgrid(_n, _n, indexing="ij")
+W2 = np.outer(_w, _w) / _w.sum() ** 2  # sum(W2 * f(Z1, Z2)) = E[f(z1, z2)]
+
+
+def mean_field(sw2: float, sb2: float, depth: int, q0: float = 1.0,
+               c0: float = 0.99) -> dict:
+    """Mean-field length q^l, correlation c^l of two inputs, and squared-gradient
+    gain |dL/dh^0|^2 / |dL/dh^l|^2 = chi_1(q^0) ... chi_1(q^{l-1}) of a tanh network,
+    following q^l layer by layer (not only at the fixed point)."""
+    q, c, grad = [q0], [c0], [1.0]
+    for _ in range(depth):
+        h = math.sqrt(q[-1]) * NODES
+        grad.append(grad[-1] * sw2 * float(np.sum(WEIGHTS * np.cosh(h) ** -4)))
+        q.append(sw2 * float(np.sum(WEIGHTS * np.tanh(h) ** 2)) + sb2)
+        u1 = math.sqrt(q[-2]) * Z1
+        u2 = math.sqrt(q[-2]) * (c[-1] * Z1 + math.sqrt(max(1 - c[-1] ** 2, 0.0)) * Z2)
+        c.append((sw2 * float(np.sum(W2 * np.tanh(u1) * np.tanh(u2))) + sb2) / q[-1])
+    return {"q": q, "corr": c, "grad": grad}
+
+
+def simulate_depth(
+    settings: list, depth: int = 100, width: int = 200, pairs: int = 4,
+    c0: float = 0.99, seed: int = 0,
+) -> list[dict]:
+    """One random tanh network h^l = W^l tanh(h^{l-1}) + b^l per (sigma_w^2, sigma_b^2),
+    all built from the same standard normal draws. Per layer: q^l (mean over inputs),
+    the correlation of `pairs` pairs of inputs that start at c0 (mean over pairs), and
+    |dL/dh^0|^2 / |dL/dh^l|^2, with L a random readout of the last layer."""
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(2, pairs, width, generator=g, dtype=torch.float64)
+    b = b - (a * b).sum(1, keepdim=True) / (a * a).sum(1, keepdim=True) * a
+    a, b = a / a.norm(dim=1, keepdim=True), b / b.norm(dim=1, keepdim=True)
+    x = math.sqrt(width) * torch.cat([a, c0 * a + math.sqrt(1 - c0**2) * b])  # q^0 = 1
+    hs = [[x.clone().requires_grad_()] for _ in settings]
+    for _ in range(depth):
+        W = torch.randn(width, width, generator=g).double()  # float32 draw: 6x faster
+        W = W / math.sqrt(width)
+        bias = torch.randn(width, generator=g).double()
+        for (sw2, sb2), h in zip(settings, hs):
+            h.append(torch.tanh(h[-1]) @ W.T * math.sqrt(sw2) + bias * math.sqrt(sb2))
+            h[-1].retain_grad()
+    v = torch.randn(width, generator=g, dtype=torch.float64)
+    out = []
+    for h in hs:
+        (h[-1] @ v).sum().backward()
+        with torch.no_grad():
+            grad = torch.stack([x.grad.pow(2).sum() for x in h])
+            corr = [torch.nn.functional.cosine_similarity(x[:pairs], x[pairs:]).mean()
+                    for x in h]
+            out.append({"q": [x.pow(2).mean().item() for x in h],
+                        "corr": torch.stack(corr).tolist(),
+                        "grad": (grad[0] / grad).tolist()})
+    return out
+
+
+if __name__ == "__main__":
+    gain = torch.nn.init.calculate_gain("tanh")
+    # the last: on the edge of chaos for sigma_b^2 = 0.05 (critical_sw2 of the chi code)
+    settings = [(gain**2, 0.0), (1.0, 0.0), (1.7610, 0.05)]
+    sims = simulate_depth(settings)
+    for (sw2, sb2), sim in zip(settings, sims):
+        theory = mean_field(sw2, sb2, 100)
+        print(f"sigma_w^2 = {sw2:.3f}, sigma_b^2 = {sb2}:")
+        for L in (10, 50, 100):
+            print(f"  {L:3d} layers: |grad|^2 gain {sim['grad'][L]:9.3g} "
+                  f"(theory {theory['grad'][L]:9.3g}), q {sim['q'][L]:.4f} "
+                  f"({theory['q'][L]:.4f}), correlation {sim['corr'][L]:6.3f} "
+                  f"({theory['corr'][L]:.3f})")
+# --8<-- [end:tanh_depth]
 
 # %% [markdown]
 # ## Variance 1 at every layer is not enough
@@ -233,8 +322,8 @@ def propagate(
     h.requires_grad_()
     hs = [h]
     for _ in range(depth):
-        W = torch.randn(width, width, generator=g, dtype=torch.float64)
-        b = torch.randn(width, generator=g, dtype=torch.float64)
+        W = torch.randn(width, width, generator=g).double()  # float32 draw: 6x faster
+        b = torch.randn(width, generator=g).double()
         h = torch.tanh(h) @ (W.T * math.sqrt(sw2 / width)) + b * math.sqrt(sb2)
         h.retain_grad()
         hs.append(h)
@@ -295,7 +384,7 @@ def relu_depth(
     h.requires_grad_()
     hs = [h]
     for _ in range(depth):
-        W = torch.randn(width, width, generator=g, dtype=torch.float64)
+        W = torch.randn(width, width, generator=g).double()  # float32 draw: 6x faster
         h = torch.relu(h) @ W.T * math.sqrt(sw2 / width)
         h.retain_grad()
         hs.append(h)
@@ -426,6 +515,105 @@ if __name__ == "__main__":
 # --8<-- [end:isometry]
 
 # %% [markdown]
+# ## Looks-linear initialization: an isometric ReLU network
+#
+# Mirrored orthogonal weights make a deep ReLU network exactly linear at initialization;
+# its input-output Jacobian is then orthogonal. Against Kaiming initialization (Gaussian
+# and orthogonal) in the same architecture.
+
+# %%
+# --8<-- [start:looks_linear]
+import math
+
+import torch
+from torch import nn
+
+
+def relu_net(n: int, depth: int) -> nn.Sequential:
+    """x (n values) -> `depth` layers of 2n ReLU units -> y (n values); no biases."""
+    layers = [nn.Linear(n, 2 * n, bias=False)]
+    for _ in range(depth - 1):
+        layers += [nn.ReLU(), nn.Linear(2 * n, 2 * n, bias=False)]
+    layers += [nn.ReLU(), nn.Linear(2 * n, n, bias=False)]
+    return nn.Sequential(*layers).double()
+
+
+def looks_linear_(net: nn.Sequential, g: torch.Generator) -> None:
+    """Looks-linear initialization (Balduzzi et al. 2017): a random orthogonal W per
+    layer, in mirrored blocks [W; -W] (first layer), [[W, -W], [-W, W]], [W, -W] (last).
+    The units come in pairs with pre-activations (u, -u), and relu(u) - relu(-u) = u,
+    so the network computes exactly y = W_L ... W_1 x. Every entry has variance 1/n."""
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for i, layer in enumerate(linears):
+            first, last = i == 0, i == len(linears) - 1
+            rows, cols = layer.weight.shape
+            W = torch.empty(rows if last else rows // 2, cols if first else cols // 2,
+                            dtype=layer.weight.dtype)
+            nn.init.orthogonal_(W, generator=g)
+            if not first:
+                W = torch.cat([W, -W], dim=1)
+            if not last:
+                W = torch.cat([W, -W], dim=0)
+            layer.weight.copy_(W)
+
+
+def kaiming_(net: nn.Sequential, g: torch.Generator, orthogonal: bool = False) -> None:
+    """Kaiming: entries of variance 2 / fan-in behind a ReLU, 1 / fan-in in the first
+    layer (also 1/n everywhere here), i.i.d. Gaussian or a scaled random orthogonal matrix."""
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for i, layer in enumerate(linears):
+            if orthogonal:  # entries of variance gain^2 / max(rows, cols) = 1/n
+                nn.init.orthogonal_(layer.weight, gain=math.sqrt(2), generator=g)
+            else:
+                nn.init.kaiming_normal_(layer.weight, generator=g,
+                                        nonlinearity="linear" if i == 0 else "relu")
+
+
+def jacobian(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """d net(x) / dx, layer by layer: a Linear multiplies it by its weight, a ReLU by
+    its slopes, 1 on active units and 0 on the others."""
+    J = torch.eye(x.numel(), dtype=x.dtype)
+    with torch.no_grad():
+        for layer in net:
+            if isinstance(layer, nn.ReLU):
+                J = (x > 0).to(x.dtype)[:, None] * J
+            else:
+                J = layer.weight @ J
+            x = layer(x)
+    return J
+
+
+if __name__ == "__main__":
+    n, depth = 64, 16
+    for name in ("looks-linear", "Kaiming, Gaussian", "Kaiming, orthogonal"):
+        g = torch.Generator().manual_seed(0)
+        net = relu_net(n, depth)
+        if name == "looks-linear":
+            looks_linear_(net, g)
+        else:
+            kaiming_(net, g, orthogonal=name.endswith("orthogonal"))
+        x1, x2 = torch.randn(2, n, generator=g, dtype=torch.float64)
+        s = torch.linalg.svdvals(jacobian(net, x1))
+        with torch.no_grad():
+            nonlinearity = (net(x1 + x2) - net(x1) - net(x2)).abs().max().item()
+        print(f"{name:20s} depth {depth}: singular values of dy/dx in "
+              f"[{s.min():.2e}, {s.max():.3f}], "
+              f"{((s > 0.5) & (s < 2)).double().mean():.0%} within a factor 2 of 1; "
+              f"|net(x1 + x2) - net(x1) - net(x2)| <= {nonlinearity:.1e}")
+    # between hidden layers: the zero slopes are still there, one per inactive unit
+    g = torch.Generator().manual_seed(0)
+    net = relu_net(n, depth)
+    looks_linear_(net, g)
+    x = torch.randn(n, generator=g, dtype=torch.float64)
+    s = torch.linalg.svdvals(jacobian(net[1:-2], net[0](x)))  # dh^depth / dh^1
+    print(f"looks-linear, dh^{depth}/dh^1: {(s < 1e-9).sum().item()} of {2 * n} singular "
+          f"values are 0, the others lie in [{s[s > 1e-9].min():.6f}, {s.max():.6f}]"
+          f" (sqrt 2 = {math.sqrt(2):.6f})")
+# --8<-- [end:looks_linear]
+
+# %% [markdown]
 # ## The page's numbers and figures
 #
 # `results()` computes every number the page quotes; `figures()` draws the page's figures
@@ -453,7 +641,11 @@ S1_SETTINGS = [(1.5, 0.05), (4.0, 0.05)]  # (sigma_w^2, sigma_b^2) of the length
 S1_SEEDS = [0, 1, 2]
 PHASE_POINTS = [(1.0, 0.05), (3.0, 0.05), (4.0, 0.05), (1.5, 0.5), (2.0, 0.5),
                 (4.0, 0.5), (2.0, 1.0), (4.0, 1.0)]
-TANH_GAIN_SW2 = (5 / 3) ** 2  # torch.nn.init.calculate_gain("tanh") = 5/3
+TANH_GAIN = torch.nn.init.calculate_gain("tanh")  # PyTorch's recommended tanh gain
+TANH_GAIN_SW2 = TANH_GAIN**2
+DEPTH_SEEDS = [0, 1, 2, 3, 4]
+DEPTH_REPORT = (10, 50, 100)  # the depths the page quotes
+EDGE_SB2 = 0.05  # the bias variance of the edge-of-chaos network over depth
 UNIT_ORDERED, UNIT_CHAOTIC = 1.5, 2.5  # sigma_w^2 of two nets with q* = 1
 RELU_SW2 = [1.8, 2.0, 2.2]
 NO_BIAS_SW2 = [0.8, 1.0, 1.2, 2.0]
@@ -461,6 +653,8 @@ ISO_DEPTHS = (1, 2, 4, 8, 16)
 ISO_SEEDS = [0, 1, 2, 3]
 ISO_NETS = [("linear", "gaussian"), ("linear", "orthogonal"), ("tanh", "gaussian"),
             ("tanh", "orthogonal"), ("relu", "gaussian"), ("relu", "orthogonal")]
+LL_N, LL_DEPTHS, LL_SEEDS = 64, (1, 4, 16), [0, 1, 2, 3, 4]
+LL_INITS = ["looks_linear", "kaiming_gaussian", "kaiming_orthogonal"]
 
 
 def _length_results() -> dict:
@@ -535,6 +729,10 @@ def _chi_results() -> dict:
         "points": points[:-1],
         "gain": gain | {"q_star": fixed_point(TANH_GAIN_SW2, 0.0),
                         "growth_10": gain["theory"] ** 10},
+        "gain_tanh": TANH_GAIN,
+        # the variance-preserving tanh gain: q* = 1 without bias, sigma_w^2 E[tanh(z)^2] = 1
+        "vp_gain": e_tanh2 ** -0.5,
+        "vp_chi1": chi1(1 / e_tanh2, 0.0),
         "crit_sb2_005": critical_sw2(0.05),
         "crit_sb2_05": critical_sw2(0.5),
         "max_rel_error": max(abs(p["measured"] / p["theory"] - 1) for p in points),
@@ -604,9 +802,14 @@ def _relu_results() -> dict:
             "theory_last": (sw2 / 2) ** depth,
         })
     kaiming = nets[RELU_SW2.index(2.0)]
+    # the largest deviation from theory, forward or backward, of these single networks
+    max_log_dev = max(abs(math.log(n[k] / n["theory_last"]))
+                      for n in nets for k in ("q_last", "grad_first"))
     return {
         **d, "sw2s": RELU_SW2, "nets": nets,
+        "max_log_dev": max_log_dev, "max_factor": math.exp(max_log_dev),
         "log_sd": (5 * depth / width) ** 0.5,  # finite-width spread of log q^L
+        "log_sd_factor": math.exp((5 * depth / width) ** 0.5),
         "corr_in": kaiming["corr_in"], "corr_out": kaiming["corr_out"],
         "corr_theory": relu_correlation(0.0, depth),
     }
@@ -646,6 +849,99 @@ def _isometry_results() -> dict:
     return out
 
 
+def _depth_results() -> dict:
+    d = _defaults(simulate_depth)
+    depth, report = d["depth"], list(DEPTH_REPORT)
+    settings = {"pytorch": (TANH_GAIN_SW2, 0.0), "sigma1": (1.0, 0.0),
+                "edge": (critical_sw2(EDGE_SB2), EDGE_SB2)}
+    sims = [simulate_depth(list(settings.values()), seed=s) for s in DEPTH_SEEDS]
+    out = {**d, "seeds": DEPTH_SEEDS, "report": report, "nets": {}}
+    for i, (name, (sw2, sb2)) in enumerate(settings.items()):
+        theory = mean_field(sw2, sb2, depth, c0=d["c0"])
+        net = {"sw2": sw2, "sb2": sb2, "sigma_w": math.sqrt(sw2),
+               "q_star": fixed_point(sw2, sb2), "chi1": chi1(sw2, sb2)}
+        for key in ("grad", "q", "corr"):
+            per = np.array([sim[i][key] for sim in sims])[:, report]  # [seed][depth]
+            net[key] = {"median": np.median(per, axis=0).tolist(),
+                        "min": per.min(axis=0).tolist(), "max": per.max(axis=0).tolist(),
+                        "theory": [theory[key][L] for L in report]}
+        # every layer, for the figure
+        for key in ("grad", "corr"):
+            per = np.array([sim[i][key] for sim in sims])
+            net[key]["curve"] = {"median": np.median(per, axis=0).tolist(),
+                                 "min": per.min(axis=0).tolist(),
+                                 "max": per.max(axis=0).tolist(), "theory": theory[key]}
+        # median per-layer factor of |grad|^2 over the whole depth
+        net["per_layer"] = float(np.median([sim[i]["grad"][-1] for sim in sims])
+                                 ** (1 / depth))
+        net["per_layer_theory"] = theory["grad"][-1] ** (1 / depth)
+        out["nets"][name] = net
+    # bias-free chaotic tanh: the correlation map's fixed point is c* = 0 (odd tanh),
+    # with slope sigma_w^2 E[tanh'(sqrt(q*) z)]^2 there
+    p = out["nets"]["pytorch"]
+    slope0 = p["sw2"] * float(np.sum(WEIGHTS * np.cosh(math.sqrt(p["q_star"]) * NODES)
+                                     ** -2)) ** 2
+    p["c_slope0"], p["c_depth0"] = slope0, 1 / abs(math.log(slope0))
+    return out
+
+
+def _looks_linear_results() -> dict:
+    out = {"n": LL_N, "units": 2 * LL_N, "depths": list(LL_DEPTHS), "seeds": LL_SEEDS,
+           "nets": {}}
+    for init in LL_INITS:
+        sv = {L: [] for L in LL_DEPTHS}
+        lin, c_in, c_out = [], [], []
+        for L in LL_DEPTHS:
+            for seed in LL_SEEDS:
+                g = torch.Generator().manual_seed(seed)
+                net = relu_net(LL_N, L)
+                if init == "looks_linear":
+                    looks_linear_(net, g)
+                else:
+                    kaiming_(net, g, orthogonal=init.endswith("orthogonal"))
+                x1, x2 = torch.randn(2, LL_N, generator=g, dtype=torch.float64)
+                sv[L].append(torch.linalg.svdvals(jacobian(net, x1)).numpy())
+                if L == LL_DEPTHS[-1]:
+                    with torch.no_grad():
+                        y1, y2, y12 = net(x1), net(x2), net(x1 + x2)
+                    lin.append(float((y12 - y1 - y2).abs().max() / y12.abs().max()))
+                    cos = torch.nn.functional.cosine_similarity
+                    c_in.append(float(cos(x1, x2, dim=0)))
+                    c_out.append(float(cos(y1, y2, dim=0)))
+        s = {L: np.array(v) for L, v in sv.items()}  # [seed][singular value]
+        last = s[LL_DEPTHS[-1]]
+        out["nets"][init] = {
+            "frac_within_2": [float(np.mean((s[L] > 0.5) & (s[L] < 2))) for L in LL_DEPTHS],
+            "mean_s2": [float((s[L] ** 2).mean()) for L in LL_DEPTHS],
+            "var_s2": [float(((s[L] ** 2).var(axis=1) / (s[L] ** 2).mean(axis=1) ** 2)
+                             .mean()) for L in LL_DEPTHS],
+            "s_min": float(last.min()), "s_max": float(last.max()),
+            "max_dev_from_1": float(max(np.abs(v - 1).max() for v in s.values())),
+            "frac_below_001": float(np.mean(last < 0.01)),
+            "nonlinearity": max(lin),
+            "corr_in": float(np.mean(c_in)), "corr_out": float(np.mean(c_out)),
+            # the ReLU correlation map, once per ReLU layer (the first layer is linear)
+            "corr_theory": float(np.mean([relu_correlation(c, LL_DEPTHS[-1])
+                                          for c in c_in])),
+            "corr_change": float(np.max(np.abs(np.array(c_out) - np.array(c_in)))),
+        }
+    # between hidden layers of the looks-linear nets: zeros stay, the rest is sqrt 2
+    zero, dev = [], []
+    for seed in LL_SEEDS:
+        g = torch.Generator().manual_seed(seed)
+        net = relu_net(LL_N, LL_DEPTHS[-1])
+        looks_linear_(net, g)
+        x = torch.randn(LL_N, generator=g, dtype=torch.float64)
+        with torch.no_grad():
+            h1 = net[0](x)
+        sh = torch.linalg.svdvals(jacobian(net[1:-2], h1)).numpy()
+        zero.append(float(np.mean(sh < 1e-9 * sh.max())))
+        dev.append(float(np.abs(sh[sh >= 1e-9 * sh.max()] - math.sqrt(2)).max()))
+    out["hidden_frac_zero"] = zero
+    out["hidden_max_dev_sqrt2"] = max(dev)
+    return out
+
+
 def results() -> dict:
     """Every number the page quotes (deterministic: fixed seeds)."""
     torch.manual_seed(0)
@@ -655,6 +951,8 @@ def results() -> dict:
         "unit": _unit_results(),
         "relu": _relu_results(),
         "isometry": _isometry_results(),
+        "depth": _depth_results(),
+        "looks_linear": _looks_linear_results(),
     }
     # every simulated chi_1: the phase-diagram points and the three q* = 1 networks
     c = res["chi"]
@@ -686,7 +984,7 @@ LABELS = {
         "unit_curve": "$q^* = 1$",
         "sim_ordered": r"simulated $\chi_1 < 1$",
         "sim_chaotic": r"simulated $\chi_1 > 1$",
-        "gain": "tanh gain 5/3",
+        "gain": "PyTorch's tanh gain",
         "chi_theory": r"$\chi_1$ from theory",
         "chi_measured": r"$\chi_1$ measured",
         "identity": "measured = theory",
@@ -707,6 +1005,13 @@ LABELS = {
         "tanh_orthogonal": "tanh, orthogonal",
         "relu_gaussian": "ReLU, Gaussian",
         "relu_orthogonal": "ReLU, orthogonal",
+        "pytorch": r"PyTorch's gain, $\sigma_w$ = {sigma_w:.3g}, $\sigma_b$ = 0",
+        "sigma1": r"$\sigma_w$ = 1, $\sigma_b$ = 0",
+        "edge": r"edge of chaos, $\sigma_w$ = {sigma_w:.3g}, $\sigma_b^2$ = {sb2:g}",
+        "grad_gain": r"$|\partial L/\partial h^0|^2\,/\,|\partial L/\partial h^L|^2$",
+        "corr_depth": "correlation $c^L$",
+        "median_band": "{n} networks: median and range",
+        "mean_field": "mean-field theory",
     },
     "zh": {
         "layer": "层l",
@@ -725,7 +1030,7 @@ LABELS = {
         "unit_curve": "$q^* = 1$",
         "sim_ordered": "模拟χ₁ < 1",
         "sim_chaotic": "模拟χ₁ > 1",
-        "gain": "tanh增益5/3",
+        "gain": "PyTorch的tanh增益",
         "chi_theory": "理论χ₁",
         "chi_measured": "实测χ₁",
         "identity": "实测 = 理论",
@@ -746,6 +1051,13 @@ LABELS = {
         "tanh_orthogonal": "tanh，正交",
         "relu_gaussian": "ReLU，高斯",
         "relu_orthogonal": "ReLU，正交",
+        "pytorch": r"PyTorch的增益，$\sigma_w$ = {sigma_w:.3g}，$\sigma_b$ = 0",
+        "sigma1": r"$\sigma_w$ = 1，$\sigma_b$ = 0",
+        "edge": r"混沌边缘，$\sigma_w$ = {sigma_w:.3g}，$\sigma_b^2$ = {sb2:g}",
+        "grad_gain": r"$|\partial L/\partial h^0|^2\,/\,|\partial L/\partial h^L|^2$",
+        "corr_depth": "相关系数$c^L$",
+        "median_band": "{n}个网络：中位数与范围",
+        "mean_field": "平均场理论",
     },
 }
 
@@ -905,6 +1217,34 @@ def figures(res: dict, lang: str) -> dict:
     ax2.set_ylabel(L["sv"].format(L=r["depths"][-1]))
     _bottom_legend(fig, handles, ncol=3)
     figs["isometry"] = fig
+
+    # PyTorch's tanh gain over depth: gradient growth and correlations
+    r = res["depth"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 4.0), layout="constrained")
+    layers = np.arange(r["depth"] + 1)
+    colors = {"pytorch": "C1", "sigma1": "C0", "edge": "C2"}
+    handles = []
+    for name, n in r["nets"].items():
+        for ax, key in ((ax1, "grad"), (ax2, "corr")):
+            cv = n[key]["curve"]
+            ax.fill_between(layers, cv["min"], cv["max"], color=colors[name], alpha=0.2,
+                            linewidth=0)
+            ax.plot(layers, cv["median"], color=colors[name], linestyle="--")
+            (line,) = ax.plot(layers, cv["theory"], color=colors[name],
+                              label=L[name].format(**n))
+        handles.append(line)
+    ax1.set_yscale("log")
+    handles += ax1.plot([], [], color="C7", label=L["mean_field"])
+    handles += ax1.plot([], [], color="C7", linestyle="--",
+                        label=L["median_band"].format(n=len(r["seeds"])))
+    for ax in (ax1, ax2):
+        ax.set_xlabel(L["depth"])
+    ax1.set_ylabel(L["grad_gain"])
+    ax2.set_ylabel(L["corr_depth"])
+    ax2.set_ylim(-0.3, 1.02)
+    _bottom_legend(fig, handles, ncol=2)
+    figs["tanh_depth"] = fig
+
     return figs
 
 
