@@ -56,6 +56,20 @@ def shape_stats(z: torch.Tensor, step: float = 0.001) -> dict[str, float]:
     }
 
 
+def coin_cdf_distance(n: int) -> float:
+    """Exact max |F(x) - Phi(x)| for the sum of n fair +-1 coin flips,
+    standardized: S_n / sqrt(n). F is a step function on a lattice, so the
+    largest gap sits at a jump: compare Phi with F just below and at each atom."""
+    gap, F = 0.0, 0.0
+    for k in range(n + 1):  # k heads: S_n = 2k - n
+        x = (2 * k - n) / math.sqrt(n)
+        Phi = 0.5 * math.erfc(-x / math.sqrt(2))
+        gap = max(gap, abs(F - Phi))  # just below the atom
+        F += math.comb(n, k) / 2**n
+        gap = max(gap, abs(F - Phi))  # at the atom
+    return gap
+
+
 if __name__ == "__main__":
     ns = [1, 2, 4, 8, 16, 32]
     for kind in ["uniform", "exponential"]:
@@ -66,6 +80,8 @@ if __name__ == "__main__":
                 f"excess kurtosis {s['excess_kurtosis']:+.3f}, "
                 f"max |F - Phi| {s['cdf_distance']:.4f}"
             )
+    for n in ns:  # symmetric, but a lattice: the gap shrinks only like 1/sqrt(n)
+        print(f"+-1 coin    n = {n:2d}: max |F - Phi| {coin_cdf_distance(n):.4f} (exact)")
 # --8<-- [end:clt]
 
 # %% [markdown]
@@ -83,12 +99,14 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 
-def digits_train(per_pixel: bool = True) -> torch.Tensor:
+def digits_train(per_pixel: bool = True, min_nonzero: int = 0) -> torch.Tensor:
     """Training split (75 %) of the 8x8 digits, standardized with its own
     statistics: per pixel (as StandardScaler does; constant pixels stay 0)
-    or with one mean and one std for all 64 pixels."""
+    or with one mean and one std for all pixels. Pixels that are nonzero in
+    fewer than `min_nonzero` training images are dropped first (a control)."""
     X, y = load_digits(return_X_y=True)
     X_tr, _ = train_test_split(X, test_size=0.25, stratify=y, random_state=0)
+    X_tr = X_tr[:, (X_tr > 0).sum(0) >= min_nonzero]
     if per_pixel:
         mean, std = X_tr.mean(0), X_tr.std(0)
         std[std == 0] = 1.0
@@ -102,11 +120,23 @@ def excess_kurtosis(z: torch.Tensor, dim: int = 0) -> torch.Tensor:
     return c.pow(4).mean(dim) / c.pow(2).mean(dim) ** 2 - 3
 
 
+def kolmogorov_to_normal(Z: torch.Tensor) -> torch.Tensor:
+    """For each column of Z: standardize it, then max |F - Phi| between its
+    empirical CDF F and the N(0, 1) CDF Phi. Sees the whole shape, not only
+    the tails that the kurtosis weighs."""
+    Z = ((Z - Z.mean(0)) / Z.std(0)).sort(0).values
+    N = Z.shape[0]
+    Phi = 0.5 * torch.erfc(-Z / math.sqrt(2))
+    i = torch.arange(1, N + 1, dtype=Z.dtype).unsqueeze(1)
+    return torch.maximum(i / N - Phi, Phi - (i - 1) / N).max(0).values
+
+
 def over_weights(
     x: torch.Tensor, weights: str = "uniform", draws: int = 100_000, seed: int = 0
 ) -> torch.Tensor:
     """z = w . x for ONE fixed input x and `draws` independent weight vectors
-    w with iid entries of variance 1 / len(x): uniform or normal."""
+    w with iid entries of variance 1 / len(x): uniform or normal. (x may also
+    be a matrix of inputs as columns: one column of z per input.)"""
     g = torch.Generator().manual_seed(seed)
     n = len(x)
     if weights == "uniform":  # U(-a, a), a = sqrt(3 / n): variance 1 / n
@@ -118,12 +148,13 @@ def over_weights(
 
 
 def over_data(X: torch.Tensor, units: int = 200, seed: int = 0) -> torch.Tensor:
-    """Excess kurtosis of z = w . x over the dataset, for each of `units`
-    randomly drawn N(0, 1/n) weight vectors w (one draw each, then fixed)."""
+    """Pre-activations z = w . x over the whole dataset (one row per image)
+    for each of `units` randomly drawn N(0, 1/n) weight vectors w (one draw
+    each, then fixed): column k is unit k."""
     g = torch.Generator().manual_seed(seed)
     n = X.shape[1]
     W = torch.randn(n, units, generator=g, dtype=torch.float64) / math.sqrt(n)
-    return excess_kurtosis(X @ W, dim=0)
+    return X @ W
 
 
 if __name__ == "__main__":
@@ -139,14 +170,73 @@ if __name__ == "__main__":
                 f"{k:+.3f}  (uniform theory {-1.2 * ratio[i].item():+.3f})"
             )
     print(f"largest standardized pixel value: {X.abs().max():.1f}")
-    for per_pixel in [True, False]:
-        k = over_data(digits_train(per_pixel))
+    # what a Gaussian sample of the same size gives: the 99th percentile
+    g = torch.Generator().manual_seed(1)
+    null = kolmogorov_to_normal(
+        torch.randn(X.shape[0], 500, generator=g, dtype=torch.float64)
+    )
+    q99 = null.quantile(0.99)
+    for name, Xs in [
+        ("per-pixel", X),
+        ("per-pixel, rare pixels dropped", digits_train(True, min_nonzero=40)),
+        ("global", digits_train(False)),
+    ]:
+        Z = over_data(Xs)
+        k = excess_kurtosis(Z)
+        d = kolmogorov_to_normal(Z)
         print(
-            f"over data, {'per-pixel' if per_pixel else 'global':9s} "
-            f"standardization: median excess kurtosis {k.median():+.2f}, "
-            f"largest {k.max():+.1f}"
+            f"over data, {name:30s}: median excess kurtosis {k.median():+.2f}, "
+            f"largest {k.max():+.1f}; units farther from N(0, 1) than 99 % "
+            f"of Gaussian samples: {(d > q99).double().mean():.0%}"
         )
 # --8<-- [end:weights_vs_data]
+
+# %% [markdown]
+# ## Exactly Gaussian only in the first layer
+#
+# One hidden ReLU layer of width n with Gaussian weights: over the weights, the output is a
+# mixture of Gaussians with excess kurtosis 15 / n, which vanishes only as n grows.
+
+# %%
+# --8<-- [start:finite_width]
+import math
+
+import torch
+
+
+def one_hidden_layer(
+    x: torch.Tensor, width: int, draws: int = 50_000, seed: int = 0
+) -> torch.Tensor:
+    """f(x) = sqrt(2 / width) * v . relu(U x) for `draws` independent networks:
+    U (width x d) with N(0, 1/d) entries, v with N(0, 1) entries (He scaling,
+    so Var f = |x|^2 / d). Each entry of U x is exactly N(0, |x|^2 / d) and the
+    entries are independent, so U x is drawn directly, not the (draws x width
+    x d) tensor U."""
+    g = torch.Generator().manual_seed(seed)
+    d = len(x)
+    h = torch.randn(draws, width, generator=g, dtype=torch.float64)
+    h = h * x.norm() / math.sqrt(d)  # first layer: exactly Gaussian
+    v = torch.randn(draws, width, generator=g, dtype=torch.float64)
+    return math.sqrt(2 / width) * (v * h.relu()).sum(1)
+
+
+def excess_kurtosis(z: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    c = z - z.mean(dim, keepdim=True)
+    return c.pow(4).mean(dim) / c.pow(2).mean(dim) ** 2 - 3
+
+
+if __name__ == "__main__":
+    x = torch.randn(64, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for width in [4, 16, 64]:
+        f = one_hidden_layer(x, width)
+        # given the hidden layer, f ~ N(0, s^2) with s^2 = (2/width) sum relu(h)^2;
+        # over the weights: excess kurtosis 3 Var(s^2) / E[s^2]^2 = 15 / width
+        print(
+            f"width {width:3d}: Var f = {f.var():.3f} (|x|^2/d = "
+            f"{x.pow(2).mean():.3f}), excess kurtosis {excess_kurtosis(f):+.3f}"
+            f" (theory {15 / width:.3f})"
+        )
+# --8<-- [end:finite_width]
 
 # %% [markdown]
 # ## Maximum entropy
@@ -440,11 +530,14 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from scipy import stats
 
 CLT_NS = [1, 2, 4, 8, 16, 32]
 GEOMETRY_NS = [4, 16, 64, 256, 1024, 4096]
 TALL_COLUMNS = 32  # the tall matrix: 512 x 32
 KL_PAIRS = [(0.0, 1.0, 1.0, 1.0), (0.0, 1.0, 0.0, 2.0), (2.0, 0.5, -1.0, 3.0)]
+FINITE_WIDTHS = [4, 16, 64]  # hidden widths of the one-hidden-layer ReLU network
+RARE_THRESHOLDS = [10, 40]  # control: drop pixels nonzero in fewer than this many images
 
 
 def _defaults(*functions) -> dict:
@@ -476,7 +569,38 @@ def _clt_results() -> dict:
     out["noise_level"] = math.sqrt(math.pi / 2) * math.log(2) / math.sqrt(
         out["samples"]
     )
+    # leading Edgeworth terms: |gamma_2| / (24 n) max|He3 phi| for the uniform
+    # (gamma_1 = 0), gamma_1 / (6 sqrt n) max|He2 phi| for the exponential
+    x = np.linspace(0, 5, 50_001)
+    phi = np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
+    out["edgeworth"] = {
+        "uniform": 1.2 / 24 * float(np.abs((x**3 - 3 * x) * phi).max()),
+        "exponential": 2 / 6 * float(np.abs((x**2 - 1) * phi).max()),
+    }
+    # the same distances from the exact distributions of the sums (no sampling)
+    out["exact_cdf_distance_n4"] = {
+        kind: _exact_cdf_distance(kind, 4) for kind in ["uniform", "exponential"]
+    }
+    out["coin_cdf_distance"] = [coin_cdf_distance(n) for n in CLT_NS]
+    # half the central jump of the binomial CDF, ~ 1 / sqrt(2 pi n) for large n
+    out["coin_half_jump"] = [1 / math.sqrt(2 * math.pi * n) for n in CLT_NS]
     return out
+
+
+def _exact_cdf_distance(kind: str, n: int) -> float:
+    """sup_t |P(Z_n <= t) - Phi(t)| from the exact law of S_n: Irwin-Hall for
+    uniform terms (the float formula is accurate for small n), Gamma(n, 1) for
+    exponential ones; on a grid of t with spacing 1e-3."""
+    t = np.linspace(-6, 6, 12_001)
+    if kind == "uniform":
+        s = n / 2 + t * math.sqrt(n / 12)
+        F = sum(
+            (-1) ** k * math.comb(n, k) * np.clip(s - k, 0, None) ** n
+            for k in range(n + 1)
+        ) / math.factorial(n)
+    else:
+        F = stats.gamma(n).cdf(n + t * math.sqrt(n))
+    return float(np.abs(F - stats.norm.cdf(t)).max())
 
 
 def _weights_vs_data_results() -> dict:
@@ -495,36 +619,78 @@ def _weights_vs_data_results() -> dict:
     }
     edges = np.linspace(-10, 10, 101)
     hist = {}
-    for name, i in [("image0", 0), ("peaked", peaked)]:
+    images = [("image0", 0), ("peaked", peaked)]
+    for name, i in images:
         out[name] = {"ratio": ratio[i].item()}
-        for weights in ["uniform", "normal"]:
-            z = over_weights(X[i], weights)
+    for weights in ["uniform", "normal"]:
+        # both images through the same weight draws (as two separate calls would)
+        Z = over_weights(X[[i for _, i in images]].T, weights)
+        for (name, _), z in zip(images, Z.T):
             out[name][weights] = excess_kurtosis(z).item()
             if name == "image0" and weights == "uniform":
                 zs = (z - z.mean()) / z.std()
                 counts, _ = np.histogram(zs.numpy(), bins=edges)
                 hist["over_weights"] = (counts / (len(zs) * 0.2)).tolist()
-    for per_pixel, key in [(True, "per_pixel"), (False, "global")]:
-        Xs = digits_train(per_pixel)
-        k = over_data(Xs)
-        out[key] = {
+    # Kolmogorov distance to N(0, 1) that only 1 % of Gaussian samples of
+    # this size exceed (simulated: the mean and std are estimated, as below)
+    g = torch.Generator().manual_seed(1)
+    null = kolmogorov_to_normal(
+        torch.randn(X.shape[0], 500, generator=g, dtype=torch.float64)
+    )
+    out["ks_null_q99"] = null.quantile(0.99).item()
+    out["ks_null_median"] = null.median().item()
+
+    def summary(Z: torch.Tensor) -> dict:
+        k = excess_kurtosis(Z)
+        d = kolmogorov_to_normal(Z)
+        return {
             "median_kurtosis": k.median().item(),
             "max_kurtosis": k.max().item(),
             "min_kurtosis": k.min().item(),
             "fraction_above_1": (k > 1).double().mean().item(),
-            "kurtosis": k.tolist(),
-        }
+            "ks_median": d.median().item(),
+            "fraction_non_gaussian": (d > out["ks_null_q99"]).double().mean().item(),
+        }, k
+
+    for per_pixel, key in [(True, "per_pixel"), (False, "global")]:
+        Xs = digits_train(per_pixel)
+        Z = over_data(Xs)
+        out[key], k = summary(Z)
+        out[key]["kurtosis"] = k.tolist()
         # the unit with the median kurtosis, its pre-activation over the data
-        g = torch.Generator().manual_seed(0)
-        W = torch.randn(64, out["units"], generator=g, dtype=torch.float64) / 8
         j = int(k.argsort()[len(k) // 2])
-        z = Xs @ W[:, j]
+        z = Z[:, j]
         zs = (z - z.mean()) / z.std()
         counts, _ = np.histogram(zs.numpy(), bins=edges)
         hist[f"over_data_{key}"] = (counts / (len(zs) * 0.2)).tolist()
         out[key]["median_unit_max_z"] = zs.abs().max().item()
+    # control: per-pixel standardization without the rarely nonzero pixels
+    out["rare_dropped"] = []
+    for m in RARE_THRESHOLDS:
+        Xs = digits_train(True, min_nonzero=m)
+        row, _ = summary(over_data(Xs))
+        out["rare_dropped"].append(
+            {"min_nonzero": m, "pixels_dropped": X.shape[1] - Xs.shape[1],
+             "max_abs_standardized": Xs.abs().max().item()} | row
+        )
     out["hist_edges"] = edges.tolist()
     out["density"] = hist
+    return out
+
+
+def _finite_width_results() -> dict:
+    x = digits_train(per_pixel=True)[0]  # the first training image
+    out = {
+        **_defaults(one_hidden_layer),
+        "widths": FINITE_WIDTHS,
+        "input_variance": x.pow(2).mean().item(),  # |x|^2 / d = Var f
+        "kurtosis": [],
+        "variance": [],
+    }
+    for width in FINITE_WIDTHS:
+        f = one_hidden_layer(x, width)
+        out["kurtosis"].append(excess_kurtosis(f).item())
+        out["variance"].append(f.var().item())
     return out
 
 
@@ -602,6 +768,11 @@ def _geometry_results() -> dict:
     out["square"] = gaussian_matrix(n, n)
     out["tall"] = gaussian_matrix(n, TALL_COLUMNS)
     out["tall_columns"] = TALL_COLUMNS
+    # quarter-circle law, density sqrt(4 - s^2) / pi on [0, 2]: mass below 0.5
+    a = 0.5
+    out["quarter_circle_below_half"] = (
+        a / 2 * math.sqrt(4 - a**2) + 2 * math.asin(a / 2)
+    ) / math.pi
     return out
 
 
@@ -610,6 +781,7 @@ def results() -> dict:
     return {
         "clt": _clt_results(),
         "weights_vs_data": _weights_vs_data_results(),
+        "finite_width": _finite_width_results(),
         "entropy": _entropy_results(),
         "closure": _closure_results(),
         "kl": _kl_results(),
@@ -629,8 +801,8 @@ LABELS = {
         "cdf_distance": "max |F − Φ| (log scale)",
         "uniform": "uniform",
         "exponential": "exponential",
-        "edgeworth_uniform": "0.0275 / n",
-        "edgeworth_exp": "0.133 / √n",
+        "edgeworth_uniform": "{c:.4f} / n",
+        "edgeworth_exp": "{c:.3f} / √n",
         "noise": "sampling noise",
         "over_weights": "one image, over weight draws",
         "over_data_per_pixel": "one unit, over data (per-pixel)",
@@ -667,8 +839,8 @@ LABELS = {
         "cdf_distance": "max |F − Φ|（对数坐标）",
         "uniform": "均匀分布",
         "exponential": "指数分布",
-        "edgeworth_uniform": "0.0275 / n",
-        "edgeworth_exp": "0.133 / √n",
+        "edgeworth_uniform": "{c:.4f} / n",
+        "edgeworth_exp": "{c:.3f} / √n",
         "noise": "采样噪声",
         "over_weights": "同一图像，遍历权重抽样",
         "over_data_per_pixel": "同一单元，遍历数据（逐像素）",
@@ -723,12 +895,13 @@ def figures(res: dict, lang: str) -> dict:
     axes[0, 0].set_ylabel(L["density"])
     axes[0, 0].legend()
     ns = np.array(c["ns"], dtype=float)
-    for ax, kind, key, pred in [
-        (axes[1, 0], "uniform", "edgeworth_uniform", 0.0275 / ns),
-        (axes[1, 1], "exponential", "edgeworth_exp", 0.133 / np.sqrt(ns)),
+    cu, ce = c["edgeworth"]["uniform"], c["edgeworth"]["exponential"]
+    for ax, kind, key, pred, const in [
+        (axes[1, 0], "uniform", "edgeworth_uniform", cu / ns, cu),
+        (axes[1, 1], "exponential", "edgeworth_exp", ce / np.sqrt(ns), ce),
     ]:
         ax.plot(ns, c[kind]["cdf_distance"], "o-", color="C0", label=L[kind])
-        ax.plot(ns, pred, "--", color="C1", label=L[key])
+        ax.plot(ns, pred, "--", color="C1", label=L[key].format(c=const))
         ax.axhline(c["noise_level"], color="C7", linestyle=":",
                    label=L["noise"])
         ax.set_xscale("log", base=2)

@@ -97,6 +97,51 @@ def test_clt_rates_one_over_n_and_one_over_sqrt_n(res):
     assert abs(c["noise_level"] * math.sqrt(c["samples"]) - 0.8687) < 1e-3
 
 
+def test_clt_edgeworth_constants_quoted(res):
+    # the page's rates: |gamma_2| / 24 * max|He3 phi| (uniform) and gamma_1 / 6 * max|He2 phi| (exponential)
+    e = res["clt"]["edgeworth"]
+    from scipy import optimize
+
+    he3 = -optimize.minimize_scalar(lambda x: -abs((x**3 - 3 * x) * stats.norm.pdf(x)), bounds=(0, 1.5),
+                                    method="bounded", options={"xatol": 1e-10}).fun
+    assert abs(e["uniform"] - 1.2 / 24 * he3) < 1e-8
+    assert abs(e["exponential"] - 2 / 6 / math.sqrt(2 * math.pi)) < 1e-12  # max |x^2 - 1| phi at x = 0
+
+
+def test_clt_exact_ratio_at_n4(res):
+    c = res["clt"]
+    ex = c["exact_cdf_distance_n4"]
+    assert abs(ex["uniform"] - exact_cdf_distance("uniform", 4)) < 2e-5  # grids differ slightly
+    assert abs(ex["exponential"] - exact_cdf_distance("exponential", 4)) < 2e-5
+    # the measured uniform gap at n = 4 includes sampling noise, so the measured ratio is below the exact one
+    i = c["ns"].index(4)
+    measured = c["exponential"]["cdf_distance"][i] / c["uniform"]["cdf_distance"][i]
+    assert measured < ex["exponential"] / ex["uniform"]
+
+
+def _coin_distance_scipy(n: int) -> float:
+    """Independent check: sup over atoms of |F - Phi| on both sides of each jump, from scipy's binomial."""
+    k = np.arange(n + 1)
+    x = (2 * k - n) / math.sqrt(n)
+    F_at = stats.binom(n, 0.5).cdf(k)
+    F_below = np.concatenate([[0.0], F_at[:-1]])
+    Phi = stats.norm.cdf(x)
+    return float(max(np.abs(F_at - Phi).max(), np.abs(F_below - Phi).max()))
+
+
+def test_coin_sums_stay_one_over_sqrt_n_away(res):
+    c = res["clt"]
+    for n, d, half in zip(c["ns"], c["coin_cdf_distance"], c["coin_half_jump"]):
+        assert abs(d - _coin_distance_scipy(n)) < 1e-12, n
+        assert abs(half - 1 / math.sqrt(2 * math.pi * n)) < 1e-15
+        if n >= 8:  # half the central jump, sqrt(2 / (pi n)) / 2 (Stirling)
+            assert abs(d * math.sqrt(2 * math.pi * n) - 1) < 0.05, n
+    # symmetric but lattice: farther from N(0, 1) at n = 32 than the skewed exponential sum (exact values)
+    i = c["ns"].index(32)
+    assert c["coin_cdf_distance"][i] > 2 * exact_cdf_distance("exponential", 32)
+    assert c["coin_cdf_distance"][i] > 2 * c["exponential"]["cdf_distance"][i]
+
+
 def test_clt_histograms(res):
     c = res["clt"]
     widths = np.diff(c["hist_edges"])
@@ -149,6 +194,74 @@ def test_over_data_is_not_gaussian_with_per_pixel_standardization(res):
     # a Gaussian sample of this size has |z| <= 4 (P(|z| > 4) ~ 6e-5 per point)
     assert w["per_pixel"]["median_unit_max_z"] > 6
     assert w["global"]["median_unit_max_z"] < 4
+
+
+def test_rare_pixels_control(res):
+    w = res["weights_vs_data"]
+    X = _digits_train()
+    nonzero = (X > 0).sum(0)
+    rows = {r["min_nonzero"]: r for r in w["rare_dropped"]}
+    for m, r in rows.items():
+        assert r["pixels_dropped"] == int((nonzero < m).sum())
+        # the thresholds are not knife-edges: no pixel is nonzero in exactly m - 1 or m images
+        assert not np.isin(nonzero, [m - 1, m]).any()
+    # dropping the pixels lit in a few images removes most of the excess kurtosis, but not all of it ...
+    r10, r40 = rows[10], rows[40]
+    assert r10["median_kurtosis"] < w["per_pixel"]["median_kurtosis"] / 2
+    assert r10["median_kurtosis"] > 0.3 and r10["fraction_above_1"] > 0.25
+    # ... dropping every pixel lit in fewer than 3 % of the images removes the median's excess
+    assert abs(r40["median_kurtosis"]) < 0.3
+    assert r40["fraction_above_1"] < 0.25
+    assert r40["max_kurtosis"] < w["per_pixel"]["max_kurtosis"] / 10
+
+
+def test_over_data_not_gaussian_by_kolmogorov(res):
+    w = res["weights_vs_data"]
+    N = w["n_train"]
+    # the simulated null: Lilliefors (1967, Table 1), asymptotic 1 % critical value 1.031 / sqrt(N) for the
+    # Kolmogorov distance with estimated mean and std ...
+    assert abs(w["ks_null_q99"] * math.sqrt(N) / 1.031 - 1) < 0.1
+    # ... and an independent simulation (numpy's generator, scipy's normal CDF) for the median
+    rng = np.random.default_rng(12345)
+    Z = rng.standard_normal((N, 400))
+    Z = np.sort((Z - Z.mean(0)) / Z.std(0, ddof=1), axis=0)
+    F = stats.norm.cdf(Z)
+    i = np.arange(1, N + 1)[:, None]
+    d = np.maximum(i / N - F, F - (i - 1) / N).max(0)
+    assert abs(w["ks_null_median"] / np.median(d) - 1) < 0.05
+    # a Gaussian unit would exceed the 99 % point 1 % of the time: P(>= 20 of 200) is astronomically small
+    for key in ["per_pixel", "global"]:
+        assert w[key]["fraction_non_gaussian"] > 0.3, key
+        assert w[key]["ks_median"] > w["ks_null_median"] * 1.5, key
+    assert w["rare_dropped"][-1]["fraction_non_gaussian"] > 0.3
+    # kurtosis alone would call the global units Gaussian
+    assert abs(w["global"]["median_kurtosis"]) < 0.5
+
+
+def _relu_moments() -> tuple[float, float]:
+    from scipy import integrate
+
+    m2 = integrate.quad(lambda h: h**2 * stats.norm.pdf(h), 0, np.inf)[0]
+    m4 = integrate.quad(lambda h: h**4 * stats.norm.pdf(h), 0, np.inf)[0]
+    return m2, m4
+
+
+def test_finite_width_output_is_not_exactly_gaussian(res):
+    fw = res["finite_width"]
+    draws = fw["draws"]
+    m2, m4 = _relu_moments()
+    assert abs(m2 - 0.5) < 1e-9 and abs(m4 - 1.5) < 1e-9
+    kurt_prev = math.inf
+    for n, k, v in zip(fw["widths"], fw["kurtosis"], fw["variance"]):
+        # scale mixture of Gaussians: excess kurtosis 3 Var(s^2) / E[s^2]^2, s^2 = (2/n) sum relu(h)^2
+        theory = 3 * (m4 - m2**2) / (n * m2**2)
+        assert abs(theory - 15 / n) < 1e-9
+        assert abs(k / theory - 1) < 0.35, n  # sampling error of a kurtosis estimate, 5 % of the time ~20 %
+        assert k > 5 * math.sqrt(24 / draws), n  # clearly not Gaussian
+        assert k < kurt_prev  # shrinks with width
+        kurt_prev = k
+        # He scaling: Var f = |x|^2 / d at every width (relative sd of the variance ~ sqrt((2 + k) / draws))
+        assert abs(v / fw["input_variance"] - 1) < 5 * math.sqrt((2 + theory) / draws), n
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,6 +346,26 @@ def test_kl_closed_form(res):
     assert abs(k["vae_formula"] - k["vae_torch"]) < 1e-4 * k["vae_torch"]
 
 
+def test_other_families_have_closed_form_kl():
+    # the page: closed forms are not unique to the Gaussian (kl_divergence knows these pairs)
+    import torch
+    from torch.distributions import Beta, Exponential, Gamma, Laplace, kl_divergence
+
+    pairs = [
+        (Exponential(torch.tensor(1.0)), Exponential(torch.tensor(2.0))),
+        (Gamma(torch.tensor(2.0), torch.tensor(1.0)), Gamma(torch.tensor(3.0), torch.tensor(2.0))),
+        (Beta(torch.tensor(2.0), torch.tensor(3.0)), Beta(torch.tensor(1.0), torch.tensor(1.0))),
+        (Laplace(torch.tensor(0.0), torch.tensor(1.0)), Laplace(torch.tensor(1.0), torch.tensor(2.0))),
+    ]
+    for p, q in pairs:
+        kl = kl_divergence(p, q).item()  # raises NotImplementedError if there were no closed form
+        x = p.sample((200_000,))
+        mc = (p.log_prob(x) - q.log_prob(x)).double()
+        assert abs(kl - mc.mean().item()) < 5 * mc.std().item() / math.sqrt(len(mc)) + 1e-4
+    # exponential: log(l1 / l2) + l2 / l1 - 1
+    assert abs(kl_divergence(*pairs[0]).item() - (math.log(1 / 2) + 2 - 1)) < 1e-6
+
+
 # ---------------------------------------------------------------------------------------------
 # 5. High-dimensional geometry
 
@@ -270,6 +403,14 @@ def test_gaussian_matrix_columns_vs_operator(res):
     a = 0.5
     quarter = (a / 2 * math.sqrt(4 - a**2) + 2 * math.asin(a / 2)) / math.pi
     assert abs(sq["fraction_singular_below_half"] - quarter) < 0.02
+    # the value the page quotes for the law, against numerical integration of sqrt(4 - s^2) / pi
+    from scipy import integrate
+
+    law = integrate.quad(lambda t: math.sqrt(4 - t**2) / math.pi, 0, a)[0]
+    assert abs(g["quarter_circle_below_half"] - law) < 1e-10
+    # the largest |cos| over all n(n-1)/2 pairs is of order sqrt(log n / n), well above 1 / sqrt(n)
+    assert 0.5 < sq["max_abs_cosine"] / math.sqrt(4 * math.log(n) / n) < 1.2
+    assert sq["max_abs_cosine"] > 3 / math.sqrt(n)
     assert len(sq["singular_values"]) == n
     # tall (aspect ratio lambda): Marchenko-Pastur edges 1 +- sqrt(lambda)
     lam = g["tall_columns"] / n
