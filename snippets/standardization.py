@@ -97,6 +97,10 @@ if __name__ == "__main__":
             f"   steps to 1e-6: {iterations_to_tol(F, price):9,d}"
             f"   fitted price of house 0: {A[0] @ theta_star:.2f}"
         )
+        # each version at its own best learning rate: a sweep of lr * lambda_max
+        steps = {f: iterations_to_tol(F, price, f) for f in [0.5, 1, 1.5, 1.9]}
+        best = min(steps, key=steps.get)
+        print(f"{'':12s} best lr = {best} / lambda_max: {steps[best]:,d} steps")
 # --8<-- [end:house]
 
 # %% [markdown]
@@ -107,8 +111,11 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:wine]
+import functools
+
 import numpy as np
 from sklearn.datasets import load_wine
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 
@@ -124,53 +131,70 @@ def condition_number(X: np.ndarray) -> float:
     return float(lam[-1] / lam[0])
 
 
+def init_tanh_mlp(d: int, hidden: int, k: int, seed: int):
+    """Like PyTorch's nn.Linear: weights and biases U(-a, a), a = 1 / sqrt(fan_in)."""
+    rng = np.random.default_rng(seed)
+    a1, a2 = 1 / np.sqrt(d), 1 / np.sqrt(hidden)
+    W1, b1 = rng.uniform(-a1, a1, (d, hidden)), rng.uniform(-a1, a1, hidden)
+    W2, b2 = rng.uniform(-a2, a2, (hidden, k)), rng.uniform(-a2, a2, k)
+    return W1, b1, W2, b2
+
+
 def train_tanh_mlp(
     X_tr: np.ndarray,
     y_tr: np.ndarray,
     X_te: np.ndarray,
     y_te: np.ndarray,
-    seed: int = 0,
-    hidden: int = 32,
-    steps: int = 500,
+    seeds=(0,),
     lr: float = 0.1,
+    hidden: int = 32,
+    steps: int = 300,
     eval_every: int = 10,
-) -> dict:
+) -> list[dict]:
     """d -> hidden (tanh) -> classes, full-batch gradient descent, cross-entropy.
 
-    Initialized like PyTorch's nn.Linear: weights and biases U(-a, a),
-    a = 1 / sqrt(fan_in). Written in NumPy to stay fast on a small CPU.
+    One network per seed, all trained side by side: every parameter has a
+    leading axis with one entry per seed. Written in NumPy, backward pass by
+    hand, to stay fast on a small CPU.
     """
-    rng = np.random.default_rng(seed)
     n, d = X_tr.shape
     k = int(y_tr.max()) + 1
-    a1, a2 = 1 / np.sqrt(d), 1 / np.sqrt(hidden)
-    W1, b1 = rng.uniform(-a1, a1, (d, hidden)), rng.uniform(-a1, a1, hidden)
-    W2, b2 = rng.uniform(-a2, a2, (hidden, k)), rng.uniform(-a2, a2, k)
+    inits = [init_tanh_mlp(d, hidden, k, seed) for seed in seeds]
+    W1, b1, W2, b2 = (np.stack(p) for p in zip(*inits))  # (seeds, ...)
     Y = np.eye(k)[y_tr]
-    saturated = np.mean(np.abs(np.tanh(X_tr @ W1 + b1)) > 0.99)
+    saturated = np.mean(np.abs(np.tanh(X_tr @ W1 + b1[:, None])) > 0.99, axis=(1, 2))
     accs = []
     for step in range(steps + 1):
         if step % eval_every == 0:
-            logits = np.tanh(X_te @ W1 + b1) @ W2 + b2
-            accs.append(np.mean(logits.argmax(1) == y_te))
+            logits = np.tanh(X_te @ W1 + b1[:, None]) @ W2 + b2[:, None]
+            accs.append(np.mean(logits.argmax(-1) == y_te, axis=1))
         if step == steps:
             break
-        h = np.tanh(X_tr @ W1 + b1)
-        z = h @ W2 + b2
-        p = np.exp(z - z.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        loss = -np.mean(np.log(p[np.arange(n), y_tr]))
+        h = np.tanh(X_tr @ W1 + b1[:, None])  # (seeds, n, hidden)
+        z = h @ W2 + b2[:, None]
+        p = np.exp(z - z.max(-1, keepdims=True))  # softmax
+        p /= p.sum(-1, keepdims=True)
         dz = (p - Y) / n  # backpropagation, by hand
-        dh = dz @ W2.T * (1 - h**2)
-        W2, b2 = W2 - lr * h.T @ dz, b2 - lr * dz.sum(0)
-        W1, b1 = W1 - lr * X_tr.T @ dh, b1 - lr * dh.sum(0)
-    return {
-        "saturated_at_init": float(saturated),
-        "final_train_loss": float(loss),
-        "test_acc": float(accs[-1]),
-        "test_acc_curve": [float(v) for v in accs],
-        "params": (W1, b1, W2, b2),
-    }
+        dh = dz @ W2.transpose(0, 2, 1) * (1 - h**2)
+        W2, b2 = W2 - lr * h.transpose(0, 2, 1) @ dz, b2 - lr * dz.sum(1)
+        W1, b1 = W1 - lr * X_tr.T @ dh, b1 - lr * dh.sum(1)
+    z = np.tanh(X_tr @ W1 + b1[:, None]) @ W2 + b2[:, None]  # final training loss
+    z = z - z.max(-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    loss = -log_p[:, np.arange(n), y_tr].mean(1)
+    accs = np.array(accs).T
+    return [
+        {
+            "lr": lr,
+            "seed": seed,
+            "saturated_at_init": float(saturated[i]),
+            "final_train_loss": float(loss[i]),
+            "test_acc": float(accs[i, -1]),
+            "test_acc_curve": accs[i].tolist(),
+            "params": (W1[i], b1[i], W2[i], b2[i]),
+        }
+        for i, seed in enumerate(seeds)
+    ]
 
 
 def fold_into_first_layer(params, mean: np.ndarray, std: np.ndarray):
@@ -178,6 +202,30 @@ def fold_into_first_layer(params, mean: np.ndarray, std: np.ndarray):
     W1, b1, W2, b2 = params
     W1_raw = W1 / std[:, None]
     return W1_raw, b1 - mean @ W1_raw, W2, b2
+
+
+def readout_accuracy(X_tr, y_tr, X_te, y_te, W1, b1) -> float:
+    """Test accuracy of a (nearly unregularized) logistic regression on the
+    frozen hidden layer tanh(x @ W1 + b1): what that layer tells about the class."""
+    clf = LogisticRegression(C=1e4, max_iter=5000)
+    clf.fit(np.tanh(X_tr @ W1 + b1), y_tr)
+    return float(clf.score(np.tanh(X_te @ W1 + b1), y_te))
+
+
+@functools.cache  # computed once: the page's numbers reuse these runs
+def wine_sweep(seeds=(0, 1, 2, 3, 4), lrs=(1e-4, 1e-3, 1e-2, 1e-1, 1.0)) -> dict:
+    """Raw and standardized inputs, every learning rate, five seeds each."""
+    X_tr, X_te, y_tr, y_te = load_wine_split()
+    mean, std = X_tr.mean(axis=0), X_tr.std(axis=0)  # training split only
+    inputs = {
+        "raw": (X_tr, X_te),
+        "standardized": ((X_tr - mean) / std, (X_te - mean) / std),
+    }
+    return {
+        (name, lr): train_tanh_mlp(A, y_tr, B, y_te, seeds=seeds, lr=lr)
+        for name, (A, B) in inputs.items()
+        for lr in lrs
+    }
 
 
 if __name__ == "__main__":
@@ -189,16 +237,22 @@ if __name__ == "__main__":
         f"condition number of X^T X / n: raw {condition_number(X_tr):.2e}, "
         f"standardized {condition_number(Z_tr):.1f}"
     )
-    for seed in range(3):
-        raw = train_tanh_mlp(X_tr, y_tr, X_te, y_te, seed=seed)
-        st = train_tanh_mlp(Z_tr, y_tr, Z_te, y_te, seed=seed)
+    for (name, lr), runs in wine_sweep().items():
+        loss = [r["final_train_loss"] for r in runs]
+        acc = [r["test_acc"] for r in runs]
+        sat = [r["saturated_at_init"] for r in runs]
         print(
-            f"seed {seed}: saturated tanh units at init"
-            f" raw {raw['saturated_at_init']:.1%}"
-            f" / standardized {st['saturated_at_init']:.1%};"
-            f" test accuracy {raw['test_acc']:.1%} / {st['test_acc']:.1%}"
+            f"{name:12s} lr {lr:<6g}: saturated at init {min(sat):5.1%}-{max(sat):5.1%},"
+            f" median final training loss {np.median(loss):7.4f},"
+            f" test accuracy {min(acc):5.1%}-{max(acc):5.1%}"
         )
-    W1, b1, W2, b2 = fold_into_first_layer(st["params"], mean, std)
+    # is the raw network's hidden layer at initialization uninformative? read it out
+    for seed in range(5):
+        W1, b1, _, _ = init_tanh_mlp(13, 32, 3, seed)
+        acc = readout_accuracy(X_tr, y_tr, X_te, y_te, W1, b1)
+        print(f"seed {seed}: readout of the frozen raw hidden layer {acc:.1%}")
+    params = wine_sweep()[("standardized", 0.1)][0]["params"]
+    W1, b1, W2, b2 = fold_into_first_layer(params, mean, std)
     folded = np.tanh(X_te @ W1 + b1) @ W2 + b2
     acc = np.mean(folded.argmax(1) == y_te)
     print(f"standardized net folded into raw-input weights: test acc {acc:.1%}")
@@ -236,11 +290,17 @@ if __name__ == "__main__":
     Z_tr, Z_te = (X_tr - mean) / std, (X_te - mean) / std
     whiten = pca_whitener(Z_tr)
     corr = np.corrcoef(X_tr, rowvar=False)
-    print(f"largest correlation between two features: {corr[corr < 1].max():.4f}")
+    np.fill_diagonal(corr, 0)  # a feature's correlation with itself does not count
+    print(f"largest correlation between two features: {np.abs(corr).max():.4f}")
     versions = [("raw", X_tr), ("standardized", Z_tr), ("whitened", whiten(Z_tr))]
     for name, M in versions:
         print(f"{name:12s} condition number {condition_number(M):.3g}")
-    print(f"whitened test split: {condition_number(whiten(Z_te)):.3g}")
+    print(f"test split: standardized {condition_number(Z_te):.3g},"
+          f" whitened {condition_number(whiten(Z_te)):.3g}")
+    # reference: perfectly white data, sampled as often as the test split
+    rng = np.random.default_rng(0)
+    k = [condition_number(rng.standard_normal(Z_te.shape)) for _ in range(20)]
+    print(f"white N(0, I) samples of the same size: median {np.median(k):.3g}")
 # --8<-- [end:decorrelate]
 
 # %% [markdown]
@@ -251,12 +311,16 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:leakage]
+import functools
+
 import numpy as np
 from sklearn.datasets import load_wine
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
 
+@functools.cache  # computed once: the page's numbers reuse it
 def leakage(seed: int = 0) -> dict:
     """Standardize wine with train-only statistics and with all-data statistics."""
     X, y = load_wine(return_X_y=True)
@@ -274,6 +338,7 @@ def leakage(seed: int = 0) -> dict:
             "std": std,
             "test_mean_abs": float(np.abs(Z_te.mean(axis=0)).mean()),
             "test_acc": float(clf.score(Z_te, y_te)),
+            "test_log_loss": float(log_loss(y_te, clf.predict_proba(Z_te))),
         }
     a, b = out["train_only"], out["all_data"]
     # shift of the test mean from the mean used, raw units: all-data / train-only
@@ -290,19 +355,25 @@ def leakage(seed: int = 0) -> dict:
 
 
 if __name__ == "__main__":
-    r = leakage()
-    for name in ["train_only", "all_data"]:
+    # one split at 100 % test accuracy cannot show a difference: ten splits, and
+    # the test log-loss, which has no ceiling
+    for seed in range(10):
+        r = leakage(seed)
+        a, b = r["train_only"], r["all_data"]
         print(
-            f"{name:10s} mean |test-split mean| after scaling "
-            f"{r[name]['test_mean_abs']:.3f},"
-            f" test accuracy {r[name]['test_acc']:.1%}"
+            f"split {seed}: test accuracy {a['test_acc']:.1%} / {b['test_acc']:.1%},"
+            f" test log-loss {a['test_log_loss']:.4f} / {b['test_log_loss']:.4f}"
+            f" (train-only / all-data statistics)"
         )
-    print(
-        f"test-mean shift ratio {r['test_shift_ratio']:.3f} "
-        f"(n_train / n = {r['train_fraction']:.3f}); "
-        f"means move by up to {r['max_mean_change_in_std']:.3f} std, "
-        f"stds by up to {r['max_std_change']:.1%}"
-    )
+        if seed == 0:
+            print(
+                f"  mean |test-split mean| after scaling {a['test_mean_abs']:.3f}"
+                f" / {b['test_mean_abs']:.3f}; test-mean shift ratio"
+                f" {r['test_shift_ratio']:.3f} (n_train / n"
+                f" = {r['train_fraction']:.3f});"
+                f" means move by up to {r['max_mean_change_in_std']:.3f} std,"
+                f" stds by up to {r['max_std_change']:.1%}"
+            )
 # --8<-- [end:leakage]
 
 # %% [markdown]
@@ -315,12 +386,15 @@ if __name__ == "__main__":
 # --8<-- [start:near_constant]
 import numpy as np
 from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 if __name__ == "__main__":
     X, y = load_digits(return_X_y=True)  # 64 pixels with values 0..16
-    X_tr, X_te = train_test_split(X, test_size=0.25, stratify=y, random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
     scaler = StandardScaler().fit(X_tr)
     Z_tr, Z_te = scaler.transform(X_tr), scaler.transform(X_te)
     worst = np.argsort(np.abs(Z_te).max(axis=0))[::-1][:3]
@@ -337,6 +411,19 @@ if __name__ == "__main__":
     constant = np.flatnonzero(X_tr.std(axis=0) == 0)
     print(f"pixels constant in training {constant.tolist()}: scale_ set to "
           f"{scaler.scale_[constant].tolist()}, so they pass through unscaled")
+    # what it does to a linear model: logistic regression, with and without a floor
+    j = worst[0]
+    i = np.abs(Z_te[:, j]).argmax()
+    for name, floor in [("StandardScaler", 0.0), ("std floored at 1", 1.0)]:
+        scale = np.maximum(scaler.scale_, floor)
+        clf = LogisticRegression(max_iter=2000)
+        clf.fit((X_tr - scaler.mean_) / scale, y_tr)
+        Z = (X_te - scaler.mean_) / scale
+        logit = np.abs(clf.coef_[:, j] * Z[i, j]).max()
+        print(
+            f"{name:16s}: test accuracy {clf.score(Z, y_te):.1%}; pixel {j} alone"
+            f" moves a logit of test image {i} by {logit:.2f}"
+        )
 # --8<-- [end:near_constant]
 
 # %% [markdown]
@@ -354,12 +441,16 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 KINDS = ["raw", "centered", "scaled", "standardized"]
 PATH_STEPS = 60  # gradient descent steps drawn on the contour plots
-WINE_SEEDS = [0, 1, 2]
+FLOOR = 1.0  # floor under the std in the near-constant control
+LEAKAGE_SPLITS = 10  # stratified splits, random_state 0..9
+LR_FACTORS = [0.5, 1.0, 1.5, 1.9]  # learning rates swept, in units of 1 / lambda_max
+WINE_COLLAPSE_LR = 0.1
 
 
 def _defaults(*functions) -> dict:
@@ -372,12 +463,17 @@ def _defaults(*functions) -> dict:
     }
 
 
+WINE_SEEDS = list(_defaults(wine_sweep)["seeds"])
+WINE_LRS = list(_defaults(wine_sweep)["lrs"])  # swept for each input
+
+
 def _house_results() -> dict:
     X, price = house_data()
     settings = _defaults(house_data, iterations_to_tol)
     out = {
         **settings,
         "path_steps": PATH_STEPS,
+        "lr_factors": LR_FACTORS,
         "area_std": float(X[:, 0].std()),
         "bedrooms_std": float(X[:, 1].std()),
         "correlation": float(np.corrcoef(X, rowvar=False)[0, 1]),
@@ -412,10 +508,18 @@ def _house_results() -> dict:
             "gap_rel": gaps.tolist(),
             "first_grad_ratio": float(abs(grad0[0] / grad0[1])),
         }
+        # each version at its own best learning rate (a sweep of lr * lambda_max)
+        steps = [iterations_to_tol(F, price, lr_factor=f) for f in LR_FACTORS]
+        out[kind]["iterations_by_lr"] = steps
+        out[kind]["best_lr_factor"] = LR_FACTORS[int(np.argmin(steps))]
+        out[kind]["best_iterations"] = min(steps)
     P = np.array(predictions)
     out["max_prediction_difference"] = float(np.abs(P - P[-1]).max())
     out["speedup_raw_over_standardized"] = (
         out["raw"]["iterations"] / out["standardized"]["iterations"]
+    )
+    out["speedup_best_lr"] = (
+        out["raw"]["best_iterations"] / out["standardized"]["best_iterations"]
     )
     return out
 
@@ -424,9 +528,12 @@ def _wine_results() -> dict:
     X_tr, X_te, y_tr, y_te = load_wine_split()
     mean, std = X_tr.mean(axis=0), X_tr.std(axis=0)
     Z_tr, Z_te = (X_tr - mean) / std, (X_te - mean) / std
+    settings = _defaults(train_tanh_mlp)
     out = {
-        **_defaults(train_tanh_mlp),
+        **{k: v for k, v in settings.items() if k not in ("lr", "seeds")},
         "seeds": WINE_SEEDS,
+        "lrs": WINE_LRS,
+        "collapse_lr": WINE_COLLAPSE_LR,
         "n_train": len(X_tr),
         "n_test": len(X_te),
         "feature_std": std.tolist(),
@@ -439,25 +546,86 @@ def _wine_results() -> dict:
     }
     prior = np.bincount(y_tr) / len(y_tr)
     out["prior_entropy"] = float(-(prior * np.log(prior)).sum())
+    keys = ["saturated_at_init", "final_train_loss", "test_acc", "test_acc_curve"]
+    all_runs = wine_sweep()
     for name, (A, B) in [("raw", (X_tr, X_te)), ("standardized", (Z_tr, Z_te))]:
-        runs = [train_tanh_mlp(A, y_tr, B, y_te, seed=s) for s in WINE_SEEDS]
+        runs = [r for lr in WINE_LRS for r in all_runs[(name, lr)]]
+        sweep = []
+        for lr in WINE_LRS:
+            rs = [r for r in runs if r["lr"] == lr]
+            acc = [r["test_acc"] for r in rs]
+            loss = [r["final_train_loss"] for r in rs]
+            sweep.append(
+                {
+                    "lr": lr,
+                    "median_train_loss": float(np.median(loss)),
+                    "max_train_loss": max(loss),
+                    "min_train_loss": min(loss),
+                    "test_acc_min": min(acc),
+                    "test_acc_median": float(np.median(acc)),
+                    "test_acc_max": max(acc),
+                }
+            )
+        # each input's own rate: lowest median training loss (never test accuracy)
+        best = min(sweep, key=lambda row: row["median_train_loss"])
+        best_runs = [r for r in runs if r["lr"] == best["lr"]]
+        sat = [r["saturated_at_init"] for r in best_runs]  # the same for every lr
         out[name] = {
-            key: [r[key] for r in runs]
-            for key in [
-                "saturated_at_init",
-                "final_train_loss",
-                "test_acc",
-                "test_acc_curve",
-            ]
+            "sweep": sweep,
+            "best_lr": best["lr"],
+            "best": {key: [r[key] for r in best_runs] for key in keys}
+            | {k: best[k] for k in ["test_acc_min", "test_acc_median", "test_acc_max"]},
+            "saturated_min": min(sat),
+            "saturated_max": max(sat),
+            "max_test_acc_any_lr": max(row["test_acc_max"] for row in sweep),
+            "min_train_loss_any_lr": min(row["min_train_loss"] for row in sweep),
         }
-        out[name]["saturated_min"] = min(out[name]["saturated_at_init"])
-        out[name]["saturated_max"] = max(out[name]["saturated_at_init"])
-        out[name]["test_acc_min"] = min(out[name]["test_acc"])
-        out[name]["test_acc_max"] = max(out[name]["test_acc"])
+        if name == "raw":
+            # a rate that suits standardized inputs: what it does to the hidden layer
+            rs = [r for r in runs if r["lr"] == WINE_COLLAPSE_LR]
+            spread, saturated = [], []
+            for r in rs:
+                W1, b1, _, _ = r["params"]
+                h = np.tanh(X_tr @ W1 + b1)
+                spread.append(float(np.ptp(h, axis=0).max()))
+                saturated.append(float(np.mean(np.abs(h) > 0.99)))
+            out["raw"]["collapse"] = {
+                "final_train_loss": [r["final_train_loss"] for r in rs],
+                "max_loss_minus_entropy": max(
+                    abs(r["final_train_loss"] - out["prior_entropy"]) for r in rs
+                ),
+                "test_acc": [r["test_acc"] for r in rs],
+                "hidden_spread_max": max(spread),
+                "saturated_after_min": min(saturated),
+                "readout_after": [
+                    readout_accuracy(X_tr, y_tr, X_te, y_te, *r["params"][:2])
+                    for r in rs
+                ],
+            }
+            inits = [init_tanh_mlp(13, out["hidden"], 3, s) for s in WINE_SEEDS]
+            readout = [
+                readout_accuracy(X_tr, y_tr, X_te, y_te, W1, b1)
+                for W1, b1, _, _ in inits
+            ]
+            # rounding sensitivity: the same runs on inputs rounded to float32
+            rounded = X_tr.astype(np.float32).astype(float)
+            again = train_tanh_mlp(rounded, y_tr, X_te, y_te, WINE_SEEDS, best["lr"])
+            change = [
+                abs(a["test_acc"] - b["test_acc"]) for a, b in zip(best_runs, again)
+            ]
+            out["raw"]["rounded_inputs"] = {
+                "test_acc": [r["test_acc"] for r in again],
+                "max_abs_change": max(change),
+                "n_changed": sum(c > 0 for c in change),
+            }
+            out["raw"]["readout_at_init"] = readout
+            out["raw"]["readout_at_init_min"] = min(readout)
+            out["raw"]["readout_at_init_max"] = max(readout)
         if name == "standardized":
-            W1, b1, W2, b2 = fold_into_first_layer(runs[0]["params"], mean, std)
+            params = best_runs[0]["params"]
+            W1, b1, W2, b2 = fold_into_first_layer(params, mean, std)
             folded = np.tanh(X_te @ W1 + b1) @ W2 + b2
-            W1, b1, W2, b2 = runs[0]["params"]
+            W1, b1, W2, b2 = params
             direct = np.tanh(Z_te @ W1 + b1) @ W2 + b2
             diff = np.abs(folded - direct).max()
             out["folded_max_logit_difference"] = float(diff)
@@ -475,6 +643,11 @@ def _decorrelate_results() -> dict:
     np.fill_diagonal(corr, 0)
     i, j = np.unravel_index(np.abs(corr).argmax(), corr.shape)
     names = load_breast_cancer().feature_names
+    # perfectly white data sampled as often as the test split: finite-sample kappa
+    rng = np.random.default_rng(0)
+    white_sample = [
+        condition_number(rng.standard_normal(Z_te.shape)) for _ in range(20)
+    ]
     spectra = {
         name: np.linalg.eigvalsh(M.T @ M / len(M))[::-1].tolist()
         for name, M in [
@@ -490,6 +663,9 @@ def _decorrelate_results() -> dict:
         "kappa_standardized": condition_number(Z_tr),
         "kappa_whitened": condition_number(whiten(Z_tr)),
         "kappa_whitened_test": condition_number(whiten(Z_te)),
+        "kappa_standardized_test": condition_number(Z_te),
+        "n_test": len(X_te),
+        "kappa_white_sample": float(np.median(white_sample)),
         "max_correlation": float(abs(corr[i, j])),
         "max_correlation_pair": [str(names[i]), str(names[j])],
         "smallest_eigenvalue_standardized": spectra["standardized"][-1],
@@ -499,24 +675,52 @@ def _decorrelate_results() -> dict:
 
 
 def _leakage_results() -> dict:
-    r = leakage()
-    return {
-        name: {k: r[name][k] for k in ["test_mean_abs", "test_acc"]}
-        for name in ["train_only", "all_data"]
-    } | {
-        k: r[k]
-        for k in [
-            "test_shift_ratio",
-            "max_mean_change_in_std",
-            "max_std_change",
-            "train_fraction",
-        ]
-    }
+    splits = [leakage(seed) for seed in range(LEAKAGE_SPLITS)]
+    r = splits[0]
+    acc_diff = [s["all_data"]["test_acc"] - s["train_only"]["test_acc"] for s in splits]
+    loss_diff = [
+        s["all_data"]["test_log_loss"] - s["train_only"]["test_log_loss"]
+        for s in splits
+    ]
+    acc = [s["train_only"]["test_acc"] for s in splits]
+    return (
+        {
+            name: {
+                k: r[name][k] for k in ["test_mean_abs", "test_acc", "test_log_loss"]
+            }
+            for name in ["train_only", "all_data"]
+        }
+        | {
+            k: r[k]
+            for k in [
+                "test_shift_ratio",
+                "max_mean_change_in_std",
+                "max_std_change",
+                "train_fraction",
+            ]
+        }
+        | {
+            "splits": LEAKAGE_SPLITS,
+            "acc_diff": acc_diff,
+            "max_abs_acc_diff": max(abs(d) for d in acc_diff),
+            "n_splits_same_acc": sum(d == 0 for d in acc_diff),
+            "test_acc_min": min(acc),
+            "test_acc_max": max(acc),
+            "log_loss_diff": loss_diff,
+            "max_abs_log_loss_diff": max(abs(d) for d in loss_diff),
+            "mean_log_loss_diff": float(np.mean(loss_diff)),
+            "mean_log_loss": float(
+                np.mean([s["train_only"]["test_log_loss"] for s in splits])
+            ),
+        }
+    )
 
 
 def _near_constant_results() -> dict:
     X, y = load_digits(return_X_y=True)
-    X_tr, X_te = train_test_split(X, test_size=0.25, stratify=y, random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
     scaler = StandardScaler().fit(X_tr)
     Z_tr, Z_te = scaler.transform(X_tr), scaler.transform(X_te)
     std = X_tr.std(axis=0)
@@ -526,6 +730,19 @@ def _near_constant_results() -> dict:
     constant = np.flatnonzero(std == 0)
     # pixels on in exactly one training image: that image's standardized value
     single = [k for k in range(64) if np.count_nonzero(X_tr[:, k]) == 1]
+    # a logistic regression with StandardScaler's scale and with the scale floored
+    linear = {}
+    for name, floor in [("standard", 0.0), ("floored", FLOOR)]:
+        scale = np.maximum(scaler.scale_, floor)
+        clf = LogisticRegression(max_iter=2000).fit((X_tr - scaler.mean_) / scale, y_tr)
+        Z = (X_te - scaler.mean_) / scale
+        contribution = clf.coef_[:, j] * Z[i, j]
+        linear[name] = {
+            "test_acc": float(clf.score(Z, y_te)),
+            "worst_pixel_logit": float(np.abs(contribution).max()),
+            "worst_pixel_coef": float(np.abs(clf.coef_[:, j]).max()),
+            "worst_pixel_z": float(Z[i, j]),
+        }
     return {
         "n_train": len(X_tr),
         "train_std": std.tolist(),
@@ -543,6 +760,8 @@ def _near_constant_results() -> dict:
         "constant_max_abs_test": float(np.abs(Z_te[:, constant]).max()),
         "single_pixels": single,
         "single_pixel_train_z": [float(np.abs(Z_tr[:, k]).max()) for k in single],
+        "floor": FLOOR,
+        "linear": linear,
     }
 
 
@@ -578,7 +797,7 @@ LABELS = {
         "train_std": "training std of the pixel",
         "max_z": "max |standardized test value|",
         "bound": "16 / std (largest pixel value / std)",
-        "seeds": "{name} (seeds {seeds})",
+        "seeds": "{name}, lr {lr} (seeds {seeds})",
     },
     "zh": {
         "raw": "原始",
@@ -600,7 +819,7 @@ LABELS = {
         "train_std": "像素在训练集上的标准差",
         "max_z": "标准化后测试值的最大绝对值",
         "bound": "16 / std（像素最大值 / 标准差）",
-        "seeds": "{name}（随机种子{seeds}）",
+        "seeds": "{name}，学习率{lr}（随机种子{seeds}）",
     },
 }
 
@@ -669,16 +888,16 @@ def figures(res: dict, lang: str) -> dict:
     axes[0].set_ylabel(L["feature_std"])
     seeds = ", ".join(str(s) for s in w["seeds"])
     for name, color in [("raw", "C1"), ("standardized", "C0")]:
-        for k, curve in enumerate(w[name]["test_acc_curve"]):
+        for k, curve in enumerate(w[name]["best"]["test_acc_curve"]):
             steps = np.arange(len(curve)) * w["eval_every"]
+            lr = f"{w[name]['best_lr']:g}"
+            label = L["seeds"].format(name=L[name], lr=lr, seeds=seeds)
             axes[1].plot(
                 steps,
                 curve,
                 color=color,
-                linestyle=["-", "--", ":"][k % 3],
-                label=(
-                    L["seeds"].format(name=L[name], seeds=seeds) if k == 0 else None
-                ),
+                linestyle=["-", "--", ":", "-."][k % 4],
+                label=label if k == 0 else None,
             )
     axes[1].set_ylim(0, 1.02)
     axes[1].set_xlabel(L["gd_step"])
