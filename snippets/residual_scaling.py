@@ -26,7 +26,9 @@ def stream_variance(
     d: int = 768,
     tokens: int = 64,
     std: float = 0.02,
+    x0_std: float = 1.0,
     weights: str = "normal",
+    arrangements: tuple[str, ...] = ("pre_ln", "no_ln"),
     seed: int = 0,
 ) -> dict:
     """Mean square of the residual stream x after each branch.
@@ -35,14 +37,16 @@ def stream_variance(
     u = x ("no_ln"); c_fc is d -> 4d, c_proj 4d -> d, no biases. Every weight
     has standard deviation `std`, except that a "scaled" stack of N branches
     draws c_proj with std / sqrt(N) (nanoGPT: N = 2 * n_layer). All stacks use
-    the same random draws, so they differ only in the scaling.
+    the same random draws, so they differ only in the scaling. The stream
+    starts as N(0, x0_std^2) noise (nanoGPT's embeddings: x0_std = 0.028).
     """
     g = torch.Generator().manual_seed(seed)
-    x0 = torch.randn(tokens, d, generator=g)  # the stream's input: N(0, 1)
-    runs = {(ln, n): x0 for ln in ("pre_ln", "no_ln") for n in (0, *depths)}
+    x0 = x0_std * torch.randn(tokens, d, generator=g)  # the stream's input
+    runs = {(ln, n): x0 for ln in arrangements for n in (0, *depths)}
     # n = 0: unscaled, max(depths) branches; n > 0: scaled, n branches
     ms = {key: [x0.pow(2).mean().item()] for key in runs}
     hidden_ms = {key: [] for key in runs}  # mean square of c_fc's output
+    unscaled_at = {}  # the unscaled stream after n branches, n in depths
 
     def draw(rows: int, cols: int) -> torch.Tensor:
         if weights == "normal":
@@ -59,15 +63,24 @@ def stream_variance(
             u = F.layer_norm(x, (d,)) if ln == "pre_ln" else x
             h = u @ c_fc
             scale = 1 / math.sqrt(n) if n else 1.0
-            x = x + F.gelu(h) @ (scale * c_proj)
+            x = x + scale * (F.gelu(h) @ c_proj)
             runs[(ln, n)] = x
             ms[(ln, n)].append(x.pow(2).mean().item())
             hidden_ms[(ln, n)].append(h.pow(2).mean().item())
+            if n == 0 and layer + 1 in depths:
+                unscaled_at[(ln, layer + 1)] = x
     out = {}
-    for ln in ("pre_ln", "no_ln"):
+    for ln in arrangements:
         out[ln] = {("scaled_" + str(n) if n else "unscaled"): ms[(ln, n)]
                    for n in (0, *depths)}
         out[ln]["hidden_ms"] = hidden_ms[(ln, 0)]
+        # do the scaled and the unscaled stack of n branches point the same
+        # way after a LayerNorm? mean cosine over tokens
+        out[ln]["cosine"] = {
+            n: F.cosine_similarity(F.layer_norm(runs[(ln, n)], (d,)),
+                                   F.layer_norm(unscaled_at[(ln, n)], (d,)),
+                                   dim=1).mean().item()
+            for n in depths}
     return out
 
 
@@ -81,6 +94,12 @@ if __name__ == "__main__":
         print(f"{ln}: at the end of N branches, c_proj std 0.02/sqrt(N): "
               + " ".join(f"N={n}: {res[ln][f'scaled_{n}'][-1]:.3f}"
                          for n in (6, 12, 24, 48)))
+    # GPT-2 small (N = 24) with nanoGPT's embeddings: wte + wpe, each N(0, 0.02^2)
+    emb = stream_variance(depths=(24,), x0_std=0.02 * math.sqrt(2),
+                          arrangements=("pre_ln",))["pre_ln"]
+    print(f"pre_ln, input std 0.028, N = 24: mean square {emb['unscaled'][0]:.5f}"
+          f" -> {emb['unscaled'][-1]:.3f} unscaled, {emb['scaled_24'][-1]:.3f}"
+          f" scaled; cosine after LayerNorm {emb['cosine'][24]:.3f}")
 # --8<-- [end:stream]
 
 # %% [markdown]
@@ -128,6 +147,7 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:output_layer]
+import copy
 import functools
 import math
 import re
@@ -181,49 +201,133 @@ def make_net(task: str, hidden: int = 128) -> nn.Sequential:
 
 @functools.cache  # deterministic: a second call with the same settings is free
 def train(
-    task: str, m: float, steps: int = 200, lr: float = 0.01,
-    eval_every: int = 2, n_eval: int = 2_000, seed: int = 0,
+    task: str,
+    arms: tuple[tuple[float, float, int], ...],
+    steps: int = 200,
+    batch: int = 64,
+    n_eval: int = 500,
 ) -> dict:
-    """Adam on minibatches (128 digits / 256 characters); the head's weight
-    and bias are multiplied by m first. Held-out loss every eval_every steps."""
-    X_tr, y_tr, X_ev, y_ev = digits_data() if task == "digits" else text_data()
-    X_ev, y_ev = X_ev[:n_eval], y_ev[:n_eval]
-    batch = 128 if task == "digits" else 256
-    torch.manual_seed(seed)
-    net = make_net(task)
-    with torch.no_grad():
-        net[-1].weight.mul_(m)
-        net[-1].bias.mul_(m)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed)
+    """One network per arm (m, lr, seed), all trained side by side by Adam on
+    minibatches; the head's weight and bias are multiplied by m first.
+
+    The held-out data are split in two: validation (curves, choice of lr) and
+    test (the final numbers), n_eval each (digits: half the test images each).
+    A seed fixes the initial weights and the minibatches, whatever m and lr.
+    """
+    X_tr, y_tr, X_ho, y_ho = digits_data() if task == "digits" else text_data()
+    n = min(n_eval, len(y_ho) // 2)
+    X_val, y_val, X_te, y_te = X_ho[:n], y_ho[:n], X_ho[n:2 * n], y_ho[n:2 * n]
+    nets = []
+    for m, _, seed in arms:
+        torch.manual_seed(seed)
+        net = make_net(task)
+        with torch.no_grad():
+            net[-1].weight.mul_(m)
+            net[-1].bias.mul_(m)
+        nets.append(net)
+    # stack the K networks' parameters; vmap runs them as one batched network
+    params, _ = torch.func.stack_module_state(nets)
+    base = copy.deepcopy(nets[0]).to("meta")
+
+    def forward(p, x):
+        return torch.func.functional_call(base, p, (x,))
+
+    per_net = torch.vmap(forward)  # each net its own minibatch
+    shared = torch.vmap(forward, in_dims=(0, None))  # all nets, same data
+    K = len(arms)
+    lr = torch.tensor([a[1] for a in arms])
+    seeds = sorted({a[2] for a in arms})
+    seed_of = torch.tensor([seeds.index(a[2]) for a in arms])
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    adam = {k: (torch.zeros_like(p), torch.zeros_like(p)) for k, p in params.items()}
+    eval_steps = [s for s in sorted({*range(0, 21, 2), *range(20, 61, 4),
+                                     *range(60, steps + 1, 20), steps}) if s <= steps]
+
+    def evaluate(X, y):
+        with torch.no_grad():
+            z = shared(params, X)  # (K, examples, classes)
+            loss = F.cross_entropy(z.transpose(1, 2), y.expand(K, -1),
+                                   reduction="none")  # (K, examples)
+        return z, loss
+
     curve, logit_std = [], []
     for step in range(steps + 1):
-        if step % eval_every == 0:
-            with torch.no_grad():
-                z = net(X_ev)
-            curve.append(F.cross_entropy(z, y_ev).item())
-            logit_std.append(z.std().item())
+        if step in eval_steps:
+            z, loss = evaluate(X_val, y_val)
+            curve.append(loss.mean(1))
+            logit_std.append(z.flatten(1).std(1))
         if step == steps:
             break
-        idx = torch.randint(0, len(y_tr), (batch,), generator=g)
-        loss = F.cross_entropy(net(X_tr[idx]), y_tr[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return {"steps": list(range(0, steps + 1, eval_every)), "loss": curve,
-            "logit_std": logit_std,
-            "accuracy": (z.argmax(1) == y_ev).float().mean().item()}
+        idx = torch.stack([torch.randint(0, len(y_tr), (batch,), generator=g)
+                           for g in gens])[seed_of]  # (K, batch)
+        z = per_net(params, X_tr[idx])
+        # the sum over networks: each gets the gradient of its own mean loss
+        loss = F.cross_entropy(z.flatten(0, 1), y_tr[idx].flatten(),
+                               reduction="sum") / batch
+        grads = torch.autograd.grad(loss, list(params.values()))
+        with torch.no_grad():  # Adam (PyTorch's defaults), one lr per network
+            for (k, p), grad in zip(params.items(), grads):
+                m1, m2 = adam[k]
+                m1.lerp_(grad, 1 - 0.9)
+                m2.lerp_(grad * grad, 1 - 0.999)
+                t = step + 1
+                step_size = lr.view(-1, *[1] * (p.dim() - 1)) / (1 - 0.9**t)
+                p -= step_size * m1 / ((m2 / (1 - 0.999**t)).sqrt() + 1e-8)
+    z, loss = evaluate(X_te, y_te)
+    wrong = z.argmax(2) != y_te
+    loss_wrong = (loss * wrong).sum(1) / wrong.sum(1).clamp(min=1)
+    curve, logit_std = torch.stack(curve, 1), torch.stack(logit_std, 1)
+    return {"steps": eval_steps, "runs": [{
+        "m": m, "lr": lr_, "seed": seed,
+        "loss": curve[i].tolist(),  # validation loss at eval_steps
+        "logit_std": logit_std[i].tolist(),
+        "test_loss": loss[i].mean().item(),
+        "test_accuracy": 1 - wrong[i].float().mean().item(),
+        # mean loss on the misclassified test examples: how confident the errors are
+        "test_loss_wrong": loss_wrong[i].item(),
+    } for i, (m, lr_, seed) in enumerate(arms)]}
+
+
+def tuned(
+    task: str,
+    multipliers: tuple[float, ...] = (0.01, 1, 30),
+    lrs: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03),
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
+    tune_seeds: int = 2,
+) -> dict:
+    """Each head multiplier m at its own learning rate: the lr with the lowest
+    mean validation loss at the end over the first tune_seeds seeds; then the
+    other seeds at that lr. Returns the runs at each m's lr, all seeds."""
+    sweep = train(task, tuple((m, lr, s) for m in multipliers for lr in lrs
+                              for s in seeds[:tune_seeds]))
+    final = {(m, lr): sum(r["loss"][-1] for r in sweep["runs"]
+                          if (r["m"], r["lr"]) == (m, lr)) / tune_seeds
+             for m in multipliers for lr in lrs}
+    best = {m: min(lrs, key=lambda lr, m=m: final[(m, lr)]) for m in multipliers}
+    rest = train(task, tuple((m, best[m], s) for m in multipliers
+                             for s in seeds[tune_seeds:]))
+    runs = [r for r in sweep["runs"] + rest["runs"] if r["lr"] == best[r["m"]]]
+    return {"steps": sweep["steps"], "best": best, "runs": runs,
+            "sweep": {f"{m:g}, {lr:g}": v for (m, lr), v in final.items()}}
 
 
 if __name__ == "__main__":
     for task, c in (("digits", 10), ("text", 27)):
-        print(f"{task}: {c} classes, ln {c} = {math.log(c):.3f}")
-        for m in (0.01, 1, 10, 30):
-            r = train(task, m)
-            print(f"  m = {m:5g}: held-out loss {r['loss'][0]:6.3f} at step 0, "
-                  f"{r['loss'][-1]:.3f} after {r['steps'][-1]} steps; "
-                  f"logit std {r['logit_std'][0]:.2f} -> "
-                  f"{r['logit_std'][-1]:.2f}; accuracy {r['accuracy']:.3f}")
+        res = tuned(task)
+        print(f"{task}: {c} classes, ln {c} = {math.log(c):.3f}; medians over 5 "
+              "seeds, each m at its own lr")
+        for m, lr in res["best"].items():
+            runs = [r for r in res["runs"] if r["m"] == m]
+
+            def med(key, i=None):
+                return torch.tensor([r[key] if i is None else r[key][i]
+                                     for r in runs]).median().item()
+
+            print(f"  m = {m:5g}, lr {lr:5g}: validation loss {med('loss', 0):6.3f}"
+                  f" at step 0, {med('loss', -1):.3f} at step {res['steps'][-1]};"
+                  f" test loss {med('test_loss'):.3f}, accuracy "
+                  f"{med('test_accuracy'):.3f}; logit std {med('logit_std', 0):.2f}"
+                  f" -> {med('logit_std', -1):.2f}")
 # --8<-- [end:output_layer]
 
 # %% [markdown]
@@ -241,11 +345,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import integrate, special, stats
 
-HEAD_MULTIPLIERS = [0.01, 1, 10, 30]  # trained
 SWEEP_MULTIPLIERS = [0.01, 0.1, 0.3, 1, 3, 10, 30, 100]  # loss at step 0
 SWEEP_NETS = 20  # networks (seeds) per multiplier in the sweep
 CURVE_STDS = np.logspace(-3, 2.5, 56).tolist()
 LIMIT_BRANCHES = 4096  # a stack deep enough to stand for N -> infinity
+EMBED_STD = 0.02  # nanoGPT: wte and wpe are both N(0, 0.02^2)
+GPT2_EMBED_STDS = (0.02, 0.01)  # GPT-2's src/model.py: wte, wpe
+CONTROL_BRANCHES = 24  # GPT-2 small: 12 layers, 2 branches each
 _HERMITE = np.polynomial.hermite_e.hermegauss(120)
 
 
@@ -283,6 +389,13 @@ def _fit_line(y: list[float]) -> dict:
             "max_rel_resid": float(np.max(np.abs(resid) / np.asarray(y)))}
 
 
+def _mean_se(x) -> dict:
+    """Mean, standard error and count of independent samples."""
+    x = np.asarray(x, dtype=float)
+    return {"mean": float(x.mean()), "se": float(x.std(ddof=1) / math.sqrt(len(x))),
+            "n": len(x)}
+
+
 def _stream_results() -> dict:
     cfg = _defaults(stream_variance)
     d, std, depths = cfg["d"], cfg["std"], list(cfg["depths"])
@@ -295,15 +408,21 @@ def _stream_results() -> dict:
     hidden_var = d * std**2
     v = 4 * d * std**2 * _gelu_second_moment(hidden_var)
 
+    def increment(q: float, scale: float = 1.0) -> float:
+        """Mean-field: what one branch adds when its input has mean square q."""
+        return scale**2 * 4 * d * std**2 * _gelu_second_moment(std**2 * d * q)
+
     def no_ln_theory(n_branches: int, scale: float) -> list[float]:
         q = [x0]  # mean-field recurrence: c_fc's output has variance std^2 d q
         for _ in range(n_branches):
-            q.append(q[-1] + scale**2 * 4 * d * std**2
-                     * _gelu_second_moment(std**2 * d * q[-1]))
+            q.append(q[-1] + increment(q[-1], scale))
         return q
 
     un, no_un = pre["unscaled"], no["unscaled"]
     quarter = n_max // 4
+    no_th = no_ln_theory(n_max, 1.0)
+    factors = np.array(no_un[1:]) / np.array(no_un[:-1])
+    factors_th = np.array(no_th[1:]) / np.array(no_th[:-1])
     out = {
         **cfg, "depths": depths, "n_max": n_max, "x0": x0,
         "pre_ln": pre, "no_ln": no,
@@ -322,9 +441,19 @@ def _stream_results() -> dict:
         "no_increment_ratio": (no_un[-1] - no_un[-1 - quarter])
         / (no_un[quarter] - no_un[0]),
         "no_end": no_un[-1],
-        "no_first_ratio": no_un[1] / no_un[0],
-        "no_last_ratio": no_un[-1] / no_un[-2],
-        "no_theory": no_ln_theory(n_max, 1.0),
+        # the factor by which one branch multiplies the mean square
+        "no_factor": {
+            "first": float(factors[0]), "last": float(factors[-1]),
+            "first_quarter": float(factors[:quarter].mean()),
+            "last_quarter": float(factors[-quarter:].mean()),
+            "sd": float(factors.std(ddof=1)),
+            "theory_first": float(factors_th[0]), "theory_last": float(factors_th[-1]),
+            "theory_first_quarter": float(factors_th[:quarter].mean()),
+            "theory_last_quarter": float(factors_th[-quarter:].mean()),
+            # GELU -> ReLU for large inputs: E[GELU(h)^2] -> Var(h) / 2
+            "relu_ceiling": 1 + 2 * (d * std**2) ** 2,
+        },
+        "no_theory": no_th,
         "pre_scaled_end": {str(n): pre[f"scaled_{n}"][-1] for n in depths},
         "no_scaled_end": {str(n): no[f"scaled_{n}"][-1] for n in depths},
         "pre_scaled_end_theory": x0 + v,
@@ -333,15 +462,6 @@ def _stream_results() -> dict:
         "no_scaled_limit": no_ln_theory(
             LIMIT_BRANCHES, 1 / math.sqrt(LIMIT_BRANCHES))[-1],
         "limit_branches": LIMIT_BRANCHES,
-        # the share of x_l's mean square that branch l itself added
-        "branch_share": {
-            "first_unscaled": (un[1] - un[0]) / un[1],
-            "last_unscaled": (un[-1] - un[-2]) / un[-1],
-            "first_scaled": (pre[f"scaled_{n_max}"][1] - x0)
-            / pre[f"scaled_{n_max}"][1],
-            "last_scaled": (pre[f"scaled_{n_max}"][-1] - pre[f"scaled_{n_max}"][-2])
-            / pre[f"scaled_{n_max}"][-1],
-        },
         "nanogpt": {"n_layer": 12, "c_proj_std": std / math.sqrt(2 * 12)},
     }
     out["no_theory_max_rel_error"] = max(
@@ -349,29 +469,60 @@ def _stream_results() -> dict:
     for key in ("pre", "no"):
         ends = out[f"{key}_scaled_end"].values()
         out[f"{key}_scaled_range"] = [min(ends), max(ends)]
-    n_uni = depths[1]
-    uni = stream_variance(depths=(n_uni,), weights="uniform")
-    out["uniform"] = {"n": n_uni}
-    for ln in ("pre_ln", "no_ln"):
-        out["uniform"][ln] = {
-            "unscaled": uni[ln]["unscaled"][-1],
-            "unscaled_normal": res[ln]["unscaled"][n_uni],
-            "scaled": uni[ln][f"scaled_{n_uni}"][-1],
-            "scaled_normal": res[ln][f"scaled_{n_uni}"][-1],
+
+    # the input's share of the stream after N branches, and how closely the
+    # scaled and the unscaled stack agree once LayerNorm removes the scale
+    n_c = CONTROL_BRANCHES
+
+    def summary(r: dict) -> dict:
+        ms0 = r["unscaled"][0]
+        return {
+            "x0_ms": ms0,
+            "unscaled_end": r["unscaled"][n_c],
+            "scaled_end": r[f"scaled_{n_c}"][-1],
+            "input_share_unscaled": ms0 / r["unscaled"][n_c],
+            "input_share_scaled": ms0 / r[f"scaled_{n_c}"][-1],
+            "cosine": r["cosine"][n_c],
         }
+
+    emb = stream_variance(depths=(n_c,), x0_std=EMBED_STD * math.sqrt(2),
+                          arrangements=("pre_ln",))["pre_ln"]
+    out["control"] = {
+        "n": n_c, "embed_std": EMBED_STD,
+        "gpt2_x0_ms": sum(s**2 for s in GPT2_EMBED_STDS),
+        "unit": summary(pre),
+        "embedding": {**summary(emb), "x0_ms_theory": 2 * EMBED_STD**2,
+                      "scaled_end_theory": 2 * EMBED_STD**2 + v,
+                      "unscaled_end_theory": 2 * EMBED_STD**2 + n_c * v},
+    }
+
+    # normal against uniform weights of the same variance, Pre-LN: each
+    # branch's increment of the mean square is an independent sample (theory: v)
+    n_uni = depths[1]
+    uni = stream_variance(depths=(n_uni,), weights="uniform", arrangements=("pre_ln",))
+    out["uniform"] = {
+        "n": n_uni,
+        "normal": _mean_se(np.diff(pre["unscaled"])),
+        "uniform": _mean_se(np.diff(uni["pre_ln"]["unscaled"])),
+    }
     return out
+
+
+def _heldout(task: str) -> tuple:
+    """The held-out examples of train(): validation and test together."""
+    X, y = (digits_data() if task == "digits" else text_data())[2:]
+    n = min(_defaults(train)["n_eval"], len(y) // 2)
+    return X[: 2 * n], y[: 2 * n]
 
 
 def _initial_logits(task: str, m: float, seed: int) -> torch.Tensor:
     """Held-out logits of a freshly initialized network (as in train())."""
-    X_ev = (digits_data() if task == "digits" else text_data())[2]
-    X_ev = X_ev[: _defaults(train)["n_eval"]]
     torch.manual_seed(seed)
     net = make_net(task)
     with torch.no_grad():
         net[-1].weight.mul_(m)
         net[-1].bias.mul_(m)
-        return net(X_ev)
+        return net(_heldout(task)[0])
 
 
 def _initial_loss_results() -> dict:
@@ -386,16 +537,20 @@ def _initial_loss_results() -> dict:
         def predict(s, log_s=log_s, curve=curve) -> np.ndarray:
             return np.interp(np.log(s), log_s, curve)  # E[loss] at logit std s
 
-        y = (digits_data() if task == "digits" else text_data())[3]
-        y = y[: _defaults(train)["n_eval"]]
-        sweep = []
+        y = _heldout(task)[1]
+        # the head's weight and bias times m multiply every logit by m
+        logits = [_initial_logits(task, 1, seed) for seed in range(SWEEP_NETS)]
+        sweep, spread_cv = [], []
         for m in SWEEP_MULTIPLIERS:
             losses, pooled, per_example = [], [], []
-            for seed in range(SWEEP_NETS):
-                z = _initial_logits(task, m, seed)
+            for z1 in logits:
+                z = m * z1
                 losses.append(F.cross_entropy(z, y).item())
                 pooled.append(z.pow(2).mean().item())
-                per_example.append(predict(z.std(1).numpy()).mean())
+                spread = z.std(1)  # each example's own logit spread
+                per_example.append(predict(spread.numpy()).mean())
+                if m == 1:  # m scales every logit: the same for every m
+                    spread_cv.append((spread.std() / spread.mean()).item())
             s = math.sqrt(np.mean(pooled))  # RMS logit over nets and examples
             sweep.append({
                 "m": m, "logit_std": s, "loss": float(np.mean(losses)),
@@ -403,7 +558,6 @@ def _initial_loss_results() -> dict:
                 "predicted": float(predict(s)),
                 "predicted_per_example": float(np.mean(per_example)),
             })
-        spread = _initial_logits(task, 1, 0).std(1)
         out[task] = {
             "n_classes": c,
             "ln_c": math.log(c),
@@ -420,46 +574,74 @@ def _initial_loss_results() -> dict:
             "per_example_max_rel_error": max(
                 abs(p["loss"] - p["predicted_per_example"]) / p["loss"]
                 for p in sweep),
-            "spread_cv": (spread.std() / spread.mean()).item(),
+            # coefficient of variation of the per-example spread, mean over nets
+            "spread_cv": float(np.mean(spread_cv)),
+            "spread_cv_range": [min(spread_cv), max(spread_cv)],
         }
     return out
 
 
+def _quartet(x) -> dict:
+    """Median, smallest and largest value over seeds."""
+    x = np.asarray(x, dtype=float)
+    return {"median": float(np.median(x)), "min": float(x.min()), "max": float(x.max())}
+
+
 def _task_results(task: str, n_classes: int) -> dict:
     ln_c = math.log(n_classes)
-    runs = {str(m): train(task, m) for m in HEAD_MULTIPLIERS}
-    default = runs["1"]
-    steps = default["steps"]
+    r = tuned(task)
+    cfg = _defaults(tuned)
+    steps, seeds = r["steps"], list(cfg["seeds"])
+
+    def runs(m: float) -> list[dict]:  # m at its own lr, in seed order
+        return sorted((x for x in r["runs"] if x["m"] == m), key=lambda x: x["seed"])
 
     def first_step(curve: list[float], level: float) -> int:
         return next((s for s, v in zip(steps, curve) if v <= level), steps[-1])
 
+    default = runs(1)
     summary = {}
-    for m, r in runs.items():
-        summary[m] = {
-            "loss_0": r["loss"][0],
-            "loss_end": r["loss"][-1],
-            "logit_std_0": r["logit_std"][0],
-            "logit_std_end": r["logit_std"][-1],
-            "logit_std_min": min(r["logit_std"]),
-            "accuracy": r["accuracy"],
-            "steps_to_ln_c": first_step(r["loss"], ln_c),
-            # the step at which the default head first did as well
-            "default_equivalent_step": first_step(default["loss"], r["loss"][-1]),
+    for m in cfg["multipliers"]:
+        rs = runs(m)
+        assert [x["seed"] for x in rs] == seeds
+        curves = np.array([x["loss"] for x in rs])
+        lr = r["best"][m]
+        summary[f"{m:g}"] = {
+            "lr": lr,
+            "lr_is_interior": cfg["lrs"][0] < lr < cfg["lrs"][-1],
+            "loss_0": _quartet(curves[:, 0]),
+            "steps_to_ln_c": _quartet([first_step(c, ln_c) for c in curves]),
+            "logit_std_0": _quartet([x["logit_std"][0] for x in rs]),
+            "logit_std_end": _quartet([x["logit_std"][-1] for x in rs]),
+            "val_loss_end": _quartet(curves[:, -1]),
+            "test_loss": _quartet([x["test_loss"] for x in rs]),
+            "accuracy": _quartet([x["test_accuracy"] for x in rs]),
+            "test_loss_wrong": _quartet([x["test_loss_wrong"] for x in rs]),
+            # per seed: the step at which the default head (its own lr, same
+            # seed) first reached this arm's final validation loss
+            "default_equivalent_step": _quartet([
+                first_step(d["loss"], x["loss"][-1]) for x, d in zip(rs, default)]),
+            # validation loss while tuning (mean of the tuning seeds): at this
+            # arm's own lr and at the default head's lr
+            "tuning_loss_own_lr": r["sweep"][f"{m:g}, {lr:g}"],
+            "tuning_loss_default_lr": r["sweep"][f"{m:g}, {r['best'][1]:g}"],
+            "curve": {"median": np.median(curves, 0).tolist(),
+                      "min": curves.min(0).tolist(), "max": curves.max(0).tolist()},
         }
-    return {"n_classes": n_classes, "ln_c": ln_c, "runs": runs,
-            "summary": summary}
+    return {"n_classes": n_classes, "ln_c": ln_c, "steps": steps,
+            "sweep": r["sweep"], "summary": summary}
 
 
 def _output_results() -> dict:
     X_tr, _, X_te, _ = digits_data()
     T_tr, _, T_ev, _ = text_data()
+    cfg = _defaults(train, tuned, make_net, text_data)
     return {
-        **_defaults(train, make_net, text_data),
-        "multipliers": HEAD_MULTIPLIERS,
+        **{k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
         "digits": _task_results("digits", 10),
         "text": _task_results("text", 27),
         "digits_sizes": [len(X_tr), len(X_te)],
+        "digits_eval": min(cfg["n_eval"], len(X_te) // 2),
         "text_sizes": [len(T_tr), len(T_ev)],
     }
 
@@ -492,8 +674,8 @@ LABELS = {
         "digits": "digits",
         "text": "characters",
         "step": "training step",
-        "heldout": "held-out loss (log scale)",
-        "head": "head × {m}",
+        "heldout": "validation loss (log scale)",
+        "head": "head × {m}, lr {lr}",
     },
     "zh": {
         "pre_ln": "Pre-LN分支",
@@ -513,8 +695,8 @@ LABELS = {
         "digits": "手写数字",
         "text": "字符",
         "step": "训练步数",
-        "heldout": "留出集损失（对数坐标）",
-        "head": "输出层×{m}",
+        "heldout": "验证集损失（对数坐标）",
+        "head": "输出层×{m}，学习率{lr}",
     },
 }
 
@@ -577,15 +759,19 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(handles, labels, loc="outside lower center", ncol=2)
     figs["initial_loss"] = fig
 
-    # Training: held-out loss over the first steps for each head multiplier
+    # Training: validation loss over the steps for each head multiplier, each
+    # at its own best learning rate; line: median over seeds, band: min to max
     o = res["output"]
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.8), layout="constrained")
     for ax, task in zip(axes, ["digits", "text"]):
         t = o[task]
         for i, m in enumerate(o["multipliers"]):
-            run = t["runs"][str(m)]
-            ax.plot(run["steps"], run["loss"], color=f"C{i}",
-                    label=L["head"].format(m=f"{m:g}"))
+            a = t["summary"][f"{m:g}"]
+            c = a["curve"]
+            ax.fill_between(t["steps"], c["min"], c["max"], color=f"C{i}",
+                            alpha=0.25, linewidth=0)
+            ax.plot(t["steps"], c["median"], color=f"C{i}",
+                    label=L["head"].format(m=f"{m:g}", lr=f"{a['lr']:g}"))
         ax.axhline(t["ln_c"], color="C7", linestyle=":", linewidth=1)
         ax.set_yscale("log")
         lo, hi = ax.get_ylim()
@@ -594,9 +780,8 @@ def figures(res: dict, lang: str) -> dict:
         ax.set_yticks([], minor=True)
         ax.set_title(L[task])
         ax.set_xlabel(L["step"])
+        ax.legend(loc="upper right")
     axes[0].set_ylabel(L["heldout"])
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=4)
     figs["training"] = fig
     return figs
 
