@@ -139,8 +139,12 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## A deep sigmoid network, with and without BatchNorm
 #
-# Ten sigmoid layers on the digits: without BatchNorm it stays at chance, with it it
-# trains. The noisy variant adds a random shift and scale after every BatchNorm.
+# Ten sigmoid layers on the digits, four ways: without BatchNorm at PyTorch's
+# default initialization, without BatchNorm at an initialization made for the
+# sigmoid, with BatchNorm, and with BatchNorm plus a random shift and scale after it.
+# Every way gets its own learning rate from a small sweep, and five seeds. The runs
+# of one way are trained side by side: their weights are stacked along a leading
+# "run" dimension, and one matrix product per layer serves them all.
 
 # %%
 # --8<-- [start:deep_sigmoid]
@@ -150,6 +154,7 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
+from torch.nn import functional as F
 
 
 def load_digits_split() -> tuple[
@@ -166,88 +171,137 @@ def load_digits_split() -> tuple[
     return X_tr, torch.tensor(y_tr), X_te, torch.tensor(y_te)
 
 
-class Noise(nn.Module):
-    """Santurkar et al.'s noisy BatchNorm: a fresh random scale and shift per
-    unit at every training step, so the next layer's input keeps changing."""
-
-    def __init__(self, max_scale: float = 2.0, shift_std: float = 1.0):
-        super().__init__()
-        self.max_scale, self.shift_std = max_scale, shift_std
-
-    def forward(self, z):
-        if not self.training:
-            return z
-        lo, hi = 1 / self.max_scale, self.max_scale
-        scale = torch.empty(z.shape[1]).uniform_(lo, hi)
-        return z * scale + self.shift_std * torch.randn(z.shape[1])
-
-
-def sigmoid_mlp(norm: str, depth: int = 10, width: int = 64) -> nn.Sequential:
-    """64 -> width (x depth, sigmoid) -> 10. norm: 'none', 'bn' or 'noisy_bn'."""
+def sigmoid_mlp(arm: str, depth: int = 10, width: int = 32) -> nn.Sequential:
+    """64 -> width (x depth, sigmoid) -> 10. arm:
+    'default'      no BatchNorm, PyTorch's default initialization;
+    'sigmoid_init' no BatchNorm, weights N(0, 16 / fan_in) and a bias that
+                   subtracts the mean 1/2 of the sigmoids below: since
+                   sigmoid(z) - 1/2 = tanh(z / 2) / 2, this is a tanh network
+                   with weight variance 1 / fan_in;
+    'bn'           Linear (no bias) -> BatchNorm1d before every sigmoid;
+    'noisy_bn'     the same, plus Santurkar et al.'s random shift and scale."""
     layers, fan_in = [], 64
-    for _ in range(depth):
-        layers.append(nn.Linear(fan_in, width, bias=norm == "none"))
-        if norm != "none":
-            layers.append(nn.BatchNorm1d(width))
-        if norm == "noisy_bn":
-            layers.append(Noise())
+    for i in range(depth):
+        norm = arm in ("bn", "noisy_bn")
+        linear = nn.Linear(fan_in, width, bias=not norm)
+        if arm == "sigmoid_init":
+            with torch.no_grad():
+                linear.weight.normal_(0, 4 / math.sqrt(fan_in))
+                # W h + b = W (h - 1/2) for the sigmoid outputs h of the layer below
+                centre = -0.5 * linear.weight.sum(1) if i else torch.zeros(width)
+                linear.bias.copy_(centre)
+        layers += [linear, nn.BatchNorm1d(width)] if norm else [linear]
         layers.append(nn.Sigmoid())
         fan_in = width
     layers.append(nn.Linear(fan_in, 10))
     return nn.Sequential(*layers)
 
 
-def train(
-    norm: str,
-    seed: int = 0,
+def stack(nets: list[nn.Sequential]) -> list[dict]:
+    """The parameters of R networks of one shape, layer by layer, stacked:
+    weights (R, fan_in, fan_out), biases and BatchNorm's gamma, beta and
+    running statistics (R, 1, width)."""
+    layers = []
+    for modules in zip(*nets):
+        get = lambda name: torch.stack([getattr(m, name).detach() for m in modules])
+        if isinstance(modules[0], nn.Linear):
+            bias = get("bias")[:, None] if modules[0].bias is not None else None
+            layers.append({"W": get("weight").transpose(1, 2), "b": bias})
+        elif isinstance(modules[0], nn.BatchNorm1d):
+            layers[-1].update({k: get(name)[:, None] for k, name in [
+                ("gamma", "weight"), ("beta", "bias"),
+                ("mean", "running_mean"), ("var", "running_var")]})
+    return layers
+
+
+def forward(layers, x, train=False, noise=None, max_scale=2.0, shift_std=1.0):
+    """x (R, batch, 64) -> logits (R, batch, 10), and the input of every sigmoid.
+    noise: a generator for noisy BatchNorm's random scale, uniform in
+    [1 / max_scale, max_scale], and shift, N(0, shift_std^2)."""
+    h, inputs = x, []
+    for k, L in enumerate(layers):
+        z = h @ L["W"] if L["b"] is None else torch.baddbmm(L["b"], h, L["W"])
+        if k == len(layers) - 1:
+            return z, inputs
+        if "gamma" in L:  # nn.BatchNorm1d's own function, the R nets' units side by side
+            R, n, width = z.shape
+            stats = [L[key].view(-1) for key in ("mean", "var", "gamma", "beta")]
+            z = F.batch_norm(z.transpose(0, 1).reshape(n, R * width), *stats,
+                             training=train)  # momentum 0.1, eps 1e-5, as nn.BatchNorm1d
+            z = z.view(n, R, width).transpose(0, 1)
+            if noise is not None and train:  # a fresh scale and shift per unit and step
+                scale = torch.empty(R, 1, width).uniform_(1 / max_scale, max_scale,
+                                                          generator=noise)
+                z = z * scale + shift_std * torch.randn(R, 1, width, generator=noise)
+        inputs.append(z)
+        h = torch.sigmoid(z)
+
+
+def train_runs(
+    arm: str,
+    lrs: tuple = (0.03, 0.1, 0.3, 1.0),
+    seeds: tuple = (0, 1, 2, 3, 4),
     epochs: int = 8,
-    lr: float = 0.1,
     momentum: float = 0.9,
     batch_size: int = 128,
 ) -> dict:
-    """Mini-batch SGD; returns the model, its final loss and test accuracy."""
+    """Every (seed, learning rate) pair of one arm, trained side by side with
+    mini-batch SGD and momentum (exactly torch.optim.SGD's update). Runs with the
+    same seed share their initial weights and their order of mini-batches.
+    Returns, per run, the final training loss and the test accuracy (evaluation
+    mode), and the stacked layers."""
     X_tr, y_tr, X_te, y_te = load_digits_split()
-    torch.manual_seed(seed)
-    model = sigmoid_mlp(norm)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    runs = [(seed, lr) for seed in seeds for lr in lrs]
+    nets = []
+    for seed, _ in runs:
+        torch.manual_seed(seed)
+        nets.append(sigmoid_mlp(arm))
+    layers = stack(nets)
+    params = [L[k] for L in layers for k in ("W", "b", "gamma", "beta")
+              if L.get(k) is not None]
+    for p in params:
+        p.requires_grad_()
+    velocity = [torch.zeros_like(p) for p in params]  # SGD's momentum buffers
+    lr = torch.tensor([lr for _, lr in runs]).view(-1, 1, 1)
+    orders = {s: torch.Generator().manual_seed(s) for s in seeds}
+    noise = torch.Generator().manual_seed(0) if arm == "noisy_bn" else None
     for _ in range(epochs):
-        model.train()
-        for idx in torch.randperm(len(X_tr)).split(batch_size):
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(X_tr[idx]), y_tr[idx]).backward()
-            opt.step()
-    model.eval()  # running statistics, no noise
+        perm = {s: torch.randperm(len(X_tr), generator=g) for s, g in orders.items()}
+        batches = torch.stack([perm[seed] for seed, _ in runs]).split(batch_size, 1)
+        for idx in batches:  # idx: (runs, batch), each run its own samples
+            logits, _ = forward(layers, X_tr[idx], train=True, noise=noise)
+            loss = F.cross_entropy(logits.transpose(1, 2), y_tr[idx])  # mean over runs
+            grads = torch.autograd.grad(loss * len(runs), params)  # = per-run sums
+            with torch.no_grad():
+                for p, g, v in zip(params, grads, velocity):
+                    v.mul_(momentum).add_(g)
+                    p.sub_(lr * v)
     with torch.no_grad():
-        loss = nn.functional.cross_entropy(model(X_tr), y_tr).item()
-        pred = model(X_te).argmax(1)
-    acc = (pred == y_te).float().mean().item()
-    n_classes = pred.unique().numel()  # how many classes it ever predicts
-    return {"model": model, "train_loss": loss, "test_acc": acc,
-            "classes_predicted": n_classes}
-
-
-def sigmoid_inputs(model: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
-    """The pre-activation entering every sigmoid (eval mode)."""
-    out, h = [], x
-    with torch.no_grad():
-        for layer in model:
-            if isinstance(layer, nn.Sigmoid):
-                out.append(h.clone())
-            h = layer(h)
-    return out
+        logits, _ = forward(layers, X_tr.expand(len(runs), -1, -1))
+        loss = F.cross_entropy(logits.transpose(1, 2), y_tr.expand(len(runs), -1),
+                               reduction="none").mean(1)
+        pred = forward(layers, X_te.expand(len(runs), -1, -1))[0].argmax(2)
+    return {
+        "runs": runs,
+        "train_loss": loss.tolist(),
+        "test_acc": (pred == y_te).float().mean(1).tolist(),
+        "classes_predicted": [p.unique().numel() for p in pred],
+        "layers": layers,
+    }
 
 
 if __name__ == "__main__":
     torch.set_num_threads(1)  # tiny matrices: one thread is faster on a busy CPU
     print(f"chance-level loss ln(10) = {math.log(10):.3f}")
-    for norm in ["none", "bn", "noisy_bn"]:
-        for seed in [0, 1, 2]:
-            r = train(norm, seed=seed)
-            print(
-                f"{norm:8s} seed {seed}: train loss {r['train_loss']:.3f}, "
-                f"test accuracy {r['test_acc']:.1%}, "
-                f"{r['classes_predicted']} classes predicted"
-            )
+    for arm in ["default", "sigmoid_init", "bn", "noisy_bn"]:
+        r = train_runs(arm, seeds=(0, 1))  # the page uses five seeds
+        print(arm)
+        for lr in (0.03, 0.1, 0.3, 1.0):
+            i = [k for k, (_, l) in enumerate(r["runs"]) if l == lr]
+            loss = sum(r["train_loss"][k] for k in i) / len(i)
+            accs = [r["test_acc"][k] for k in i]
+            print(f"  lr {lr:4}: train loss {loss:.3f}, test accuracy "
+                  f"{min(accs):.1%} to {max(accs):.1%} over {len(i)} seeds")
 # --8<-- [end:deep_sigmoid]
 
 # %% [markdown]
@@ -352,46 +406,79 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-SEEDS = [0, 1, 2]
+ARMS = ["default", "sigmoid_init", "bn", "noisy_bn"]
 HIST_LAYERS = [1, 5, 10]
+HIST_ARMS = ["default", "bn"]
 
 
 def _defaults(*functions) -> dict:
     """The default arguments of the experiment functions: the settings the page quotes."""
     return {
-        name: p.default
+        name: list(p.default) if isinstance(p.default, tuple) else p.default
         for f in functions
         for name, p in inspect.signature(f).parameters.items()
         if p.default is not inspect.Parameter.empty and name != "seed"
     }
 
 
+def _arm_results(arm: str, X_tr: torch.Tensor, edges: np.ndarray) -> dict:
+    """One arm's sweep: per learning rate and seed, and at the best rate (the lowest
+    mean final training loss over the seeds: the question is which network trains)."""
+    r = train_runs(arm)
+    lrs, seeds = _defaults(train_runs)["lrs"], _defaults(train_runs)["seeds"]
+    at = {(s, lr): k for k, (s, lr) in enumerate(r["runs"])}
+    grid = {key: [[r[key][at[s, lr]] for s in seeds] for lr in lrs]
+            for key in ["train_loss", "test_acc", "classes_predicted"]}
+    mean_loss = [sum(v) / len(v) for v in grid["train_loss"]]
+    best = min(range(len(lrs)), key=lambda i: mean_loss[i])
+    accs = grid["test_acc"][best]
+    out = {
+        "sweep_loss": grid["train_loss"],  # [lr][seed]
+        "sweep_acc": grid["test_acc"],
+        "sweep_mean_loss": mean_loss,
+        "sweep_mean_acc": [sum(v) / len(v) for v in grid["test_acc"]],
+        "max_acc_any_lr": max(max(v) for v in grid["test_acc"]),
+        "max_classes_any_lr": max(max(v) for v in grid["classes_predicted"]),
+        "best_lr": lrs[best],
+        "train_loss": grid["train_loss"][best],  # per seed, at the best rate
+        "test_acc": accs,
+        "classes_predicted": grid["classes_predicted"][best],
+        "mean_train_loss": sum(grid["train_loss"][best]) / len(seeds),
+        "max_loss_gap_ln10": max(abs(v - math.log(10)) for row in grid["train_loss"] for v in row),
+        "mean_acc": sum(accs) / len(accs),
+        "min_acc": min(accs),
+        "max_acc": max(accs),
+    }
+    # the first seed's network at the best rate: what enters each sigmoid
+    _, zs = forward(r["layers"], X_tr.expand(len(r["runs"]), -1, -1))
+    zs = [z[at[seeds[0], lrs[best]]].detach() for z in zs]
+    if arm in HIST_ARMS:
+        hist = []
+        for layer in HIST_LAYERS:
+            c, _ = np.histogram(zs[layer - 1].clamp(-8, 8).numpy(), bins=edges)
+            hist.append((c / c.sum()).tolist())
+        out["hist_fraction"] = hist
+    out["preact_std"] = [z.std().item() for z in zs]
+    # spread across samples, per unit: the input-dependent part
+    out["sample_std"] = [z.std(0).mean().item() for z in zs]
+    s = out["sample_std"]  # geometric mean factor from one layer to the next
+    out["decay_per_layer"] = (s[-1] / s[0]) ** (1 / (len(s) - 1))
+    return out
+
+
 def _training_results() -> dict:
     X_tr, _, _, _ = load_digits_split()
     edges = np.linspace(-8, 8, 41)
-    out = {**_defaults(sigmoid_mlp, train, Noise), "seeds": SEEDS}
+    noise = {k: v for k, v in _defaults(forward).items() if k in ("max_scale", "shift_std")}
+    out = {**_defaults(sigmoid_mlp, train_runs), **noise, "arms": ARMS}
     out["ln10"] = math.log(10)
     out["hist_layers"], out["hist_edges"] = HIST_LAYERS, edges.tolist()
-    for norm in ["none", "bn", "noisy_bn"]:
-        runs = [train(norm, seed=s) for s in SEEDS]
-        out[norm] = {
-            "train_loss": [r["train_loss"] for r in runs],
-            "test_acc": [r["test_acc"] for r in runs],
-            "classes_predicted": [r["classes_predicted"] for r in runs],
-        }
-        out[norm]["min_acc"] = min(out[norm]["test_acc"])
-        out[norm]["max_acc"] = max(out[norm]["test_acc"])
-        if norm != "noisy_bn":
-            zs = sigmoid_inputs(runs[0]["model"], X_tr)
-            hist = []
-            for layer in HIST_LAYERS:
-                z = zs[layer - 1].clamp(-8, 8).numpy()
-                c, _ = np.histogram(z, bins=edges)
-                hist.append((c / c.sum()).tolist())
-            out[norm]["hist_fraction"] = hist
-            out[norm]["preact_std"] = [z.std().item() for z in zs]
-            # spread across samples, per unit: the input-dependent part
-            out[norm]["sample_std"] = [z.std(0).mean().item() for z in zs]
+    for arm in ARMS:
+        out[arm] = _arm_results(arm, X_tr, edges)
+    # what Santurkar et al.'s noise costs, and what BatchNorm adds to a trainable plain net
+    out["bn_minus_noisy_pts"] = 100 * (out["bn"]["mean_acc"] - out["noisy_bn"]["mean_acc"])
+    out["bn_minus_sigmoid_init_pts"] = 100 * (out["bn"]["mean_acc"]
+                                              - out["sigmoid_init"]["mean_acc"])
     return out
 
 
@@ -423,12 +510,15 @@ LABELS = {
         "theory": "theory, z ~ N(0, 1)",
         "preact": "pre-activation (input to sigmoid)",
         "fraction": "fraction of values",
-        "none": "no BatchNorm",
+        "default": "no BatchNorm, default init",
+        "sigmoid_init": "no BatchNorm, sigmoid init",
         "bn": "BatchNorm",
         "noisy_bn": "noisy BatchNorm",
         "layer_n": "layer {n}",
+        "lr": "learning rate",
+        "train_loss": "final training loss",
         "test_acc": "test accuracy",
-        "seed": "seed",
+        "chance": "chance",
     },
     "zh": {
         "layer": "层",
@@ -438,12 +528,15 @@ LABELS = {
         "theory": "理论值，z ~ N(0, 1)",
         "preact": "预激活值（sigmoid的输入）",
         "fraction": "取值比例",
-        "none": "无BatchNorm",
+        "default": "无BatchNorm，默认初始化",
+        "sigmoid_init": "无BatchNorm，sigmoid初始化",
         "bn": "BatchNorm",
         "noisy_bn": "加噪声的BatchNorm",
         "layer_n": "第{n}层",
+        "lr": "学习率",
+        "train_loss": "最终训练损失",
         "test_acc": "测试准确率",
-        "seed": "随机种子",
+        "chance": "随机猜测",
     },
 }
 
@@ -457,27 +550,47 @@ def figures(res: dict, lang: str) -> dict:
     fig, axes = plt.subplots(
         1, 2, figsize=(6.4, 3.2), sharey=True, layout="constrained"
     )
-    for ax, norm in zip(axes, ["none", "bn"]):
-        pairs = zip(t["hist_layers"], t[norm]["hist_fraction"])
+    for ax, arm in zip(axes, HIST_ARMS):
+        pairs = zip(t["hist_layers"], t[arm]["hist_fraction"])
         for k, (layer, frac) in enumerate(pairs):
             ax.stairs(frac, edges, color=f"C{k}", linestyle=["-", "--", ":"][k],
                       label=L["layer_n"].format(n=layer))
-        ax.set_title(L[norm])
+        ax.set_title(L[arm])
         ax.set_xlabel(L["preact"])
     axes[0].set_ylabel(L["fraction"])
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3)
     figs["preact_hist"] = fig
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
-    x = np.arange(len(t["seeds"]))
-    for k, norm in enumerate(["none", "bn", "noisy_bn"]):
-        ax.bar(x + (k - 1) * 0.27, t[norm]["test_acc"], width=0.27,
-               color=f"C{k}", label=L[norm])
-    ax.set_xticks(x, [f"{L['seed']} {s}" for s in t["seeds"]])
-    ax.set_ylabel(L["test_acc"])
-    ax.set_ylim(0, 1)
-    fig.legend(loc="outside lower center", ncol=3)
+    # the learning-rate sweep: mean over seeds, a band from the lowest to the highest seed
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+    lrs = np.array(t["lrs"])
+    markers = ["o", "s", "^", "D"]
+    for k, arm in enumerate(t["arms"]):
+        a = t[arm]
+        best = t["lrs"].index(a["best_lr"])
+        for ax, key in zip(axes, ["sweep_loss", "sweep_acc"]):
+            per_lr = np.array(a[key])  # [lr][seed]
+            mean = per_lr.mean(1)
+            ax.fill_between(lrs, per_lr.min(1), per_lr.max(1), color=f"C{k}",
+                            alpha=0.2, linewidth=0)
+            ax.plot(lrs, mean, color=f"C{k}", marker=markers[k], markersize=4,
+                    label=L[arm])
+            ax.plot(lrs[best], mean[best], marker=markers[k], markersize=9,
+                    color=f"C{k}", markerfacecolor="none", linestyle="none")
+    axes[0].axhline(t["ln10"], color="C7", linestyle=":", label=L["chance"])
+    axes[1].axhline(0.1, color="C7", linestyle=":")
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel(L["train_loss"])
+    axes[1].set_ylabel(L["test_acc"])
+    axes[1].set_ylim(0, 1)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xticks(lrs, [f"{v:g}" for v in lrs])
+        ax.minorticks_off()
+        ax.set_xlabel(L["lr"])
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
     figs["training"] = fig
 
     p = res["placement"]

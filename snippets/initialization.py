@@ -90,6 +90,7 @@ if __name__ == "__main__":
 # ## Why `torch.randn(784, 256)` is wrong
 #
 # With N(0, 1) weights the pre-activation std grows like sqrt(fan_in) and tanh saturates.
+# Saturation shrinks the gradient reaching the layer's own weights, not the one passed back.
 
 # %%
 # --8<-- [start:randn]
@@ -118,16 +119,52 @@ def tanh_layer(
     return z, torch.tanh(z)
 
 
+def backward_through_tanh_layer(
+    fan_in: int,
+    scale: float,
+    fan_out: int = 256,
+    batch: int = 1000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Backpropagate a random gradient g (unit norm per input) through tanh(x @ W).
+
+    The same x and W as tanh_layer. Returns norms relative to ||g||: at the
+    pre-activations, dL/dz = g * tanh'(z) (what the layer's own weights see),
+    and at the layer's input, dL/dx = dL/dz @ W.T (what earlier layers see);
+    and ||dL/dW|| / ||W||, the relative size of the weights' gradient.
+    """
+    torch.manual_seed(seed)
+    x = torch.randn(batch, fan_in)
+    W = scale * torch.randn(fan_in, fan_out)
+    h = torch.tanh(x @ W)
+    g = torch.randn(batch, fan_out)
+    g = g / g.norm(dim=1, keepdim=True)
+    dz = g * (1 - h**2)  # tanh'(z) = 1 - tanh(z)^2
+    dx = dz @ W.T
+    dW = x.T @ dz
+    return {
+        "preact": (dz.norm() / g.norm()).item(),
+        "input": (dx.norm() / g.norm()).item(),
+        "weight_relative": (dW.norm() / W.norm()).item(),
+    }
+
+
 if __name__ == "__main__":
     for name, scale in [
         ("randn", 1.0),
         ("randn / sqrt(784)", 1 / math.sqrt(784)),
     ]:
         z, h = tanh_layer(784, scale)
+        b = backward_through_tanh_layer(784, scale)
         print(
             f"{name:18s} std(z) = {z.std():5.2f}"
             f"   |tanh| > 0.99: {(h.abs() > 0.99).float().mean():6.1%}"
             f"   mean tanh'(z) = {(1 - h**2).mean():.3f}"
+        )
+        print(
+            f"{'':18s} gradient / ||g||: at z {b['preact']:.3f},"
+            f" at the input {b['input']:.3f};"
+            f" ||dL/dW|| / ||W|| = {b['weight_relative']:.2e}"
         )
     for fan_in in [16, 64, 256, 1024, 4096]:
         z, _ = tanh_layer(fan_in, 1.0)
@@ -140,7 +177,8 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## The rules, in PyTorch
 #
-# LeCun, Xavier and Kaiming, their `torch.nn.init` calls, the gains, and what `nn.Linear` really does.
+# LeCun, Xavier and Kaiming, their `torch.nn.init` calls, PyTorch's gains next to the gains that
+# preserve the second moment, and what `nn.Linear` really does.
 
 # %%
 # --8<-- [start:init_rules]
@@ -199,27 +237,87 @@ def init_std_table(
     return table
 
 
+ACTIVATIONS = {
+    "linear": lambda z: z,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "relu": torch.relu,
+    "leaky_relu": nn.functional.leaky_relu,  # negative slope 0.01
+    "gelu": nn.functional.gelu,
+    "silu": nn.functional.silu,
+    "selu": nn.functional.selu,
+}
+
+
 def gains() -> dict[str, float]:
     """torch.nn.init.calculate_gain: the factor compensating each nonlinearity."""
     names = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
     return {name: nn.init.calculate_gain(name) for name in names}
 
 
+def pytorch_gain(name: str) -> float | None:
+    """torch.nn.init.calculate_gain, or None for the names it does not know."""
+    try:
+        return nn.init.calculate_gain(name)
+    except ValueError:  # "Unsupported nonlinearity gelu"
+        return None
+
+
+def variance_preserving_gain(phi, points: int = 240_001) -> float:
+    """1 / sqrt(E[phi(z)^2]) for z ~ N(0, 1), on a fine grid.
+
+    With std(w) = gain / sqrt(fan_in), pre-activations z ~ N(0, 1) give next-layer
+    pre-activations of second moment fan_in * Var(w) * E[phi(z)^2] = 1.
+    """
+    z = torch.linspace(-12, 12, points, dtype=torch.float64)
+    density = torch.exp(-(z**2) / 2) / math.sqrt(2 * math.pi) * (z[1] - z[0])
+    return (phi(z) ** 2 * density).sum().item() ** -0.5
+
+
 if __name__ == "__main__":
     for name, (measured, formula) in init_std_table().items():
         print(f"{name:43s} measured std {measured:.4f}   formula {formula:.4f}")
-    print({name: round(g, 4) for name, g in gains().items()})
+    for name, phi in ACTIVATIONS.items():
+        torch_gain = pytorch_gain(name)
+        shown = "   none" if torch_gain is None else f"{torch_gain:7.4f}"
+        print(
+            f"{name:10s} calculate_gain {shown}"
+            f"   variance-preserving {variance_preserving_gain(phi):.4f}"
+        )
 # --8<-- [end:init_rules]
 
 # %% [markdown]
 # ## Signal through depth
 #
-# Activation std per layer of deep tanh and ReLU stacks under four initializations.
+# Activation std and gradient norm per layer of deep tanh, ReLU and sigmoid stacks under several
+# initializations.
 
 # %%
 # --8<-- [start:depth]
 import torch
 from torch import nn
+
+DEPTH_ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+}
+
+
+def init_layer(W: torch.Tensor, init: str) -> None:
+    """'small' = N(0, 0.01^2), 'unit' = N(0, 1), 'xavier' = Xavier normal,
+    'tanh_gain' = Xavier normal with gain calculate_gain('tanh'),
+    'kaiming' = Kaiming normal (ReLU)."""
+    if init == "small":
+        nn.init.normal_(W, std=0.01)
+    elif init == "unit":
+        nn.init.normal_(W, std=1.0)
+    elif init == "xavier":
+        nn.init.xavier_normal_(W)
+    elif init == "tanh_gain":
+        nn.init.xavier_normal_(W, gain=nn.init.calculate_gain("tanh"))
+    else:
+        nn.init.kaiming_normal_(W, nonlinearity="relu")
 
 
 def deep_forward(
@@ -233,39 +331,65 @@ def deep_forward(
     """Activations of every layer of a bias-free stack h <- act(W h).
 
     Input x ~ N(0, 1), float32.
-    init: 'small' = N(0, 0.01^2), 'unit' = N(0, 1), 'xavier' = Xavier normal,
-    'kaiming' = Kaiming normal (ReLU).
     """
     torch.manual_seed(seed)
-    f = torch.tanh if act == "tanh" else torch.relu
+    f = DEPTH_ACTIVATIONS[act]
     h = torch.randn(batch, width)
     activations = []
     for _ in range(n_layers):
         W = torch.empty(width, width)
-        if init == "small":
-            nn.init.normal_(W, std=0.01)
-        elif init == "unit":
-            nn.init.normal_(W, std=1.0)
-        elif init == "xavier":
-            nn.init.xavier_normal_(W)
-        else:
-            nn.init.kaiming_normal_(W, nonlinearity="relu")
+        init_layer(W, init)
         h = f(h @ W.T)
         activations.append(h)
     return activations
 
 
+def deep_gradient_norms(
+    act: str,
+    init: str,
+    n_layers: int = 50,
+    width: int = 256,
+    batch: int = 1000,
+    seed: int = 0,
+    inputs: int = 32,
+) -> list[float]:
+    """||dL/dh_l|| for l = 0 (input) ... n_layers, relative to the last layer's.
+
+    The same networks as deep_forward (same seed, same weights); the first
+    `inputs` of its inputs are backpropagated in float64 (so nothing
+    overflows), each from a random unit-norm gradient at the output.
+    """
+    torch.manual_seed(seed)
+    f = DEPTH_ACTIVATIONS[act]
+    h = torch.randn(batch, width)[:inputs].double().requires_grad_()
+    hs = [h]
+    for _ in range(n_layers):
+        W = torch.empty(width, width)
+        init_layer(W, init)
+        hs.append(f(hs[-1] @ W.double().T))
+        hs[-1].retain_grad()
+    g = torch.randn(inputs, width, dtype=torch.float64)
+    hs[-1].backward(g / g.norm(dim=1, keepdim=True))
+    return [(h.grad.norm() / hs[-1].grad.norm()).item() for h in hs]
+
+
 if __name__ == "__main__":
-    for act in ["tanh", "relu"]:
-        for init in ["small", "unit", "xavier", "kaiming"]:
-            hs = deep_forward(act, init)
-            stds = [
-                hs[i - 1].double().std().item() for i in (1, 10, 25, 50)
-            ]  # float64: the std cannot overflow
-            print(
-                f"{act:4s} {init:7s} activation std at layers 1, 10, 25, 50: "
-                + "  ".join(f"{s:.2e}" for s in stds)
-            )
+    settings = [
+        (act, init)
+        for act in ["tanh", "relu"]
+        for init in ["small", "unit", "xavier", "kaiming"]
+    ] + [("tanh", "tanh_gain"), ("sigmoid", "xavier")]
+    for act, init in settings:
+        hs = deep_forward(act, init)
+        stds = [
+            hs[i - 1].double().std().item() for i in (1, 10, 25, 50)
+        ]  # float64: the std cannot overflow
+        grads = deep_gradient_norms(act, init)
+        print(
+            f"{act:7s} {init:9s} activation std at layers 1, 10, 25, 50: "
+            + "  ".join(f"{s:.2e}" for s in stds)
+            + f"   ||dL/dh_0|| / ||dL/dh_50|| = {grads[0]:.1e}"
+        )
     # relu + unit: float32 overflows to inf (then inf - inf = nan) after ~35 layers;
     # relu + small: float32 underflows to exact zeros just before layer 50.
 # --8<-- [end:depth]
@@ -331,9 +455,82 @@ if __name__ == "__main__":
 # --8<-- [end:shape_vs_variance]
 
 # %% [markdown]
+# ## GELU and SiLU
+#
+# The gain that preserves the second moment, against sqrt(2), in deep bias-free stacks.
+
+# %%
+# --8<-- [start:gelu_silu]
+import math
+
+import torch
+from torch import nn
+
+STACK_ACTIVATIONS = {
+    "gelu": nn.functional.gelu,
+    "silu": nn.functional.silu,
+    "relu": torch.relu,
+}
+
+
+def variance_preserving_gain(phi, points: int = 240_001) -> float:
+    """1 / sqrt(E[phi(z)^2]) for z ~ N(0, 1), on a fine grid."""
+    z = torch.linspace(-12, 12, points, dtype=torch.float64)
+    density = torch.exp(-(z**2) / 2) / math.sqrt(2 * math.pi) * (z[1] - z[0])
+    return (phi(z) ** 2 * density).sum().item() ** -0.5
+
+
+def preactivation_stats(
+    act: str,
+    gain: float,
+    n_layers: int = 50,
+    width: int = 256,
+    batch: int = 500,
+    seed: int = 0,
+) -> dict[str, list[float]]:
+    """Pre-activations of a bias-free stack z <- W act(z), W ~ N(0, gain^2 / width).
+
+    z starts as N(0, 1). Per layer: the std of all pre-activations, and the
+    10th, 50th and 90th percentiles over inputs of each input's RMS.
+    """
+    torch.manual_seed(seed)
+    f = STACK_ACTIVATIONS[act]
+    z = torch.randn(batch, width)
+    levels = torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64)
+    out = {"std": [], "p10": [], "p50": [], "p90": []}
+    for _ in range(n_layers):
+        W = gain / math.sqrt(width) * torch.randn(width, width)
+        z = f(z) @ W.T
+        rms = z.double().pow(2).mean(dim=1).sqrt()  # one value per input
+        p10, p50, p90 = rms.quantile(levels).tolist()
+        out["std"].append(z.double().std().item())
+        out["p10"].append(p10)
+        out["p50"].append(p50)
+        out["p90"].append(p90)
+    return out
+
+
+if __name__ == "__main__":
+    for name in ["gelu", "silu"]:
+        try:
+            nn.init.calculate_gain(name)
+        except ValueError as error:
+            print(f"calculate_gain('{name}'): ValueError: {error}")
+    for act in ["gelu", "silu"]:
+        own = variance_preserving_gain(STACK_ACTIVATIONS[act])
+        for label, gain in [("sqrt(2)", math.sqrt(2)), (f"{own:.4f}", own)]:
+            s = preactivation_stats(act, gain)
+            print(
+                f"{act} gain {label:7s} pre-activation std at layers 10, 20, 50: "
+                + "  ".join(f"{s['std'][i - 1]:.2e}" for i in (10, 20, 50))
+            )
+# --8<-- [end:gelu_silu]
+
+# %% [markdown]
 # ## Training a deep ReLU network
 #
-# Xavier stalls, Kaiming trains (the analogue of He et al. 2015, Fig. 3).
+# Xavier against Kaiming, each with its own learning rate: SGD with momentum and Adam, a small
+# learning-rate sweep, five seeds per rate.
 
 # %%
 # --8<-- [start:training]
@@ -362,65 +559,124 @@ def load_digits_split() -> tuple[
     return X_tr, torch.tensor(y_tr), X_te, torch.tensor(y_te)
 
 
-def deep_relu_mlp(
-    init: str, hidden_layers: int = 20, width: int = 128
-) -> nn.Sequential:
-    """64 -> width -> ... -> width -> 10, ReLU, no normalization, zero biases.
+def init_weights(
+    init: str, seed: int, hidden_layers: int = 12, width: int = 64
+) -> list[torch.Tensor]:
+    """Weights of 64 -> width -> ... -> width -> 10, each (fan_out, fan_in).
 
-    init is 'xavier' or 'kaiming'.
+    Both rules scale the same N(0, 1) draws: Xavier by sqrt(2 / (fan_in +
+    fan_out)), Kaiming by sqrt(2 / fan_in). With width 64 every layer but
+    the last is square, and there Xavier = Kaiming * 2**-0.5 exactly.
     """
+    gen = torch.Generator().manual_seed(seed)
     sizes = [64] + [width] * hidden_layers + [10]
-    layers = []
+    weights = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        linear = nn.Linear(fan_in, fan_out)
         if init == "xavier":
-            nn.init.xavier_normal_(linear.weight)
+            std = math.sqrt(2 / (fan_in + fan_out))
         else:
-            nn.init.kaiming_normal_(
-                linear.weight, mode="fan_in", nonlinearity="relu"
-            )
-        nn.init.zeros_(linear.bias)
-        layers += [linear, nn.ReLU()]
-    return nn.Sequential(*layers[:-1])  # no ReLU after the output layer
+            std = math.sqrt(2 / fan_in)
+        weights.append(std * torch.randn(fan_out, fan_in, generator=gen))
+    return weights
 
 
-def train(
-    init: str,
-    seed: int = 0,
-    epochs: int = 20,
-    lr: float = 0.002,
-    batch_size: int = 128,
+def train_grid(
+    optimizer: str,
+    lrs: list[float],
+    seeds: list[int],
+    inits: tuple[str, ...] = ("xavier", "kaiming"),
+    epochs: int = 8,
+    batch_size: int = 64,
     momentum: float = 0.9,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
 ) -> dict:
-    """Mini-batch SGD with momentum at a fixed learning rate.
+    """Train one ReLU MLP per (init, learning rate, seed), all in one batched pass.
 
-    Records training loss and test accuracy after every epoch.
+    Zero biases, no normalization. Each network has its own weights and data
+    order (from its seed) and its own learning rate; its update is exactly
+    torch.optim.SGD(lr, momentum) or torch.optim.Adam(lr, betas, eps).
+    Returns, per init, the final training loss and test accuracy as
+    [lr][seed] lists, and each seed's gradient norm at the first step.
     """
     X_tr, y_tr, X_te, y_te = load_digits_split()
-    torch.manual_seed(seed)
-    model = deep_relu_mlp(init)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    losses, accs = [], []
+    nets = [(i, s) for i in inits for _ in lrs for s in seeds]  # network order
+    K = len(nets)
+    lr = torch.tensor([float(v) for _ in inits for v in lrs for _ in seeds])
+    lr = lr.view(K, 1, 1)
+    weights = {(i, s): init_weights(i, s) for i in inits for s in seeds}
+    W = [
+        torch.stack([weights[net][layer] for net in nets]).requires_grad_()
+        for layer in range(len(weights[nets[0]]))
+    ]  # layer i: (K, fan_out, fan_in)
+    b = [torch.zeros(K, 1, w.shape[1], requires_grad=True) for w in W]
+    params = W + b
+    state = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+
+    def loss_per_network(x, y):  # x: (K, n, 64), y: (K, n)
+        for i, (w, bias) in enumerate(zip(W, b)):
+            x = torch.baddbmm(bias, x, w.transpose(1, 2))
+            if i < len(W) - 1:
+                x = torch.relu(x)
+        ce = nn.functional.cross_entropy(
+            x.flatten(0, 1), y.flatten(), reduction="none"
+        )
+        return ce.view(K, -1).mean(dim=1), x
+
+    orders = {s: torch.Generator().manual_seed(s) for s in seeds}
+    step, first_grads = 0, None
     for _ in range(epochs):
-        for idx in torch.randperm(len(X_tr)).split(batch_size):
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(X_tr[idx]), y_tr[idx]).backward()
-            opt.step()
-        with torch.no_grad():
-            losses.append(nn.functional.cross_entropy(model(X_tr), y_tr).item())
-            accs.append((model(X_te).argmax(1) == y_te).float().mean().item())
-    return {"train_loss": losses, "test_acc": accs}
+        perms = {
+            s: torch.randperm(len(X_tr), generator=g) for s, g in orders.items()
+        }
+        perm = torch.stack([perms[s] for _, s in nets])  # one order per seed
+        for idx in perm.split(batch_size, dim=1):
+            losses, _ = loss_per_network(X_tr[idx], y_tr[idx])
+            grads = torch.autograd.grad(losses.sum(), params)  # independent nets
+            step += 1
+            if first_grads is None:
+                first_grads = sum(g.pow(2).flatten(1).sum(dim=1) for g in grads)
+            with torch.no_grad():
+                for p, g, (m, v) in zip(params, grads, state):
+                    if optimizer == "sgd":
+                        m.mul_(momentum).add_(g)
+                        p.sub_(lr * m)
+                    else:  # Adam
+                        m.lerp_(g, 1 - betas[0])
+                        v.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+                        m_hat = m / (1 - betas[0] ** step)
+                        v_hat = v / (1 - betas[1] ** step)
+                        p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+    with torch.no_grad():
+        train_loss, _ = loss_per_network(
+            X_tr.expand(K, -1, -1), y_tr.expand(K, -1)
+        )
+        _, logits = loss_per_network(X_te.expand(K, -1, -1), y_te.expand(K, -1))
+        test_acc = (logits.argmax(dim=-1) == y_te).float().mean(dim=1)
+    shape = (len(inits), len(lrs), len(seeds))
+    grad0 = first_grads.sqrt().view(shape)[:, 0]  # the same for every lr
+    return {
+        init: {
+            "train_loss": train_loss.view(shape)[k].tolist(),  # nan: diverged
+            "test_acc": test_acc.view(shape)[k].tolist(),
+            "first_grad_norm": grad0[k].tolist(),
+        }
+        for k, init in enumerate(inits)
+    }
 
 
 if __name__ == "__main__":
     print(f"chance-level loss ln(10) = {math.log(10):.3f}")
-    for init in ["xavier", "kaiming"]:
-        r = train(init, seed=0)
-        print(
-            f"{init:7s} after {len(r['train_loss'])} epochs: "
-            f"train loss {r['train_loss'][-1]:.3f}, "
-            f"test accuracy {r['test_acc'][-1]:.1%}"
-        )
+    seeds = [0, 1, 2]  # the page uses five seeds and a sweep of rates
+    for optimizer, lr in [("sgd", 0.01), ("adam", 0.003)]:
+        r = train_grid(optimizer, [lr], seeds)
+        for init, arm in r.items():
+            accs = sorted(arm["test_acc"][0])
+            print(
+                f"{optimizer:4s} lr {lr:<6g} {init:7s} test accuracy over "
+                f"{len(seeds)} seeds: median {accs[len(accs) // 2]:.1%}, "
+                f"range {accs[0]:.1%} to {accs[-1]:.1%}"
+            )
 # --8<-- [end:training]
 
 # %% [markdown]
@@ -438,10 +694,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.ticker import NullFormatter
+from torch import nn
 
 SATURATION = 0.99  # a tanh unit counts as saturated when |tanh(z)| > 0.99
 HIST_LAYERS = [1, 10, 25, 50]
-TRAIN_SEEDS = [0, 1, 2]
+DEPTH_SETTINGS = {
+    "tanh": ["small", "unit", "xavier", "kaiming", "tanh_gain"],
+    "relu": ["small", "unit", "xavier", "kaiming"],
+    "sigmoid": ["xavier"],
+}
+TRAIN_SEEDS = [0, 1, 2, 3, 4]
+TRAIN_LRS = {
+    "sgd": [0.003, 0.01, 0.03, 0.1],
+    "adam": [0.0003, 0.001, 0.003, 0.01],
+}
+REPORT_LAYERS = [10, 20, 50]
+# Gaussian expectations E[f(u)], u ~ N(0, q), on a uniform grid in z = u / sqrt(q)
+_Z = torch.linspace(-10, 10, 40_000, dtype=torch.float64)  # no node at the kink z = 0
+_W = torch.exp(-(_Z**2) / 2) / math.sqrt(2 * math.pi) * (_Z[1] - _Z[0])
 
 
 def _defaults(*functions) -> dict:
@@ -457,6 +727,36 @@ def _defaults(*functions) -> dict:
 def _finite_or_none(values: list[float]) -> list[float | None]:
     """JSON has no inf/nan: a non-finite std (float32 overflow) becomes null."""
     return [v if math.isfinite(v) else None for v in values]
+
+
+def _moments(phi, q: float) -> tuple[float, float]:
+    """E[phi(u)^2] and E[phi'(u)^2] for u ~ N(0, q) (phi' by autograd)."""
+    u = (math.sqrt(q) * _Z).requires_grad_()
+    y = phi(u)
+    (dy,) = torch.autograd.grad(y.sum(), u)
+    return (y.detach() ** 2 * _W).sum().item(), (dy**2 * _W).sum().item()
+
+
+def _fixed_point(phi, sw2: float, q: float = 1.0, tol: float = 1e-12) -> float:
+    """q* of the length map q -> sw2 * E[phi(sqrt(q) z)^2] (no bias), iterated from q."""
+    for _ in range(500):
+        new = sw2 * _moments(phi, q)[0]
+        if abs(new - q) < tol * max(1.0, q):
+            return new
+        q = new
+    return q
+
+
+def _slope_at_one(phi, gain: float, h: float = 1e-4) -> float:
+    """dM/dq at q = 1 for M(q) = gain^2 E[phi(sqrt(q) z)^2]: > 1 means q = 1 is unstable."""
+    up, down = _moments(phi, 1 + h)[0], _moments(phi, 1 - h)[0]
+    return gain**2 * (up - down) / (2 * h)
+
+
+def _slope_at_zero(phi) -> float:
+    u = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    (d,) = torch.autograd.grad(phi(u).sum(), u)
+    return d.item()
 
 
 def _symmetry_results() -> dict:
@@ -477,12 +777,24 @@ def _randn_results() -> dict:
     for name, scale in [("randn", 1.0), ("scaled", 1 / math.sqrt(784))]:
         z, h = tanh_layer(784, scale)
         counts, _ = np.histogram(h.numpy(), bins=edges)
+        back = backward_through_tanh_layer(784, scale)
         out[name] = {
             "preact_std": z.std().item(),
             "saturated": (h.abs() > SATURATION).float().mean().item(),
             "mean_derivative": (1 - h**2).mean().item(),
             "hist_fraction": (counts / counts.sum()).tolist(),
+            "grad_preact": back["preact"],
+            "grad_input": back["input"],
+            "grad_weight_relative": back["weight_relative"],
         }
+    for name, sigma in [("randn", math.sqrt(784)), ("scaled", 1.0)]:
+        # mean field: E||dL/dz||^2 = E[tanh'(z)^2] ||g||^2, and dL/dx adds fan_in Var(w)
+        slope2 = _moments(torch.tanh, sigma**2)[1]
+        out[name]["grad_preact_theory"] = math.sqrt(slope2)
+        out[name]["grad_input_theory"] = math.sqrt(sigma**2 * slope2)
+    out["weight_grad_relative_ratio"] = (
+        out["scaled"]["grad_weight_relative"] / out["randn"]["grad_weight_relative"]
+    )
     fan_ins = [16, 64, 256, 784, 1024, 4096]
     out["fan_in_sweep"] = {
         "fan_in": fan_ins,
@@ -520,32 +832,91 @@ def _init_rules_results() -> dict:
     return out
 
 
+def _gain_results() -> dict:
+    """The gain table: PyTorch's, the variance-preserving one, the critical one, and the
+    mean-field numbers behind the recommendations (chi_1 = gain^2 E[phi'(sqrt(q*) z)^2])."""
+    out = {}
+    for name, phi in ACTIVATIONS.items():
+        vp = variance_preserving_gain(phi)
+        m2, d2 = _moments(phi, 1.0)
+        out[name] = {
+            "pytorch": pytorch_gain(name),
+            "second_moment": m2,
+            "variance_preserving": vp,
+            # at the variance-preserving gain the length map's fixed point is q = 1
+            "chi1_variance_preserving": vp**2 * d2,
+            "map_slope_variance_preserving": _slope_at_one(phi, vp),
+            "critical": None,
+        }
+    # Critical gains (chi_1 = 1). Odd activations with zero bias: q* = 0 for gain <= 1/phi'(0),
+    # so chi_1 = (gain phi'(0))^2. Homogeneous ones: chi_1 = gain^2 E[phi'(z)^2] at any q.
+    for name in ["linear", "tanh"]:
+        out[name]["critical"] = 1 / _slope_at_zero(ACTIVATIONS[name])
+    for name in ["relu", "leaky_relu"]:
+        out[name]["critical"] = _moments(ACTIVATIONS[name], 1.0)[1] ** -0.5
+    # sigmoid(x) = 1/2 + tanh(x / 2) / 2: weights 1 / sigmoid'(0) times a critical tanh net's,
+    # plus a bias that cancels the mean 1/2, give exactly the critical tanh net.
+    out["sigmoid"]["critical"] = 1 / _slope_at_zero(ACTIVATIONS["sigmoid"])
+    for name in ["tanh", "sigmoid"]:
+        g = out[name]["pytorch"]
+        q = _fixed_point(ACTIVATIONS[name], g**2)
+        out[name]["q_star_pytorch"] = q
+        out[name]["chi1_pytorch"] = g**2 * _moments(ACTIVATIONS[name], q)[1]
+    t = out["tanh"]
+    t["growth_pytorch_10"] = t["chi1_pytorch"] ** 10
+    t["norm_growth_pytorch_50"] = t["chi1_pytorch"] ** 25
+    s = out["sigmoid"]
+    s["shrink_pytorch"] = 1 / s["chi1_pytorch"]
+    s["shrink_variance_preserving"] = 1 / s["chi1_variance_preserving"]
+    s["slope_at_zero"] = _slope_at_zero(ACTIVATIONS["sigmoid"])
+    return out
+
+
 def _depth_results() -> dict:
-    inits = ["small", "unit", "xavier", "kaiming"]
     edges = np.linspace(-1, 1, 51)
     out = {
-        **_defaults(deep_forward),
+        **_defaults(deep_forward, deep_gradient_norms),
         "stds": {},
+        "grads": {},
+        "grad_ratio": {},
+        "grad_factor": {},
         "hist_layers": HIST_LAYERS,
         "hist_edges": edges.tolist(),
         "hist_fraction": {},
     }
-    for act in ["tanh", "relu"]:
-        out["stds"][act] = {}
+    n_layers = out["n_layers"]
+    for act, inits in DEPTH_SETTINGS.items():
+        out["stds"][act], out["grads"][act] = {}, {}
+        out["grad_ratio"][act], out["grad_factor"][act] = {}, {}
         for init in inits:
             hs = deep_forward(act, init)
             stds = [h.double().std().item() for h in hs]
             out["stds"][act][init] = _finite_or_none(stds)
+            grads = deep_gradient_norms(act, init)
+            out["grads"][act][init] = grads
+            out["grad_ratio"][act][init] = grads[0]
+            out["grad_factor"][act][init] = grads[0] ** (1 / n_layers)
             if act == "tanh":
                 last = hs[-1]
                 out[f"tanh_{init}_saturated_final"] = (
                     (last.abs() > SATURATION).float().mean().item()
                 )
-                hist = []
-                for layer in HIST_LAYERS:
-                    counts, _ = np.histogram(hs[layer - 1].numpy(), bins=edges)
-                    hist.append((counts / counts.sum()).tolist())
-                out["hist_fraction"][init] = hist
+                out[f"tanh_{init}_mean_slope_final"] = (1 - last**2).mean().item()
+                if init != "tanh_gain":
+                    hist = []
+                    for layer in HIST_LAYERS:
+                        counts, _ = np.histogram(
+                            hs[layer - 1].numpy(), bins=edges
+                        )
+                        hist.append((counts / counts.sum()).tolist())
+                    out["hist_fraction"][init] = hist
+            if act == "sigmoid":
+                last = hs[-1].double()
+                out["sigmoid_mean_final"] = last.mean().item()
+                out["sigmoid_second_moment_final"] = last.pow(2).mean().item()
+                out["sigmoid_mean_share_final"] = (
+                    last.mean().item() ** 2 / last.pow(2).mean().item()
+                )
             if act == "relu" and init == "unit":
                 bad = [
                     i + 1
@@ -573,6 +944,19 @@ def _depth_results() -> dict:
     out["tanh_xavier_final_std"] = s["tanh"]["xavier"][-1]
     out["tanh_small_final_std"] = s["tanh"]["small"][-1]
     out["tanh_unit_final_std"] = s["tanh"]["unit"][-1]
+    out["tanh_gain_final_std"] = s["tanh"]["tanh_gain"][-1]
+    # Mean field (infinite width) for the tanh stack with N(0, 1) weights and for sigmoid + Xavier
+    width = out["width"]
+    q = _fixed_point(torch.tanh, float(width))
+    out["tanh_unit_q_star"] = q
+    out["tanh_unit_chi1"] = width * _moments(torch.tanh, q)[1]
+    out["tanh_unit_rms_slope"] = _moments(torch.tanh, q)[1] ** 0.5
+    q = _fixed_point(torch.sigmoid, 1.0)
+    out["sigmoid_q_star"] = q
+    out["sigmoid_chi1"] = _moments(torch.sigmoid, q)[1]
+    out["sigmoid_shrink"] = 1 / out["sigmoid_chi1"]
+    out["sigmoid_chi1_measured"] = out["grad_factor"]["sigmoid"]["xavier"] ** 2
+    out["sigmoid_measured_shrink"] = 1 / out["sigmoid_chi1_measured"]
     # Finite width: one network's std wanders.
     # Ten independent ReLU + Kaiming stacks.
     finals = []
@@ -612,26 +996,108 @@ def _shape_results() -> dict:
     return out
 
 
+def _gelu_silu_results() -> dict:
+    out = {**_defaults(preactivation_stats), "report_layers": REPORT_LAYERS}
+    out["gain"] = {
+        act: variance_preserving_gain(STACK_ACTIVATIONS[act])
+        for act in ["gelu", "silu"]
+    }
+    out["sqrt2"] = math.sqrt(2)
+    out["pytorch_error"] = {}
+    for act in ["gelu", "silu"]:
+        try:
+            nn.init.calculate_gain(act)
+            out["pytorch_error"][act] = None
+        except ValueError as error:
+            out["pytorch_error"][act] = str(error)
+    runs = {
+        "gelu": {"sqrt2": math.sqrt(2), "own": out["gain"]["gelu"]},
+        "silu": {"sqrt2": math.sqrt(2), "own": out["gain"]["silu"]},
+        "relu": {"sqrt2": math.sqrt(2)},
+    }
+    out["runs"], out["at"], out["spread_growth"], out["map_slope"] = {}, {}, {}, {}
+    for act, by_gain in runs.items():
+        out["runs"][act], out["at"][act] = {}, {}
+        for key, gain in by_gain.items():
+            r = preactivation_stats(act, gain)
+            out["runs"][act][key] = r
+            out["at"][act][key] = {
+                str(layer): {
+                    "std": r["std"][layer - 1],
+                    "p10": r["p10"][layer - 1],
+                    "p90": r["p90"][layer - 1],
+                }
+                for layer in REPORT_LAYERS
+            }
+        own = by_gain.get("own", by_gain["sqrt2"])
+        r = out["runs"][act]["own" if "own" in by_gain else "sqrt2"]
+        # log-spread of the inputs' lengths, log(q_90 / q_10): its growth per layer, 10 -> 20
+        spread = [2 * math.log(hi / lo) for hi, lo in zip(r["p90"], r["p10"])]
+        out["spread_growth"][act] = (spread[19] / spread[9]) ** (1 / 10)
+        out["map_slope"][act] = _slope_at_one(STACK_ACTIVATIONS[act], own)
+    # Mean field with gain sqrt(2): q_l = 2 E[phi(sqrt(q_{l-1}) z)^2], q_0 = 1
+    out["mean_field_sqrt2"] = {}
+    for act in ["gelu", "silu"]:
+        q, stds = 1.0, []
+        for _ in range(out["n_layers"]):
+            q = 2 * _moments(STACK_ACTIVATIONS[act], q)[0]
+            stds.append(math.sqrt(q))
+        out["mean_field_sqrt2"][act] = stds
+    return out
+
+
+def _summary(values: list[float]) -> dict:
+    v = sorted(values)
+    return {"median": float(np.median(v)), "min": v[0], "max": v[-1]}
+
+
 def _training_results() -> dict:
     out = {
-        **_defaults(deep_relu_mlp, train),
+        **_defaults(init_weights, train_grid),
         "seeds": TRAIN_SEEDS,
+        "lrs": TRAIN_LRS,
         "ln10": math.log(10),
     }
-    for init in ["xavier", "kaiming"]:
-        runs = [train(init, seed=seed) for seed in TRAIN_SEEDS]
-        out[init] = {
-            "loss_curves": [r["train_loss"] for r in runs],
-            "acc_curves": [r["test_acc"] for r in runs],
-            "final_train_loss": [r["train_loss"][-1] for r in runs],
-            "final_test_acc": [r["test_acc"][-1] for r in runs],
-        }
-    out["xavier"]["max_loss_drop"] = max(
-        math.log(10) - l for l in out["xavier"]["final_train_loss"]
+    for optimizer, lrs in TRAIN_LRS.items():
+        out[optimizer] = {}
+        runs = train_grid(optimizer, lrs, TRAIN_SEEDS)
+        for init in ["xavier", "kaiming"]:
+            r = runs[init]
+            # a diverged run (nan or inf loss) counts as the worst loss
+            losses = [
+                [v if math.isfinite(v) else math.inf for v in row]
+                for row in r["train_loss"]
+            ]
+            median_loss = [float(np.median(row)) for row in losses]
+            best = int(np.argmin(median_loss))
+            accs = r["test_acc"]
+            out[optimizer][init] = {
+                "train_loss": [_finite_or_none(row) for row in r["train_loss"]],
+                "test_acc": accs,
+                "median_loss": _finite_or_none(median_loss),
+                "acc": [_summary(row) for row in accs],
+                "diverged": [sum(not math.isfinite(v) for v in row) for row in losses],
+                "best_index": best,
+                "best_lr": lrs[best],
+                "best": _summary(accs[best])
+                | {"median_loss": median_loss[best], "max_loss": max(losses[best])},
+                "first_grad_norm": r["first_grad_norm"],
+            }
+        x, k = out[optimizer]["xavier"], out[optimizer]["kaiming"]
+        out[optimizer]["gap"] = k["best"]["median"] - x["best"]["median"]
+        out[optimizer]["xavier_at_kaiming_lr"] = x["acc"][k["best_index"]]
+        out[optimizer]["best_lr_ratio"] = x["best_lr"] / k["best_lr"]
+    # Xavier std / Kaiming std per layer is sqrt(fan_in / (fan_in + fan_out)); the logits scale
+    # by the product (zero biases)
+    sizes = [64] + [out["width"]] * out["hidden_layers"] + [10]
+    out["output_scale"] = math.prod(
+        math.sqrt(a / (a + b)) for a, b in zip(sizes[:-1], sizes[1:])
     )
-    out["xavier"]["max_test_acc"] = max(out["xavier"]["final_test_acc"])
-    out["kaiming"]["min_test_acc"] = min(out["kaiming"]["final_test_acc"])
-    out["kaiming"]["max_train_loss"] = max(out["kaiming"]["final_train_loss"])
+    x, k = out["sgd"]["xavier"], out["sgd"]["kaiming"]
+    out["first_grad_ratio"] = float(
+        np.median([a / b for a, b in zip(x["first_grad_norm"], k["first_grad_norm"])])
+    )
+    out["n_runs"] = sum(len(lrs) for lrs in TRAIN_LRS.values()) * 2 * len(TRAIN_SEEDS)
     return out
 
 
@@ -641,8 +1107,10 @@ def results() -> dict:
         "symmetry": _symmetry_results(),
         "randn": _randn_results(),
         "init_rules": _init_rules_results(),
+        "gains": _gain_results(),
         "depth": _depth_results(),
         "shape": _shape_results(),
+        "gelu_silu": _gelu_silu_results(),
         "training": _training_results(),
     }
 
@@ -650,13 +1118,17 @@ def results() -> dict:
 LABELS = {
     "en": {
         "layer": "layer",
+        "layer_l": "layer $l$",
         "activation_std": "activation std (log scale)",
+        "grad_norm": r"$\|\partial L/\partial h_l\| \,/\, \|\partial L/\partial h_{50}\|$",
         "tanh": "tanh",
         "relu": "ReLU",
         "init_small": "N(0, 0.01²)",
         "init_unit": "N(0, 1)",
         "init_xavier": "Xavier",
         "init_kaiming": "Kaiming",
+        "init_tanh_gain": "Xavier × tanh gain",
+        "mean_field_unit": "N(0, 1), mean field $\\chi_1^{(50-l)/2}$",
         "overflow": "float32 overflow",
         "tanh_output": "tanh output",
         "fraction_units": "fraction of units",
@@ -669,21 +1141,27 @@ LABELS = {
         "relu_kaiming": "ReLU, Kaiming std",
         "tanh_xavier": "tanh, Xavier std",
         "relu_xavier": "ReLU, Xavier std",
-        "epoch": "epoch",
-        "train_loss": "training loss",
+        "learning_rate": "learning rate (log scale)",
         "test_acc": "test accuracy",
-        "ln10": "ln 10 (chance)",
-        "seeds": "{init} (seeds {seeds})",
+        "sgd": "SGD, momentum 0.9",
+        "adam": "Adam",
+        "chance": "chance",
+        "arm": "{init}: median and range of {n} seeds",
+        "best": "lowest median training loss",
     },
     "zh": {
         "layer": "层",
+        "layer_l": "层l",
         "activation_std": "激活值标准差（对数坐标）",
+        "grad_norm": r"$\|\partial L/\partial h_l\| \,/\, \|\partial L/\partial h_{50}\|$",
         "tanh": "tanh",
         "relu": "ReLU",
         "init_small": "N(0, 0.01²)",
         "init_unit": "N(0, 1)",
         "init_xavier": "Xavier",
         "init_kaiming": "Kaiming",
+        "init_tanh_gain": "Xavier × tanh增益",
+        "mean_field_unit": "N(0, 1)，平均场预测",
         "overflow": "float32溢出",
         "tanh_output": "tanh输出",
         "fraction_units": "单元比例",
@@ -696,12 +1174,22 @@ LABELS = {
         "relu_kaiming": "ReLU，Kaiming标准差",
         "tanh_xavier": "tanh，Xavier标准差",
         "relu_xavier": "ReLU，Xavier标准差",
-        "epoch": "迭代周期",
-        "train_loss": "训练损失",
+        "learning_rate": "学习率（对数坐标）",
         "test_acc": "测试准确率",
-        "ln10": "ln 10（随机猜测）",
-        "seeds": "{init}（随机种子{seeds}）",
+        "sgd": "SGD，动量0.9",
+        "adam": "Adam",
+        "chance": "随机猜测",
+        "arm": "{init}：{n}个随机种子的中位数与范围",
+        "best": "训练损失中位数最低",
     },
+}
+
+STYLES = {
+    "small": ("C0", ":"),
+    "unit": ("C1", "--"),
+    "xavier": ("C2", "-."),
+    "kaiming": ("C3", "-"),
+    "tanh_gain": ("C4", (0, (5, 1, 1, 1, 1, 1))),
 }
 
 
@@ -709,24 +1197,18 @@ def figures(res: dict, lang: str) -> dict:
     """Every figure of the page, drawn from `res` with the labels of `lang`."""
     L = LABELS[lang]
     figs = {}
-    inits = ["small", "unit", "xavier", "kaiming"]
-    styles = {
-        "small": ("C0", ":"),
-        "unit": ("C1", "--"),
-        "xavier": ("C2", "-."),
-        "kaiming": ("C3", "-"),
-    }
+    d = res["depth"]
+    n_layers = d["n_layers"]
 
     # Activation std per layer, tanh and ReLU
-    d = res["depth"]
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.8), layout="constrained")
     for ax, act in zip(axes, ["tanh", "relu"]):
-        for init in inits:
+        for init in d["stds"][act]:
             stds = [
                 np.nan if s is None or s <= 0 else s
                 for s in d["stds"][act][init]
             ]
-            color, ls = styles[init]
+            color, ls = STYLES[init]
             ax.plot(
                 range(1, len(stds) + 1),
                 stds,
@@ -755,8 +1237,38 @@ def figures(res: dict, lang: str) -> dict:
         )
     axes[0].set_ylabel(L["activation_std"])
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=4)
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
     figs["depth_std"] = fig
+
+    # Gradient norm per layer, tanh and ReLU
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.9), layout="constrained")
+    layers = np.arange(n_layers + 1)
+    for ax, act in zip(axes, ["tanh", "relu"]):
+        for init in d["grads"][act]:
+            color, ls = STYLES[init]
+            ax.plot(
+                layers,
+                d["grads"][act][init],
+                color=color,
+                linestyle=ls,
+                label=L[f"init_{init}"],
+            )
+        ax.set_yscale("log")
+        ax.set_title(L[act])
+        ax.set_xlabel(L["layer_l"])
+    axes[0].plot(
+        layers,
+        d["tanh_unit_chi1"] ** ((n_layers - layers) / 2),
+        color="C7",
+        linewidth=5,
+        alpha=0.45,
+        zorder=1,
+        label=L["mean_field_unit"],
+    )
+    axes[0].set_ylabel(L["grad_norm"])
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
+    figs["depth_grad"] = fig
 
     # Histograms of tanh activations at a few depths
     edges = np.array(d["hist_edges"])
@@ -829,34 +1341,58 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(loc="outside lower center", ncol=2)
     figs["shape_vs_variance"] = fig
 
-    # Training curves
+    # Training: final test accuracy against the learning rate, both optimizers
     t = res["training"]
-    seeds = ", ".join(str(seed) for seed in t["seeds"])
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
-    for init, color in [("xavier", "C0"), ("kaiming", "C1")]:
-        label = L["seeds"].format(init=L[f"init_{init}"], seeds=seeds)
-        for k, (loss, acc) in enumerate(
-            zip(t[init]["loss_curves"], t[init]["acc_curves"])
-        ):
-            epochs = range(1, len(loss) + 1)
-            ls = ["-", "--", ":"][k % 3]
-            axes[0].plot(
-                epochs,
-                loss,
-                color=color,
-                linestyle=ls,
-                label=label if k == 0 else None,
-            )
-            axes[1].plot(epochs, acc, color=color, linestyle=ls)
-    axes[0].axhline(
-        t["ln10"], color="C2", linestyle="--", linewidth=1, label=L["ln10"]
+    fig, axes = plt.subplots(
+        1, 2, figsize=(6.4, 3.6), sharey=True, layout="constrained"
     )
-    axes[0].set_xlabel(L["epoch"])
-    axes[0].set_ylabel(L["train_loss"])
-    axes[1].set_xlabel(L["epoch"])
-    axes[1].set_ylabel(L["test_acc"])
-    axes[1].set_ylim(0, 1)
-    fig.legend(loc="outside lower center", ncol=3)
+    for ax, optimizer in zip(axes, ["sgd", "adam"]):
+        lrs = np.array(t["lrs"][optimizer])
+        for init, color, shift, marker in [
+            ("xavier", "C0", 0.92, "o"),
+            ("kaiming", "C1", 1.08, "s"),
+        ]:
+            arm = t[optimizer][init]
+            med = np.array([a["median"] for a in arm["acc"]])
+            lo = med - np.array([a["min"] for a in arm["acc"]])
+            hi = np.array([a["max"] for a in arm["acc"]]) - med
+            ax.errorbar(
+                lrs * shift,
+                med,
+                yerr=[lo, hi],
+                color=color,
+                marker=marker,
+                markerfacecolor="none",
+                capsize=3,
+                label=L["arm"].format(init=L[f"init_{init}"], n=len(t["seeds"])),
+            )
+            b = arm["best_index"]
+            ax.plot(
+                [lrs[b] * shift],
+                [med[b]],
+                marker=marker,
+                markersize=9,
+                color=color,
+                linestyle="none",
+            )
+        ax.plot(
+            [], [], marker="o", markersize=9, color="C7", linestyle="none",
+            label=L["best"],
+        )
+        ax.axhline(0.1, color="C7", linestyle=":", linewidth=1, label=L["chance"])
+        ax.set_xscale("log")
+        ax.set_title(L[optimizer])
+        ax.set_xlabel(L["learning_rate"])
+    axes[0].set_ylabel(L["test_acc"])
+    axes[0].set_ylim(0, 1)
+    handles, labels = [], []
+    for ax in axes:
+        h, l = ax.get_legend_handles_labels()
+        for hh, ll in zip(h, l):
+            if ll not in labels:
+                handles.append(hh)
+                labels.append(ll)
+    fig.legend(handles, labels, loc="outside lower center", ncol=2)
     figs["training"] = fig
     return figs
 

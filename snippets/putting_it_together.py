@@ -98,8 +98,9 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## The ablation
 #
-# Remove one ingredient at a time (and all three, and every pair), same optimizer,
-# same epochs, three seeds; two hidden layers and fifteen.
+# Remove one ingredient at a time (and all three, and every pair), at six learning
+# rates, five seeds each; two hidden layers and ten. All runs of one configuration
+# are trained at once: their weights are stacked along a leading "run" dimension.
 
 # %%
 # --8<-- [start:ablation]
@@ -111,23 +112,24 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from torch import nn
+from torch.nn import functional as F
 
 
-def load_split(standardize: bool = True) -> tuple[
-    torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor
-]:
-    """8x8 digits (pixels 0..16), stratified 75/25 split. standardize: a
-    StandardScaler fit on the training split only, then applied to both."""
+def load_splits(standardize: bool = True) -> dict:
+    """8x8 digits: a stratified quarter for testing; of the rest, a fifth for
+    validation (to choose the learning rate) and four fifths for training.
+    standardize: a StandardScaler fit on the training part only."""
     X, y = load_digits(return_X_y=True)
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=0
-    )
+    X_rest, X_te, y_rest, y_te = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0)
+    X_tr, X_va, y_tr, y_va = train_test_split(
+        X_rest, y_rest, test_size=0.2, stratify=y_rest, random_state=0)
     if standardize:
         scaler = StandardScaler().fit(X_tr)  # mean and std of each pixel
-        X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
-    X_tr = torch.tensor(X_tr, dtype=torch.float32)
-    X_te = torch.tensor(X_te, dtype=torch.float32)
-    return X_tr, torch.tensor(y_tr), X_te, torch.tensor(y_te)
+        X_tr, X_va, X_te = (scaler.transform(a) for a in (X_tr, X_va, X_te))
+    return {name: (torch.tensor(a, dtype=torch.float32), torch.tensor(b))
+            for name, a, b in [("train", X_tr, y_tr), ("val", X_va, y_va),
+                               ("test", X_te, y_te)]}
 
 
 # name: (standardized inputs, initialization of the hidden layers, BatchNorm)
@@ -143,7 +145,7 @@ CONFIGS = {
 }
 
 
-def make_mlp(hidden: tuple = (256, 128), bn: bool = True,
+def make_mlp(hidden: tuple = (128, 64), bn: bool = True,
              init: str = "kaiming") -> nn.Sequential:
     """64 -> hidden -> 10, ReLU. bn: Linear(bias=False) -> BatchNorm1d.
     init 'kaiming': kaiming_normal_ (std sqrt(2 / fan_in)); 'randn': N(0, 1)
@@ -166,61 +168,111 @@ def make_mlp(hidden: tuple = (256, 128), bn: bool = True,
     return nn.Sequential(*layers, out)
 
 
-def train_config(
+def stack(nets: list[nn.Sequential]) -> list[dict]:
+    """The parameters of R networks of one shape, layer by layer, stacked:
+    weights (R, fan_in, fan_out), biases and BatchNorm's gamma, beta and
+    running statistics (R, 1, width)."""
+    layers = []
+    for modules in zip(*nets):
+        get = lambda name: torch.stack([getattr(m, name).detach() for m in modules])
+        if isinstance(modules[0], nn.Linear):
+            bias = get("bias")[:, None] if modules[0].bias is not None else None
+            layers.append({"W": get("weight").transpose(1, 2), "b": bias})
+        elif isinstance(modules[0], nn.BatchNorm1d):
+            layers[-1].update({k: get(name)[:, None] for k, name in [
+                ("gamma", "weight"), ("beta", "bias"),
+                ("mean", "running_mean"), ("var", "running_var")]})
+    return layers
+
+
+def forward(layers, x, train=False):
+    """x (R, batch, 64) -> logits (R, batch, 10), and every ReLU's output."""
+    h, relus = x, []
+    for k, L in enumerate(layers):
+        z = h @ L["W"] if L["b"] is None else torch.baddbmm(L["b"], h, L["W"])
+        if k == len(layers) - 1:
+            return z, relus
+        if "gamma" in L:  # nn.BatchNorm1d's own function, the R nets' units side by side
+            R, n, width = z.shape
+            stats = [L[key].view(-1) for key in ("mean", "var", "gamma", "beta")]
+            z = F.batch_norm(z.transpose(0, 1).reshape(n, R * width), *stats,
+                             training=train)  # momentum 0.1, eps 1e-5, as nn.BatchNorm1d
+            z = z.view(n, R, width).transpose(0, 1)
+        h = torch.relu(z)
+        relus.append(h)
+
+
+def train_runs(
     name: str,
-    hidden: tuple = (256, 128),
-    seed: int = 0,
-    epochs: int = 10,
-    lr: float = 0.05,
+    hidden: tuple = (128, 64),
+    lrs: tuple = (0.0004, 0.002, 0.01, 0.05, 0.25, 1.25),
+    seeds: tuple = (0, 1, 2, 3, 4),
+    epochs: int = 6,
     momentum: float = 0.9,
     batch_size: int = 128,
 ) -> dict:
-    """Train one configuration; stop early if the loss is no longer finite."""
+    """Every (seed, learning rate) pair of one configuration, trained side by side
+    with mini-batch SGD and momentum (torch.optim.SGD's update). Runs with the same
+    seed share their initial weights and their order of mini-batches."""
     standardize, init, bn = CONFIGS[name]
-    X_tr, y_tr, X_te, y_te = load_split(standardize)
-    torch.manual_seed(seed)
-    model = make_mlp(hidden, bn, init)
-    hidden_linears = [m for m in model if isinstance(m, nn.Linear)][:-1]
-    w0 = [lin.weight.detach().clone() for lin in hidden_linears]
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    losses = []  # mean mini-batch training loss of each epoch
+    data = load_splits(standardize)
+    X, y = data["train"]
+    runs = [(seed, lr) for seed in seeds for lr in lrs]
+    nets = []
+    for seed, _ in runs:
+        torch.manual_seed(seed)
+        nets.append(make_mlp(hidden, bn, init))
+    layers = stack(nets)
+    params = [L[k] for L in layers for k in ("W", "b", "gamma", "beta")
+              if L.get(k) is not None]
+    for p in params:
+        p.requires_grad_()
+    velocity = [torch.zeros_like(p) for p in params]  # SGD's momentum buffers
+    W0 = [L["W"].clone() for L in layers[:-1]]
+    lr = torch.tensor([lr for _, lr in runs]).view(-1, 1, 1)
+    orders = {s: torch.Generator().manual_seed(s) for s in seeds}
+    curves = []  # mean mini-batch training loss of each epoch, per run
     for _ in range(epochs):
-        model.train()
-        total = 0.0
-        for idx in torch.randperm(len(X_tr)).split(batch_size):
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(model(X_tr[idx]), y_tr[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(X_tr))
-        if not math.isfinite(losses[-1]):
-            break  # diverged: the weights are inf or nan
-    model.eval()
+        perm = {s: torch.randperm(len(X), generator=g) for s, g in orders.items()}
+        total = torch.zeros(len(runs))
+        for idx in torch.stack([perm[s] for s, _ in runs]).split(batch_size, 1):
+            logits, _ = forward(layers, X[idx], train=True)
+            loss = F.cross_entropy(logits.transpose(1, 2), y[idx], reduction="none")
+            grads = torch.autograd.grad(loss.mean(1).sum(), params)  # each run its own
+            with torch.no_grad():
+                for p, g, v in zip(params, grads, velocity):
+                    v.mul_(momentum).add_(g)
+                    p.sub_(lr * v)
+            total += loss.detach().sum(1)
+        curves.append(total / len(X))
+        if not curves[-1].isfinite().any():
+            break  # every run diverged: its weights are inf or nan
+    out = {"runs": runs, "curves": torch.stack(curves, 1).tolist()}
     with torch.no_grad():
-        acc = (model(X_te).argmax(1) == y_te).float().mean().item()
-        dead, h = [], X_tr  # units that are 0 for every training image
-        for layer in model:
-            h = layer(h)
-            if isinstance(layer, nn.ReLU):
-                dead.append((h <= 0).all(0).float().mean().item())
-        moved = [((lin.weight - w).norm() / w.norm()).item()  # ||W - W0||/||W0||
-                 for lin, w in zip(hidden_linears, w0)]
-    return {"train_loss": losses, "test_acc": acc,
-            "diverged": not math.isfinite(losses[-1]),
-            "dead": dead, "moved": moved}
+        for split in ("val", "test"):
+            A, b = data[split]
+            pred = forward(layers, A.expand(len(runs), -1, -1))[0].argmax(2)
+            out[f"{split}_acc"] = (pred == b).float().mean(1).tolist()
+        _, relus = forward(layers, X.expand(len(runs), -1, -1))
+        # units that are 0 for every training image, per hidden layer
+        out["dead"] = torch.stack([(h <= 0).all(1).float().mean(1) for h in relus], 1).tolist()
+        # how far the hidden weights moved: ||W - W0|| / ||W0||
+        out["moved"] = torch.stack([(L["W"] - w0).flatten(1).norm(dim=1) / w0.flatten(1).norm(dim=1)
+                                    for L, w0 in zip(layers, W0)], 1).tolist()
+    out["diverged"] = [not math.isfinite(c[-1]) for c in out["curves"]]
+    return out
 
 
 if __name__ == "__main__":
     torch.set_num_threads(1)  # tiny matrices: one thread is faster
-    for hidden, names in [((256, 128), list(CONFIGS)),
-                          ((64,) * 15, list(CONFIGS)[:5])]:
-        print(f"{len(hidden)} hidden layers, seed 0:")
-        for name in names:
-            r = train_config(name, hidden)
-            print(f"  {name:10s} test accuracy {r['test_acc']:6.1%}  first-epoch"
-                  f" loss {r['train_loss'][0]:9.3g}  last {r['train_loss'][-1]:.3g}"
-                  f"  diverged {r['diverged']}")
+    hidden = (128, 64)  # the deep network of the page: hidden = (64,) * 10
+    print(f"{len(hidden)} hidden layers: mean test accuracy of seeds 0 and 1, per rate")
+    for name in ["recipe", "bad_init", "no_bn", "none"]:  # the page: all of CONFIGS
+        r = train_runs(name, hidden, seeds=(0, 1))  # the page uses five seeds
+        lrs = sorted({lr for _, lr in r["runs"]})
+        acc = [sum(a for (_, l), a in zip(r["runs"], r["test_acc"]) if l == lr)
+               / sum(l == lr for _, l in r["runs"]) for lr in lrs]
+        print(f"  {name:10s} " + "  ".join(f"{lr:g}: {a:.1%}" for lr, a in zip(lrs, acc)))
 # --8<-- [end:ablation]
 
 # %% [markdown]
@@ -251,7 +303,7 @@ def train_pixels(standardize: bool) -> torch.Tensor:
     return torch.tensor(X_tr, dtype=torch.float32)
 
 
-def forward(x, weights, bias, bn):
+def relu_forward(x, weights, bias, bn):
     """ReLU net; bn: train-mode BatchNorm (gamma 1, beta 0) after each Linear."""
     h = x
     for i, W in enumerate(weights[:-1]):
@@ -262,7 +314,7 @@ def forward(x, weights, bias, bn):
     return h @ weights[-1].T
 
 
-def scale_check(hidden: tuple = (256, 128), bn: bool = True,
+def scale_check(hidden: tuple = (128, 64), bn: bool = True,
                 standardize: bool = True, seed: int = 0) -> dict:
     """The same random directions at two scales: N(0, 1) weights (randn) and
     the same weights times the Kaiming std sqrt(2 / fan_in)."""
@@ -277,7 +329,7 @@ def scale_check(hidden: tuple = (256, 128), bn: bool = True,
                           ("kaiming", [math.sqrt(2 / a) for a in sizes[:-1]])]:
         weights = [(f * w).requires_grad_() for f, w in zip(factors, Z)]
         bias = torch.zeros(sizes[1], requires_grad=True)
-        logits = forward(x, weights + [W_out], bias, bn)
+        logits = relu_forward(x, weights + [W_out], bias, bn)
         torch.nn.functional.cross_entropy(logits, y).backward()
         with torch.no_grad():
             z1 = x @ weights[0].T
@@ -301,7 +353,7 @@ if __name__ == "__main__":
         g = " ".join(f"{v:.3g}" for v in r[name]["grad_norm"])
         print(f"  {name:7s} weight gradient norms {g}, max |bias gradient| "
               f"{r[name]['bias_grad_max']:.1e}")
-    for hidden in [(256, 128), (64,) * 15]:
+    for hidden in [(128, 64), (64,) * 10]:
         for std in [True, False]:
             r = scale_check(hidden, bn=False, standardize=std)
             print(f"no BatchNorm, {len(hidden):2d} hidden layers, "
@@ -326,21 +378,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-SEEDS = [0, 1, 2]
-SHALLOW = (256, 128)
-DEEP_LAYERS, DEEP_WIDTH = 15, 64
+SHALLOW = (128, 64)
+DEEP_LAYERS, DEEP_WIDTH = 10, 64
 DEEP = (DEEP_WIDTH,) * DEEP_LAYERS
 ONE_AT_A_TIME = ["recipe", "raw_inputs", "bad_init", "no_bn", "none"]
-LR_CHECK = 0.01
-LR_CHECK_CONFIGS = ["recipe", "no_bn"]
-REBOUND = 1.5  # a loss that ends this many times above its lowest value rose again
+DEEP_CONFIGS = ["recipe", "bad_init", "no_bn", "none"]
+SEED_LR = 0.05  # the seed article's learning rate, one of the grid's
+MAX_EXTENSIONS = 2  # rates added beyond an edge of the grid when the best is there
+CHANCE_VAL = 0.2  # a configuration whose validation accuracy never exceeds this does not train
 LOSS_AXIS_TOP = 30.0  # top of the loss axis in the curves figure
 
 
 def _defaults(*functions) -> dict:
     """The default arguments of the experiment functions: the settings the page quotes."""
     return {
-        name: p.default
+        name: list(p.default) if isinstance(p.default, tuple) else p.default
         for f in functions
         for name, p in inspect.signature(f).parameters.items()
         if p.default is not inspect.Parameter.empty and name != "seed"
@@ -352,36 +404,77 @@ def _finite_or_none(values: list[float]) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in values]
 
 
-def _summary(runs: list[dict]) -> dict:
-    accs = [r["test_acc"] for r in runs]
-    finite = [r["train_loss"][-1] for r in runs if not r["diverged"]]
+def _stats(values: list[float]) -> dict:
+    return {"mean": sum(values) / len(values), "min": min(values), "max": max(values)}
+
+
+def _sweep(name: str, hidden: tuple, lrs: list) -> dict:
+    """One configuration at every rate of the grid, five seeds each; while the best
+    rate (highest mean validation accuracy) is at an edge of the grid, one more rate
+    a factor 5 beyond that edge (at most MAX_EXTENSIONS times)."""
+    lrs, seeds = list(lrs), _defaults(train_runs)["seeds"]
+    by_lr = {}
+
+    def add(result):
+        for key in ["curves", "val_acc", "test_acc", "dead", "moved", "diverged"]:
+            for (seed, lr), v in zip(result["runs"], result[key]):
+                by_lr.setdefault(lr, {}).setdefault(key, {})[seed] = v
+
+    add(train_runs(name, hidden, lrs=tuple(lrs)))
+    mean_val = lambda lr: sum(by_lr[lr]["val_acc"].values()) / len(seeds)
+    for _ in range(MAX_EXTENSIONS):
+        if max(mean_val(lr) for lr in lrs) <= CHANCE_VAL:
+            break  # nothing trains: no best rate to look for
+        best = max(lrs, key=mean_val)
+        if best == lrs[0]:
+            lrs.insert(0, float(f"{lrs[0] / 5:.3g}"))
+        elif best == lrs[-1]:
+            lrs.append(float(f"{lrs[-1] * 5:.3g}"))
+        else:
+            break
+        add(train_runs(name, hidden, lrs=(lrs[0] if best == lrs[1] else lrs[-1],)))
+    trains = max(mean_val(lr) for lr in lrs) > CHANCE_VAL
+    best = max(lrs, key=mean_val) if trains else None
+
+    def at(lr):  # everything about one rate, per seed in order
+        d = {key: [by_lr[lr][key][s] for s in seeds] for key in by_lr[lr]}
+        acc = d["test_acc"]
+        out = {"test_acc": acc, **{f"acc_{k}": v for k, v in _stats(acc).items()},
+               "val_mean": mean_val(lr), "diverged": sum(d["diverged"]),
+               "curves": [_finite_or_none(c) for c in d["curves"]]}
+        finite = [c[-1] for c in d["curves"] if math.isfinite(c[-1])]
+        out["final_loss_mean"] = sum(finite) / len(finite) if finite else None
+        firsts = [c[0] for c in d["curves"] if math.isfinite(c[0])]
+        out["first_loss_min"] = min(firsts, default=None)
+        out["first_loss_max"] = max(firsts, default=None)
+        ok = [k for k, div in enumerate(d["diverged"]) if not div]
+        for key in ["dead", "moved"]:  # per hidden layer, mean over the seeds that did not diverge
+            out[key] = ([sum(d[key][k][i] for k in ok) / len(ok) for i in range(len(hidden))]
+                        if ok else None)
+        return out
+
     return {
-        "test_acc": accs,
-        "acc_mean": sum(accs) / len(accs),
-        "acc_min": min(accs),
-        "acc_max": max(accs),
-        "diverged": sum(r["diverged"] for r in runs),
-        "curves": [_finite_or_none(r["train_loss"]) for r in runs],
-        "first_loss_min": min(  # null if every run was nan from the start
-            (r["train_loss"][0] for r in runs
-             if math.isfinite(r["train_loss"][0])), default=None),
-        "first_loss_max": max(
-            (r["train_loss"][0] for r in runs
-             if math.isfinite(r["train_loss"][0])), default=None),
-        "final_loss_mean": sum(finite) / len(finite) if finite else None,
-        "rebound": sum(r["train_loss"][-1] > REBOUND * min(r["train_loss"])
-                       for r in runs if not r["diverged"]),
-        "dead": None if runs[0]["diverged"] else runs[0]["dead"],  # seed 0
-        "moved": None if runs[0]["diverged"] else runs[0]["moved"],  # seed 0
+        "lrs": lrs,
+        "trains": trains,
+        "best_lr": best,
+        "best_at_edge": trains and best in (lrs[0], lrs[-1]),
+        "val_mean": [mean_val(lr) for lr in lrs],
+        "test_mean": [sum(by_lr[lr]["test_acc"].values()) / len(seeds) for lr in lrs],
+        "test_min": [min(by_lr[lr]["test_acc"].values()) for lr in lrs],
+        "test_max": [max(by_lr[lr]["test_acc"].values()) for lr in lrs],
+        "diverged": [sum(by_lr[lr]["diverged"].values()) for lr in lrs],
+        "best": at(best) if trains else None,
+        "seed_lr": at(SEED_LR),
     }
 
 
-def _ablation(hidden: tuple, names: list[str], **kwargs) -> dict:
-    out = {n: _summary([train_config(n, hidden, seed=s, **kwargs)
-                        for s in SEEDS]) for n in names}
+def _ablation(hidden: tuple, names: list[str], lrs: list) -> dict:
+    out = {n: _sweep(n, hidden, lrs) for n in names}
     for n in names:  # accuracy lost against the full recipe, in points
-        out[n]["drop_pts"] = 100 * (out["recipe"]["acc_mean"]
-                                    - out[n]["acc_mean"])
+        for key in ["best", "seed_lr"]:
+            if out[n][key] is not None:
+                out[n][key]["drop_pts"] = 100 * (out["recipe"][key]["acc_mean"]
+                                                 - out[n][key]["acc_mean"])
     return out
 
 
@@ -402,7 +495,7 @@ def _recipe_results() -> dict:
 
 
 def _scale_results() -> dict:
-    bn = scale_check()
+    bn = scale_check(SHALLOW)
     out = {
         "bn": {k: bn[k] for k in ["randn", "kaiming", "max_logit_diff"]},
         "kaiming_factor": [math.sqrt(a / 2) for a in [64, *SHALLOW[:-1]]],
@@ -429,31 +522,44 @@ def _scale_results() -> dict:
 def results() -> dict:
     """Every number the page quotes (deterministic: fixed seeds)."""
     torch.set_num_threads(1)  # tiny matrices: one thread is faster on a busy CPU
-    shallow = _ablation(SHALLOW, list(CONFIGS))
-    deep = _ablation(DEEP, ONE_AT_A_TIME)
-    lr_check = {
-        key: _ablation(hidden, LR_CHECK_CONFIGS, lr=LR_CHECK)
-        for key, hidden in [("shallow", SHALLOW), ("deep", DEEP)]
-    }
+    grid = _defaults(train_runs)["lrs"]
+    shallow = _ablation(SHALLOW, list(CONFIGS), grid)
+    deep = _ablation(DEEP, DEEP_CONFIGS, grid[1:])  # from 0.002: the edge rule goes lower if needed
     with_bn = [n for n, (_, _, bn) in CONFIGS.items() if bn]
-    first_epoch = {"shallow_bn_max": max(shallow[n]["first_loss_max"]
+    first_epoch = {"shallow_bn_max": max(shallow[n]["seed_lr"]["first_loss_max"]
                                          for n in with_bn)}
-    recipe = _recipe_results()
-    recipe["same_as_ablation"] = (
-        recipe["test_acc"] == shallow["recipe"]["test_acc"][0])
+    trained = [n for n in CONFIGS if shallow[n]["trains"]]
+    summary = {
+        "shallow_best_min": min(shallow[n]["best"]["acc_mean"] for n in trained),
+        "shallow_best_max": max(shallow[n]["best"]["acc_mean"] for n in trained),
+        "shallow_seed_lr_chance": [n for n in CONFIGS
+                                   if shallow[n]["seed_lr"]["acc_max"] < 0.15],
+        "deep_bn_minus_no_bn_pts": 100 * (deep["recipe"]["best"]["acc_mean"]
+                                          - deep["no_bn"]["best"]["acc_mean"]),
+        "deep_no_bn_max_working_lr": max(
+            lr for lr, acc in zip(deep["no_bn"]["lrs"], deep["no_bn"]["test_mean"])
+            if acc > 0.5),
+        "deep_recipe_max_working_lr": max(
+            lr for lr, acc in zip(deep["recipe"]["lrs"], deep["recipe"]["test_mean"])
+            if acc > 0.5),
+    }
+    settings = _defaults(train_runs)
     return {
-        "settings": {**_defaults(train_config), "hidden": list(SHALLOW),
-                     "seeds": SEEDS,
-                     "shallow": list(SHALLOW), "deep_layers": DEEP_LAYERS,
-                     "deep_width": DEEP_WIDTH, "lr_check": LR_CHECK,
-                     "rebound": REBOUND, "loss_axis_top": LOSS_AXIS_TOP,
+        "settings": {**settings, "hidden": list(SHALLOW), "shallow": list(SHALLOW),
+                     "deep_layers": DEEP_LAYERS, "deep_width": DEEP_WIDTH,
+                     "seed_lr": SEED_LR, "grid_factor": 5, "chance_val": CHANCE_VAL,
+                     "deep_lrs": _defaults(train_runs)["lrs"][1:],
+                     "loss_axis_top": LOSS_AXIS_TOP, "deep_configs": DEEP_CONFIGS,
+                     "n_train": len(load_splits()["train"][0]),
+                     "n_val": len(load_splits()["val"][0]),
                      "configs": {k: list(v) for k, v in CONFIGS.items()}},
+        "recipe_fit": {**_defaults(fit), "seed_hidden": [256, 128]},
         "ln10": math.log(10),
-        "recipe": recipe,
+        "recipe": _recipe_results(),
         "shallow": shallow,
         "deep": deep,
         "first_epoch": first_epoch,
-        "lr_check": lr_check,
+        "summary": summary,
         "scale": _scale_results(),
     }
 
@@ -465,12 +571,16 @@ LABELS = {
         "bad_init": "randn init",
         "no_bn": "no BatchNorm",
         "none": "all three removed",
-        "shallow": "2 hidden layers (256, 128)",
-        "deep": "15 hidden layers (64 each)",
+        "only_std": "only standardization",
+        "only_init": "only Kaiming",
+        "only_bn": "only BatchNorm",
+        "shallow": "2 hidden layers (128, 64)",
+        "deep": "10 hidden layers (64 each)",
         "epoch": "epoch",
         "loss": "training loss",
         "acc": "test accuracy",
-        "seed_dots": "single seeds",
+        "lr": "learning rate",
+        "seed_lr": "the seed's rate",
         "nan": "loss became nan",
         "ln10": "ln 10 (uniform guess)",
     },
@@ -480,12 +590,16 @@ LABELS = {
         "bad_init": "randn初始化",
         "no_bn": "无BatchNorm",
         "none": "三者全去掉",
-        "shallow": "2个隐藏层（256、128）",
-        "deep": "15个隐藏层（各64）",
+        "only_std": "只保留标准化",
+        "only_init": "只保留Kaiming",
+        "only_bn": "只保留BatchNorm",
+        "shallow": "2个隐藏层（128、64）",
+        "deep": "10个隐藏层（各64）",
         "epoch": "迭代周期",
         "loss": "训练损失",
         "acc": "测试准确率",
-        "seed_dots": "单个随机种子",
+        "lr": "学习率",
+        "seed_lr": "种子文章的学习率",
         "nan": "损失变为nan",
         "ln10": "ln 10（均匀猜测）",
     },
@@ -493,6 +607,8 @@ LABELS = {
 
 _STYLES = {"recipe": "-", "raw_inputs": "--", "bad_init": "-.", "no_bn": ":",
            "none": (0, (5, 1, 1, 1, 1, 1))}
+_COLORS = {"recipe": "C0", "raw_inputs": "C1", "bad_init": "C2", "no_bn": "C3",
+           "none": "C4"}
 
 
 def figures(res: dict, lang: str) -> dict:
@@ -500,23 +616,26 @@ def figures(res: dict, lang: str) -> dict:
     L = LABELS[lang]
     figs = {}
 
-    # Training-loss curves, one line per seed
+    # Training-loss curves at the seed's learning rate: the mean over the seeds, and
+    # a band from the lowest to the highest seed
     top = res["settings"]["loss_axis_top"]
     fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.8), sharey=True,
                              layout="constrained")
     for ax, key in zip(axes, ["shallow", "deep"]):
         nan_label = L["nan"]
-        for k, name in enumerate(ONE_AT_A_TIME):
-            for s, curve in enumerate(res[key][name]["curves"]):
-                loss = np.array(curve, dtype=float)  # null -> nan: not drawn
-                ax.plot(np.arange(1, len(loss) + 1), loss, color=f"C{k}",
-                        linestyle=_STYLES[name],
-                        label=L[name] if s == 0 else None)
-                if curve[-1] is None:  # diverged: mark the epoch
-                    ax.plot([len(loss)], [top / 2], color=f"C{k}",
-                            marker="x", linestyle="none", label=nan_label)
-                    nan_label = None
-        ax.axhline(res["ln10"], color="C5", linestyle=":",
+        for name in [n for n in ONE_AT_A_TIME if n in res[key]]:
+            loss = np.array(res[key][name]["seed_lr"]["curves"], dtype=float)  # null -> nan
+            epochs = np.arange(1, loss.shape[1] + 1)
+            if np.isnan(loss[:, -1]).all():  # every run diverged: mark the epoch
+                ax.plot([epochs[-1]], [top / 2], color=_COLORS[name], marker="x",
+                        linestyle="none", label=nan_label)
+                nan_label = None
+                continue
+            ax.fill_between(epochs, np.nanmin(loss, 0), np.nanmax(loss, 0),
+                            color=_COLORS[name], alpha=0.2, linewidth=0)
+            ax.plot(epochs, np.nanmean(loss, 0), color=_COLORS[name],
+                    linestyle=_STYLES[name], label=L[name])
+        ax.axhline(res["ln10"], color="C7", linestyle=":",
                    label=L["ln10"] if key == "shallow" else None)
         ax.set_yscale("log")
         ax.set_ylim(top=top)  # larger first-epoch losses are off the chart
@@ -532,26 +651,32 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(handles, labels, loc="outside lower center", ncol=3)
     figs["curves"] = fig
 
-    # Final test accuracy per configuration, both depths
-    fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
-    x = np.arange(len(ONE_AT_A_TIME))
-    for k, key in enumerate(["shallow", "deep"]):
-        shift = (k - 0.5) * 0.38
-        means = [res[key][n]["acc_mean"] for n in ONE_AT_A_TIME]
-        ax.bar(x + shift, means, width=0.38, color=f"C{k}", label=L[key])
-        for i, n in enumerate(ONE_AT_A_TIME):
-            accs = res[key][n]["test_acc"]
-            ax.plot([x[i] + shift] * len(accs), accs, color="C4", marker="o",
-                    linestyle="none",
-                    label=L["seed_dots"] if (k, i) == (1, 0) else None)
-    ax.set_xticks(x, [L[n].replace(" ", "\n", 1) if lang == "en" else L[n]
-                      for n in ONE_AT_A_TIME])
-    ax.set_ylim(0, 1)
-    ax.set_ylabel(L["acc"])
-    handles, labels = ax.get_legend_handles_labels()
-    order = [labels.index(L[k]) for k in ["shallow", "deep", "seed_dots"]]
-    fig.legend([handles[i] for i in order], [labels[i] for i in order],
-               loc="outside lower center", ncol=2)
+    # Test accuracy against the learning rate: the mean over the seeds, a band from the
+    # lowest to the highest seed, a ring at each configuration's best rate (by validation)
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.8), sharey=True,
+                             layout="constrained")
+    for ax, key in zip(axes, ["shallow", "deep"]):
+        for name in [n for n in ONE_AT_A_TIME if n in res[key]]:
+            r = res[key][name]
+            lrs = np.array(r["lrs"])
+            ax.fill_between(lrs, r["test_min"], r["test_max"], color=_COLORS[name],
+                            alpha=0.2, linewidth=0)
+            ax.plot(lrs, r["test_mean"], color=_COLORS[name], linestyle=_STYLES[name],
+                    marker="o", markersize=3, label=L[name])
+            if r["trains"]:
+                i = r["lrs"].index(r["best_lr"])
+                ax.plot(lrs[i], r["test_mean"][i], marker="o", markersize=9,
+                        color=_COLORS[name], markerfacecolor="none", linestyle="none")
+        ax.axvline(res["settings"]["seed_lr"], color="C7", linestyle=":",
+                   label=L["seed_lr"] if key == "shallow" else None)
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_ylim(0, 1)
+        ax.set_title(L[key])
+        ax.set_xlabel(L["lr"])
+    axes[0].set_ylabel(L["acc"])
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
     figs["accuracy"] = fig
     return figs
 

@@ -66,39 +66,119 @@ def test_batch_coupling(res):
     assert c["eval_single_ok"]
 
 
-def test_deep_sigmoid_without_bn_stays_at_chance(res):
+def test_sweep_design(res):
     t = res["training"]
-    assert t["none"]["max_acc"] < 0.15  # chance is 10 %
-    assert all(abs(l - LN10) < 0.05 for l in t["none"]["train_loss"])
+    assert len(t["seeds"]) >= 5 and len(t["lrs"]) >= 3
+    for arm in t["arms"]:
+        a = t[arm]
+        assert len(a["sweep_acc"]) == len(t["lrs"])
+        assert all(len(v) == len(t["seeds"]) for v in a["sweep_acc"])
+        # best = lowest mean final training loss over the seeds
+        assert a["sweep_mean_loss"][t["lrs"].index(a["best_lr"])] == min(a["sweep_mean_loss"])
+        assert a["test_acc"] == a["sweep_acc"][t["lrs"].index(a["best_lr"])]
 
 
-def test_deep_sigmoid_without_bn_ignores_its_input(res):
+def test_default_init_stays_at_chance_at_every_rate(res):
     t = res["training"]
-    assert t["none"]["classes_predicted"] == [1] * len(t["seeds"])
-    s = t["none"]["sample_std"]  # spread across samples shrinks by orders of magnitude
+    d = t["default"]
+    assert d["max_acc_any_lr"] < 0.15  # chance is 10 %
+    assert d["max_loss_gap_ln10"] < 0.05
+    assert all(abs(v - LN10) < 0.05 for row in d["sweep_loss"] for v in row)
+    assert d["max_classes_any_lr"] == 1  # one class for every test image
+
+
+def test_default_init_ignores_its_input(res):
+    t = res["training"]
+    s = t["default"]["sample_std"]  # spread across samples shrinks by orders of magnitude
     assert s[-1] < 1e-4 * s[0]
-    assert t["bn"]["classes_predicted"] == [10] * len(t["seeds"])
-    assert min(t["bn"]["sample_std"]) > 0.5
+    # per layer: sqrt(fan_in * Var(w)) * slope = sqrt(1/3) / 4 for nn.Linear's U(+-1/sqrt(n)) and slope 1/4
+    assert t["default"]["decay_per_layer"] == pytest.approx(1 / (4 * math.sqrt(3)), rel=0.25)
+    assert t["default"]["decay_per_layer"] == pytest.approx((s[-1] / s[0]) ** (1 / (len(s) - 1)))
+    # not saturation: the sigmoid inputs stay near 0
+    assert max(t["default"]["preact_std"]) < 1.0
 
 
-def test_deep_sigmoid_with_bn_trains(res):
+def test_sigmoid_init_trains_without_bn(res):
     t = res["training"]
-    assert t["bn"]["min_acc"] > 0.85
-    assert all(l < 0.5 * LN10 for l in t["bn"]["train_loss"])
+    a = t["sigmoid_init"]
+    assert a["mean_acc"] > 0.8 and a["min_acc"] > 0.7
+    assert a["classes_predicted"] == [10] * len(t["seeds"])
+    # the input-dependent spread stays of order 1 through the depth: no collapse
+    assert all(0.3 < v < 10 for v in a["sample_std"])
 
 
-def test_noisy_bn_still_trains(res):
+def test_bn_trains_and_leads_by_a_few_points(res):
     t = res["training"]
-    assert t["noisy_bn"]["min_acc"] > 0.75
-    assert t["noisy_bn"]["min_acc"] > t["none"]["max_acc"] + 0.5
+    bn, si = t["bn"], t["sigmoid_init"]
+    assert bn["mean_acc"] > 0.88 and bn["min_acc"] > 0.85
+    assert all(l < 0.5 * LN10 for l in bn["train_loss"])
+    assert bn["classes_predicted"] == [10] * len(t["seeds"])
+    assert min(bn["sample_std"]) > 0.5
+    # "a few points ahead, seeds closer together": ahead, by less than 10 points, and a narrower range
+    assert t["bn_minus_sigmoid_init_pts"] == pytest.approx(100 * (bn["mean_acc"] - si["mean_acc"]))
+    assert 0 < t["bn_minus_sigmoid_init_pts"] < 10
+    assert bn["max_acc"] - bn["min_acc"] < si["max_acc"] - si["min_acc"]
+
+
+def test_noisy_bn_trains_but_the_noise_costs(res):
+    t = res["training"]
+    n = t["noisy_bn"]
+    assert n["min_acc"] > t["default"]["max_acc_any_lr"] + 0.4  # far above chance
+    assert t["bn_minus_noisy_pts"] == pytest.approx(100 * (t["bn"]["mean_acc"] - n["mean_acc"]))
+    assert t["bn_minus_noisy_pts"] > 5  # not free here
+    assert n["mean_acc"] < t["sigmoid_init"]["mean_acc"]
+    assert (t["max_scale"], t["shift_std"]) == (2.0, 1.0)
 
 
 def test_preactivations_unit_scale_with_bn(res):
     t = res["training"]
     # with BN (gamma, beta learned) the sigmoid inputs stay at the unit scale
-    assert all(0.5 < s < 2.0 for s in t["bn"]["preact_std"])
-    # without BN they shrink to well below 1 in the deep layers
-    assert max(t["none"]["preact_std"][1:]) < 0.5
+    assert all(0.5 < s < 2.5 for s in t["bn"]["preact_std"])
+    # without BN, default init, they shrink to well below 1 in the deep layers
+    assert max(t["default"]["preact_std"][1:]) < 0.5
+
+
+@pytest.mark.parametrize("arm", ["bn", "sigmoid_init"])
+def test_side_by_side_runs_equal_plain_pytorch(arm):
+    """A run of the stacked trainer equals nn.Sequential trained alone with torch.optim.SGD."""
+    import torch
+    from torch import nn
+
+    r = bn_mod.train_runs(arm, lrs=(0.1,), seeds=(3,), epochs=2)
+    X_tr, y_tr, X_te, y_te = bn_mod.load_digits_split()
+    torch.manual_seed(3)
+    net = bn_mod.sigmoid_mlp(arm)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    order = torch.Generator().manual_seed(3)
+    for _ in range(2):
+        net.train()
+        for idx in torch.randperm(len(X_tr), generator=order).split(128):
+            opt.zero_grad()
+            nn.functional.cross_entropy(net(X_tr[idx]), y_tr[idx]).backward()
+            opt.step()
+    net.eval()
+    with torch.no_grad():
+        loss = nn.functional.cross_entropy(net(X_tr), y_tr).item()
+        acc = (net(X_te).argmax(1) == y_te).float().mean().item()
+    assert r["train_loss"][0] == pytest.approx(loss, rel=1e-4)
+    assert r["test_acc"][0] == pytest.approx(acc, abs=1.5 / len(y_te))
+
+
+def test_sigmoid_init_is_a_tanh_net():
+    """sigmoid(z) - 1/2 = tanh(z / 2) / 2: with the centring bias, layer 2 on is W/4 tanh."""
+    import torch
+
+    torch.manual_seed(0)
+    net = bn_mod.sigmoid_mlp("sigmoid_init", depth=3, width=400)
+    W = [m.weight for m in net if isinstance(m, torch.nn.Linear)]
+    for w in W[:-1]:  # variance 16 / fan_in
+        assert (w.var() * w.shape[1]).item() == pytest.approx(16, rel=0.05)
+    x = torch.randn(5, 64)
+    with torch.no_grad():
+        z1 = net[0](x)
+        z2 = net[2](torch.sigmoid(z1))
+        u1, u2 = z1 / 2, z2 / 2
+        assert torch.allclose(u2, torch.tanh(u1) @ (W[1] / 4).T, atol=1e-4)
 
 
 def test_bn_before_tanh_matches_gaussian_theory(res):
@@ -133,5 +213,6 @@ def test_figures(res):
     for lang in ["en", "zh"]:
         figs = bn_mod.figures(res, lang)
         assert set(figs) == {"preact_hist", "training", "placement"}
+        assert len(figs["training"].axes) == 2
         for fig in figs.values():
             assert fig.get_size_inches()[0] <= 6.4

@@ -4,12 +4,17 @@ Run from the repository root: python -m pytest tests/test_initialization.py -q
 """
 
 import math
+import re
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest
+import torch  # noqa: E402
+from scipy import integrate, special  # noqa: E402
+from torch import nn  # noqa: E402
 
 from conftest import built_results  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
@@ -170,7 +175,9 @@ def test_transposed_layout_pitfall(res):
 def test_depth_tanh_matches_mean_field(res):
     d = res["depth"]
     n = d["width"]
-    weight_var = {"small": 0.01**2, "unit": 1.0, "xavier": 2 / (n + n), "kaiming": 2 / n}
+    weight_var = {"small": 0.01**2, "unit": 1.0, "xavier": 2 / (n + n), "kaiming": 2 / n,
+                  "tanh_gain": (5 / 3) ** 2 * 2 / (n + n)}
+    assert set(weight_var) == set(d["stds"]["tanh"])
     for init, var in weight_var.items():
         theory, _ = tanh_mean_field(var * n, d["n_layers"])
         measured = d["stds"]["tanh"][init]
@@ -269,17 +276,334 @@ def test_shape_matters_less_than_variance(res):
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. Training (He et al. 2015, Fig. 3 analogue)
+# 6. Gradients: the single randn layer and the deep stacks (mean field: Poole et al. 2016,
+#    Schoenholz et al. 2017: each layer multiplies the squared gradient norm by
+#    chi_1 = sigma_w^2 E[phi'(sqrt(q) z)^2] at that layer's pre-activation variance q)
+
+SECH2 = lambda x: 1 / np.cosh(x) ** 2  # noqa: E731  tanh'
+SIG = special.expit
+DSIG = lambda x: SIG(x) * (1 - SIG(x))  # noqa: E731
+RELU = lambda x: np.maximum(x, 0)  # noqa: E731
+DRELU = lambda x: (x > 0).astype(float)  # noqa: E731
+STACK = {"tanh": (np.tanh, SECH2), "relu": (RELU, DRELU), "sigmoid": (SIG, DSIG)}
 
 
-def test_training_kaiming_learns_xavier_stalls(res):
+def mean_field_grad_ratio(act: str, sw2: float, n_layers: int) -> tuple[float, list[float]]:
+    """||dL/dh_0|| / ||dL/dh_L|| and the pre-activation variances q_l, for h_0 ~ N(0, I)."""
+    phi, dphi = STACK[act]
+    second_moment, log_sq, qs = 1.0, 0.0, []
+    for _ in range(n_layers):
+        q = sw2 * second_moment
+        qs.append(q)
+        log_sq += math.log(sw2 * gauss_mean(lambda x: dphi(math.sqrt(q) * x) ** 2))
+        second_moment = gauss_mean(lambda x: phi(math.sqrt(q) * x) ** 2)
+    return math.exp(log_sq / 2), qs
+
+
+def test_randn_layer_passes_gradient_back(res):
+    """Saturation shrinks each unit's slope, not the gradient sent to the layer's input."""
+    r = res["randn"]
+    for key, sigma in [("randn", 28.0), ("scaled", 1.0)]:
+        slope_rms = math.sqrt(gauss_mean(lambda x: SECH2(sigma * x) ** 2))
+        assert abs(r[key]["grad_preact"] / slope_rms - 1) < 0.05, key
+        # dL/dx = W (g * tanh'): 784 Var(w) E[tanh'^2], Var(w) = 1 or 1/784
+        assert abs(r[key]["grad_input"] / (sigma * slope_rms) - 1) < 0.05, key
+        assert abs(r[key]["grad_input_theory"] / (sigma * slope_rms) - 1) < 1e-3
+    assert r["randn"]["grad_preact"] < 0.25  # small per-unit slopes...
+    assert r["randn"]["grad_input"] > 2  # ...yet the input gradient is larger than the output gradient
+    assert r["randn"]["grad_input"] > 3 * r["scaled"]["grad_input"]
+    # ||dL/dW|| / ||W|| ~ ||dL/dz|| / (scale sqrt(fan_out)): the ratio scaled / randn
+    theory = (r["scaled"]["grad_preact"] / r["randn"]["grad_preact"]) * 28
+    assert abs(r["weight_grad_relative_ratio"] / theory - 1) < 0.1
+    assert r["weight_grad_relative_ratio"] > 50
+
+
+def test_unit_tanh_stack_gradient_explodes(res):
+    """The std-1 tanh stack: the input-side gradient is far larger than the output-side one, and the
+    per-layer growth is the mean-field sqrt(chi_1) at the fixed point q*."""
+    d = res["depth"]
+    n, L = d["width"], d["n_layers"]
+    g = d["grads"]["tanh"]["unit"]
+    assert len(g) == L + 1 and g[-1] == 1.0
+    assert g[0] > g[-1] * 1e15
+    assert all(a > b for a, b in zip(g[:-1], g[1:])), "grows at every layer going backward"
+    q = 1.0
+    for _ in range(50):  # length map q -> n E[tanh(sqrt(q) z)^2] from q = n (input E[x^2] = 1)
+        q = n * gauss_mean(lambda x: np.tanh(math.sqrt(q) * x) ** 2)
+    chi1 = n * gauss_mean(lambda x: SECH2(math.sqrt(q) * x) ** 2)
+    assert chi1 > 1  # chaotic
+    assert abs(d["tanh_unit_q_star"] / q - 1) < 1e-4
+    assert abs(d["tanh_unit_chi1"] / chi1 - 1) < 1e-3
+    # finite width 256, 64 inputs: the measured geometric-mean factor within 4 % of sqrt(chi_1)
+    assert abs(d["grad_factor"]["tanh"]["unit"] / math.sqrt(chi1) - 1) < 0.04
+    # the slopes are small (each unit), the product with std-1 weights is not
+    assert d["tanh_unit_mean_slope_final"] < 0.1
+
+
+def test_depth_gradients_follow_mean_field(res):
+    d = res["depth"]
+    n, L = d["width"], d["n_layers"]
+    sw2 = {"small": n * 0.01**2, "unit": float(n), "xavier": 1.0, "kaiming": 2.0,
+           "tanh_gain": (5 / 3) ** 2}
+    for act, inits in d["grads"].items():
+        for init, g in inits.items():
+            theory, _ = mean_field_grad_ratio(act, sw2[init], L)
+            per_layer = (g[0] / theory) ** (1 / L)
+            # 4 % per layer: finite width and 64 inputs (the errors compound over 50 layers)
+            assert abs(per_layer - 1) < 0.04, (act, init, g[0], theory)
+    # tanh + Xavier is critical: no geometric decay, a power law (> 2 % per layer would give < 0.36)
+    assert 0.03 < d["grad_ratio"]["tanh"]["xavier"] < 1
+    assert 1 < d["grad_ratio"]["tanh"]["kaiming"] < d["grad_ratio"]["tanh"]["tanh_gain"]
+
+
+def test_tanh_gain_is_chaotic_in_the_stack(res):
+    """PyTorch's tanh gain: activations hold their scale, gradients grow by sqrt(chi_1) per layer."""
+    d = res["depth"]
+    sw2 = (5 / 3) ** 2
+    q = 1.0
+    for _ in range(300):
+        q = sw2 * gauss_mean(lambda x: np.tanh(math.sqrt(q) * x) ** 2)
+    chi1 = sw2 * gauss_mean(lambda x: SECH2(math.sqrt(q) * x) ** 2)
+    assert chi1 > 1.1
+    assert abs(d["tanh_gain_final_std"] / math.sqrt(q / sw2) - 1) < 0.1  # std of tanh at q*
+    assert abs(d["grad_factor"]["tanh"]["tanh_gain"] / math.sqrt(chi1) - 1) < 0.02
+    assert d["grad_ratio"]["tanh"]["tanh_gain"] > 20
+
+
+def test_sigmoid_xavier(res):
+    """Glorot & Bengio's f'(0) = 1 assumption fails for the sigmoid: mean 1/2, slope 1/4."""
+    d = res["depth"]
+    q = 1.0
+    for _ in range(100):  # n Var(w) = 1
+        q = gauss_mean(lambda x: SIG(math.sqrt(q) * x) ** 2)
+    chi1 = gauss_mean(lambda x: DSIG(math.sqrt(q) * x) ** 2)
+    assert chi1 < 1 / 16
+    assert abs(d["sigmoid_q_star"] / q - 1) < 1e-4
+    assert abs(d["sigmoid_chi1"] / chi1 - 1) < 1e-3
+    assert abs(d["sigmoid_mean_final"] - 0.5) < 0.02
+    assert abs(d["sigmoid_second_moment_final"] / q - 1) < 0.05
+    assert abs(d["sigmoid_mean_share_final"] - 0.25 / q) < 0.03  # E[sigmoid] = 1/2 exactly
+    assert abs(d["sigmoid_measured_shrink"] * chi1 - 1) < 0.05
+    assert d["grad_ratio"]["sigmoid"]["xavier"] < 1e-25
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. The gain table (partials/gains.*.md)
+
+PDF = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+SCALAR = {
+    "linear": lambda x: x,
+    "tanh": math.tanh,
+    "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
+    "relu": lambda x: max(x, 0.0),
+    "leaky_relu": lambda x: x if x > 0 else 0.01 * x,
+    "gelu": lambda x: x * 0.5 * (1 + math.erf(x / math.sqrt(2))),
+    "silu": lambda x: x / (1 + math.exp(-x)),
+    "selu": lambda x: 1.0507009873554805 * (x if x > 0 else 1.6732632423543772 * math.expm1(x)),
+}
+
+
+def quad_mean(f, q: float = 1.0) -> float:
+    """E[f(sqrt(q) z)], z ~ N(0, 1), by scipy quad (split at the kink z = 0)."""
+    g = lambda x: f(math.sqrt(q) * x) * PDF(x)  # noqa: E731
+    return integrate.quad(g, -40, 0, limit=200)[0] + integrate.quad(g, 0, 40, limit=200)[0]
+
+
+def test_gain_table_against_quadrature(res):
+    g = res["gains"]
+    assert set(g) == set(SCALAR)
+    for name, phi in SCALAR.items():
+        m2 = quad_mean(lambda x: phi(x) ** 2)
+        assert abs(g[name]["second_moment"] / m2 - 1) < 1e-5, name
+        assert abs(g[name]["variance_preserving"] * math.sqrt(m2) - 1) < 1e-5, name
+        if name in ("gelu", "silu"):
+            assert g[name]["pytorch"] is None
+            with pytest.raises(ValueError):
+                nn.init.calculate_gain(name)
+        else:
+            assert math.isclose(g[name]["pytorch"], nn.init.calculate_gain(name))
+    # homogeneous (and linear) activations: PyTorch's gain is the variance-preserving one
+    for name in ["linear", "relu", "leaky_relu"]:
+        assert abs(g[name]["pytorch"] / g[name]["variance_preserving"] - 1) < 1e-5
+        assert abs(g[name]["critical"] / g[name]["pytorch"] - 1) < 1e-5
+    # tanh: PyTorch's 5/3 is above the variance-preserving gain, which is above the critical gain 1
+    assert g["tanh"]["critical"] == pytest.approx(1.0, abs=1e-9)
+    assert g["tanh"]["critical"] < g["tanh"]["variance_preserving"] < g["tanh"]["pytorch"]
+    assert g["sigmoid"]["critical"] == pytest.approx(4.0, abs=1e-9)  # 1 / sigmoid'(0)
+    assert g["sigmoid"]["pytorch"] == 1 and g["sigmoid"]["variance_preserving"] > 1.5
+    assert g["selu"]["variance_preserving"] == pytest.approx(1.0, abs=1e-4)  # SELU's design
+    for name in ["gelu", "silu", "selu"]:
+        assert g[name]["critical"] is None
+
+
+def test_tanh_and_sigmoid_chi1_at_pytorch_gain(res):
+    g = res["gains"]
+    for name, phi, dphi in [("tanh", math.tanh, lambda x: 1 / math.cosh(x) ** 2),
+                            ("sigmoid", SCALAR["sigmoid"], lambda x: DSIG(x))]:
+        sw2 = nn.init.calculate_gain(name) ** 2
+        q = 1.0
+        for _ in range(200):
+            q = sw2 * quad_mean(lambda x: phi(x) ** 2, q)
+        chi1 = sw2 * quad_mean(lambda x: dphi(x) ** 2, q)
+        assert abs(g[name]["q_star_pytorch"] / q - 1) < 1e-4, name
+        assert abs(g[name]["chi1_pytorch"] / chi1 - 1) < 1e-4, name
+    assert g["tanh"]["chi1_pytorch"] > 1.15  # chaotic (edge of chaos: chi_1 = 1)
+    assert g["sigmoid"]["chi1_pytorch"] < 1 / 16
+    assert g["sigmoid"]["chi1_variance_preserving"] < 0.2  # variance-preserving is not gradient-preserving
+    assert math.isclose(g["tanh"]["growth_pytorch_10"], g["tanh"]["chi1_pytorch"] ** 10)
+
+
+def test_gelu_silu_fixed_point_unstable(res):
+    g = res["gains"]
+    for name in ["gelu", "silu"]:
+        phi = SCALAR[name]
+        gain2 = 1 / quad_mean(lambda x: phi(x) ** 2)
+        h = 1e-3
+        slope = gain2 * (quad_mean(lambda x: phi(x) ** 2, 1 + h)
+                         - quad_mean(lambda x: phi(x) ** 2, 1 - h)) / (2 * h)
+        assert slope > 1.1, name
+        assert abs(g[name]["map_slope_variance_preserving"] - slope) < 1e-3, name
+    assert abs(g["relu"]["map_slope_variance_preserving"] - 1) < 1e-6
+    assert g["tanh"]["map_slope_variance_preserving"] < 1  # stable
+
+
+def test_critical_sigmoid_is_a_critical_tanh_network():
+    """sigmoid(x) = 1/2 + tanh(x/2)/2: weights 4 V (2 V in the first layer) and bias -W 1 / 2 give
+    exactly 1/2 + tanh-network / 2, with the tanh network's Jacobian (Pennington et al. 2017)."""
+    torch.manual_seed(0)
+    n, depth = 64, 6
+    V = [torch.randn(n, n, dtype=torch.float64) / math.sqrt(n) for _ in range(depth)]
+    x = torch.randn(5, n, dtype=torch.float64)
+    t, s = x, x
+    for i, v in enumerate(V):
+        t = torch.tanh(t @ v.T)
+        W = (2 if i == 0 else 4) * v
+        b = 0 if i == 0 else -0.5 * W.sum(dim=1)
+        s = torch.sigmoid(s @ W.T + b)
+    assert torch.allclose(s, 0.5 + 0.5 * t, atol=1e-12)
+
+
+def test_partials_use_existing_keys_in_both_languages(res):
+    root = Path(__file__).resolve().parent.parent / "partials"
+    keys = {}
+    for lang in ["en", "zh"]:
+        text = (root / f"gains.{lang}.md").read_text(encoding="utf-8")
+        keys[lang] = set(re.findall(r"initialization\.gains\.(\w+)\.(\w+)", text))
+        for act, key in keys[lang]:
+            assert key in res["gains"][act], (lang, act, key)
+    assert keys["en"] == keys["zh"]
+    assert len(keys["en"]) >= 20
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. GELU and SiLU stacks
+
+
+def test_gelu_silu_gains_and_pytorch(res):
+    gs = res["gelu_silu"]
+    for name in ["gelu", "silu"]:
+        m2 = quad_mean(lambda x: SCALAR[name](x) ** 2)
+        assert abs(gs["gain"][name] * math.sqrt(m2) - 1) < 1e-5
+        assert abs(gs["gain"][name] - math.sqrt(2)) > 0.1
+        assert gs["pytorch_error"][name] == f"Unsupported nonlinearity {name}"
+
+
+def test_gelu_silu_sqrt2_decays_own_gain_holds_then_drifts(res):
+    gs = res["gelu_silu"]
+    for name in ["gelu", "silu"]:
+        phi = SCALAR[name]
+        q, theory = 1.0, []
+        for _ in range(20):
+            q = 2 * quad_mean(lambda x: phi(x) ** 2, q)
+            theory.append(math.sqrt(q))
+        sqrt2 = gs["runs"][name]["sqrt2"]["std"]
+        # one network of width 256: its log-std wanders by ~sqrt(2 / 256) per layer around the mean field
+        # (it matches at width 2048), so 5 % at layer 1, 30 % by layer 10, and the decay rate 10 -> 20
+        # (mean of 10 noisy factors) within 6 %
+        assert abs(sqrt2[0] / theory[0] - 1) < 0.05, name
+        for layer in [5, 10]:
+            assert abs(sqrt2[layer - 1] / theory[layer - 1] - 1) < 0.3, (name, layer)
+        rate = (sqrt2[19] / sqrt2[9]) ** 0.1
+        assert abs(rate / (theory[19] / theory[9]) ** 0.1 - 1) < 0.06, name
+        assert all(abs(a / b - 1) < 1e-6 for a, b in zip(gs["mean_field_sqrt2"][name], theory))
+        assert sqrt2[9] < 0.25 and sqrt2[19] < 0.02  # sqrt(2) drifts to zero
+        own = gs["runs"][name]["own"]
+        for layer in range(1, 11):  # the variance-preserving gain holds the average for 10 layers...
+            assert 0.6 < own["std"][layer - 1] < 1.5, (name, layer)
+        # ...but the fixed point is unstable: the inputs' log-spread grows like the map's slope
+        assert abs(gs["spread_growth"][name] - gs["map_slope"][name]) < 0.07, name
+        assert gs["spread_growth"][name] > 1.08
+        assert own["p10"][-1] < 0.1 and own["p90"][-1] > 2, "inputs drift both ways by layer 50"
+    assert abs(gs["spread_growth"]["relu"] - 1) < 0.05  # homogeneous: neutral
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. Training: Xavier vs Kaiming, each with its own learning rate (SGD + momentum and Adam)
+
+
+def test_batched_training_equals_torch_optim():
+    """train_grid's hand-written updates are torch.optim.SGD(momentum) and torch.optim.Adam."""
+    X_tr, y_tr, _, _ = init_mod.load_digits_split()
+    for optimizer, lr in [("sgd", 0.01), ("adam", 0.001)]:
+        seed = 3
+        run = init_mod.train_grid(optimizer, [lr], [seed], inits=("kaiming",), epochs=1)
+        ours = run["kaiming"]["train_loss"][0][0]
+        weights = init_mod.init_weights("kaiming", seed)
+        layers = []
+        for w in weights:
+            lin = nn.Linear(w.shape[1], w.shape[0])
+            with torch.no_grad():
+                lin.weight.copy_(w)
+                lin.bias.zero_()
+            layers += [lin, nn.ReLU()]
+        model = nn.Sequential(*layers[:-1])
+        opt = (torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9) if optimizer == "sgd"
+               else torch.optim.Adam(model.parameters(), lr=lr))
+        perm = torch.randperm(len(X_tr), generator=torch.Generator().manual_seed(seed))
+        for idx in perm.split(64):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(X_tr[idx]), y_tr[idx]).backward()
+            opt.step()
+        with torch.no_grad():
+            ref = nn.functional.cross_entropy(model(X_tr), y_tr).item()
+        assert abs(ours / ref - 1) < 1e-3, (optimizer, ours, ref)
+
+
+def test_training_setup(res):
     t = res["training"]
     assert math.isclose(t["ln10"], LN10)
-    assert len(set(t["seeds"])) >= 3, "several seeds, as the page claims"
-    for acc in t["kaiming"]["final_test_acc"]:
-        assert acc >= 0.9
-    for loss, acc in zip(t["xavier"]["final_train_loss"], t["xavier"]["final_test_acc"]):
-        assert abs(loss - LN10) < 0.05 and acc < 0.3, "Xavier must stall on every seed"
-    for init in ["xavier", "kaiming"]:
-        assert all(len(c) == t["epochs"] for c in t[init]["loss_curves"])
-        assert all(len(c) == t["epochs"] for c in t[init]["acc_curves"])
+    assert len(set(t["seeds"])) >= 5, "at least five seeds per learning rate"
+    assert t["n_runs"] == 2 * len(t["seeds"]) * sum(len(v) for v in t["lrs"].values())
+    # Xavier / Kaiming std per layer: 2^(-1/2) on the square layers, sqrt(64 / 74) on the last
+    assert math.isclose(t["output_scale"], 2 ** (-t["hidden_layers"] / 2) * math.sqrt(64 / 74))
+    assert 0.005 < t["first_grad_ratio"] < 0.2, "Xavier's first gradient is tens of times smaller"
+    for optimizer, lrs in t["lrs"].items():
+        assert len(lrs) >= 3 and all(b / a > 2.5 for a, b in zip(lrs[:-1], lrs[1:])), "log-spaced"
+        for init in ["xavier", "kaiming"]:
+            arm = t[optimizer][init]
+            medians = [math.inf if v is None else v for v in arm["median_loss"]]
+            assert arm["best_index"] == int(np.argmin(medians))
+            assert arm["best_lr"] == lrs[arm["best_index"]]
+            assert len(arm["test_acc"][arm["best_index"]]) == len(t["seeds"])
+            # the chosen rate is not the largest one tried: the sweep brackets it from above
+            assert arm["best_index"] < len(lrs) - 1, (optimizer, init)
+
+
+def test_training_claims(res):
+    """The conclusions the page keeps, with margins for seeds and CPU paths."""
+    t = res["training"]
+    sx, sk = t["sgd"]["xavier"], t["sgd"]["kaiming"]
+    ax, ak = t["adam"]["xavier"], t["adam"]["kaiming"]
+    # SGD (chaotic runs: the gap measured 0.16 to 0.32 over the default, AVX2 and AVX-512 code paths,
+    # so the page claims only a large gap): Kaiming trains; Xavier, even at its own best rate, stays behind
+    assert sk["best"]["median"] >= 0.85
+    assert sx["best"]["median"] < 0.8
+    assert t["sgd"]["gap"] > 0.08
+    assert sx["best"]["median"] > sx["acc"][0]["median"] + 0.1, "tuning the rate helps Xavier"
+    assert sx["acc"][-1]["median"] < sx["best"]["median"], "larger rates do not help"
+    spread = {k: a["best"]["max"] - a["best"]["min"] for k, a in [("x", sx), ("k", sk)]}
+    assert spread["x"] > spread["k"], "Xavier's seeds disagree more"
+    # Adam: both train, and the gap is within a few points (measured <= 0.01 on all three paths)
+    assert ax["best"]["median"] >= 0.85 and ak["best"]["median"] >= 0.85
+    assert abs(t["adam"]["gap"]) < 0.05
+    assert t["sgd"]["gap"] - abs(t["adam"]["gap"]) > 0.08

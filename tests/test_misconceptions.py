@@ -61,29 +61,85 @@ def test_batchnorm_keeps_the_shape(res):
     assert abs(r["share_at_min_in"] - 0.5) < 4 * se  # half of the ReLU outputs are 0
 
 
-def test_noisy_batchnorm_still_trains(res):
+def test_covariate_shift_sweep_is_complete(res):
     r = res["covariate_shift"]
-    assert r["none"]["train_acc"] < 0.2  # chance is about 10%
-    assert r["bn"]["train_acc"] > 0.9
-    assert r["noisy_bn"]["train_acc"] > 0.85
-    assert r["noisy_bn"]["train_acc"] > r["none"]["train_acc"] + 0.5
-    # the noise moves the last sigmoid's input far more than training does without it:
-    # a fresh N(0, 1) shift per step changes the mean by |b_t - b_{t-1}|, E = 2 / sqrt(pi)
-    assert r["noisy_bn"]["shift_per_step"] == pytest.approx(2 / math.sqrt(math.pi), rel=0.1)
-    assert r["noisy_bn"]["shift_per_step"] > 100 * r["bn"]["shift_per_step"]
-    assert r["noisy_bn"]["shift_per_step"] > 100 * r["none"]["shift_per_step"]
-    assert r["shift_ratio"] == pytest.approx(
-        r["noisy_bn"]["shift_per_step"] / r["bn"]["shift_per_step"]
-    )
+    assert len(r["seeds"]) >= 5 and len(r["lrs"]) >= 3
+    for arm in r["arms"]:
+        a = r[arm]
+        assert len(a["sweep_acc"]) == len(r["lrs"])
+        assert all(len(v) == len(r["seeds"]) for v in a["sweep_acc"])
+        # the best rate is the one with the lowest mean training loss
+        assert a["sweep_mean_loss"][r["lrs"].index(a["best_lr"])] == min(a["sweep_mean_loss"])
+
+
+def test_default_init_cannot_learn_at_any_rate(res):
+    r = res["covariate_shift"]
+    # nn.Linear's default init: the sigmoid stack collapses; chance is about 10 %
+    assert r["default"]["max_acc_any_lr"] < 0.2
+    assert all(abs(v - math.log(10)) < 0.05 for v in r["default"]["sweep_mean_loss"])
+
+
+def test_trainable_networks_train(res):
+    r = res["covariate_shift"]
+    # the sigmoid init (variance 16 / fan_in, centring bias) and BatchNorm both fit the digits
+    for arm in ["sigmoid_init", "bn"]:
+        assert r[arm]["acc_min"] > 0.9, arm
+    assert r["noisy_bn"]["acc_mean"] > 0.85
+    assert r["noisy_bn"]["acc_min"] > r["default"]["max_acc_any_lr"] + 0.5
+
+
+def test_drift_does_not_predict_training(res):
+    r = res["covariate_shift"]
+    noisy = r["noisy_bn"]
+    # a fresh N(0, 1) shift per step changes the mean by |b_t - b_(t-1)|: E = 2 / sqrt(pi)
+    assert noisy["shift_mean"] == pytest.approx(2 / math.sqrt(math.pi), rel=0.1)
+    # every noisy run drifts several times more than any run of the other learning networks
+    assert r["max_other_shift"] == max(r[a]["shift_max"] for a in ["sigmoid_init", "bn"])
+    assert r["shift_ratio"] == pytest.approx(noisy["shift_min"] / r["max_other_shift"])
+    assert r["shift_ratio"] > 3
+    # the plain network with the sigmoid init drifts far more than BatchNorm and trains as well
+    assert r["sigmoid_init"]["shift_mean"] > 5 * r["bn"]["shift_mean"]
+    # the network that does not learn drifts more than BatchNorm at its largest rate, and still does not learn
+    assert r["default_max_shift"] == max(r["default"]["sweep_mean_shift"])
+    assert r["default_max_shift"] > r["bn"]["shift_max"]
+
+
+def test_drift_runs_are_independent():
+    # runs trained side by side give what each gives alone (no noise: deterministic)
+    together = m.drift_runs("sigmoid_init", lrs=(0.3, 1.0), seeds=(0, 1), steps=5)
+    for k, (seed, lr) in enumerate(together["runs"]):
+        alone = m.drift_runs("sigmoid_init", lrs=(lr,), seeds=(seed,), steps=5)
+        assert alone["train_loss"][0] == pytest.approx(together["train_loss"][k], rel=1e-4)
+        assert alone["shift_per_step"][0] == pytest.approx(together["shift_per_step"][k], rel=1e-3)
 
 
 def test_networks_learn_non_gaussian_features(res):
     r = res["gaussian_features"]
     assert r["share_at_min"] > 0.4  # a Gaussian column has one value at its minimum
     assert r["median_abs_skew"] > 0.5
-    assert r["acc_standardized"] > 0.9
-    assert r["acc_quantile"] > 0.9
-    assert r["acc_quantile"] < r["acc_standardized"] + 0.02  # Gaussianizing does not help
+    assert len(r["seeds"]) >= 5 and len(r["lrs"]) >= 3
+    for name in ["standardized", "quantile"]:
+        a = r[name]
+        assert a["best_lr"] in r["lrs"]
+        assert a["val_mean"][r["lrs"].index(a["best_lr"])] == max(a["val_mean"])
+        assert len(a["test_acc"]) == len(r["seeds"])
+        assert a["acc_min"] > 0.9
+    # Gaussianizing does not help: each at its own best rate, the mean is not higher
+    assert r["quantile"]["acc_mean"] <= r["standardized"]["acc_mean"] + 0.005
+    assert r["quantile_minus_standardized_pts"] == pytest.approx(
+        100 * (r["quantile"]["acc_mean"] - r["standardized"]["acc_mean"]))
+
+
+def test_seeds_trained_side_by_side_are_independent():
+    # Adam's update is elementwise: a seed's network trains the same alone or beside others
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean()) / X.std()
+    evals = [(X[1000:], y[1000:])]
+    both = m.mlp_accuracy(X[:1000], y[:1000], evals, epochs=2, seeds=(0, 1))[0]
+    alone = [m.mlp_accuracy(X[:1000], y[:1000], evals, epochs=2, seeds=(s,))[0][0] for s in (0, 1)]
+    assert both == pytest.approx(alone, abs=1.5 / len(y[1000:]))
 
 
 def test_each_likelihood_gives_its_own_loss(res):
