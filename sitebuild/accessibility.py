@@ -5,8 +5,9 @@ axe-core on every page and says which rule a change would break).
 - nbconvert's code cells scroll sideways but cannot be reached by keyboard
   (axe: scrollable-region-focusable): they get tabindex="0", as Material gives its own code blocks.
 - Figures scroll sideways at phone width (docs/stylesheets/extra.css) inside the wrapper that
-  sitebuild/hook.py's figure markup gives them; docs/javascripts/figures.js makes a wrapper
-  focusable only while it actually scrolls (that needs the layout, so it cannot be done here).
+  sitebuild/hook.py's figure markup gives them, and wide tables inside Material's scroll wrapper;
+  docs/javascripts/figures.js makes either focusable only while it actually scrolls (that needs
+  the layout, so it cannot be done here).
 
 Each rewrite checks that the markup it expects is still there, so a Material or nbconvert update
 that changes it fails the build instead of silently dropping the fix.

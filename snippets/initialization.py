@@ -959,8 +959,8 @@ def _depth_results() -> dict:
     out["sigmoid_measured_shrink"] = 1 / out["sigmoid_chi1_measured"]
     # Finite width: one network's std wanders.
     # Ten independent ReLU + Kaiming stacks.
-    finals = []
-    for seed in range(10):
+    finals = [s["relu"]["kaiming"][-1]]  # seed 0, computed above
+    for seed in range(1, 10):
         finals.append(
             deep_forward("relu", "kaiming", seed=seed)[-1].double().std().item()
         )
@@ -1200,9 +1200,9 @@ def figures(res: dict, lang: str) -> dict:
     d = res["depth"]
     n_layers = d["n_layers"]
 
-    # Activation std per layer, tanh and ReLU
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.8), layout="constrained")
-    for ax, act in zip(axes, ["tanh", "relu"]):
+    # Top: activation std per layer; bottom: gradient norm per layer (tanh and ReLU)
+    fig, axes = plt.subplots(2, 2, figsize=(6.4, 6.6), layout="constrained")
+    for ax, act in zip(axes[0], ["tanh", "relu"]):
         for init in d["stds"][act]:
             stds = [
                 np.nan if s is None or s <= 0 else s
@@ -1218,45 +1218,31 @@ def figures(res: dict, lang: str) -> dict:
             )
         ax.set_yscale("log")
         ax.set_title(L[act])
-        ax.set_xlabel(L["layer"])
     if d["relu_unit_first_nonfinite_layer"] is not None:
         x = d["relu_unit_first_nonfinite_layer"]
-        axes[1].plot(
+        axes[0, 1].plot(
             [x - 1],
             [d["relu_unit_last_finite_std"]],
             marker="x",
             color="C1",
             linestyle="none",
         )
-        axes[1].annotate(
+        axes[0, 1].annotate(
             L["overflow"],
             (x - 1, d["relu_unit_last_finite_std"]),
             textcoords="offset points",
             xytext=(-4, -14),
             ha="right",
         )
-    axes[0].set_ylabel(L["activation_std"])
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3)
-    figs["depth_std"] = fig
-
-    # Gradient norm per layer, tanh and ReLU
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.9), layout="constrained")
+    axes[0, 0].set_ylabel(L["activation_std"])
     layers = np.arange(n_layers + 1)
-    for ax, act in zip(axes, ["tanh", "relu"]):
+    for ax, act in zip(axes[1], ["tanh", "relu"]):
         for init in d["grads"][act]:
             color, ls = STYLES[init]
-            ax.plot(
-                layers,
-                d["grads"][act][init],
-                color=color,
-                linestyle=ls,
-                label=L[f"init_{init}"],
-            )
+            ax.plot(layers, d["grads"][act][init], color=color, linestyle=ls)
         ax.set_yscale("log")
-        ax.set_title(L[act])
         ax.set_xlabel(L["layer_l"])
-    axes[0].plot(
+    axes[1, 0].plot(
         layers,
         d["tanh_unit_chi1"] ** ((n_layers - layers) / 2),
         color="C7",
@@ -1265,10 +1251,11 @@ def figures(res: dict, lang: str) -> dict:
         zorder=1,
         label=L["mean_field_unit"],
     )
-    axes[0].set_ylabel(L["grad_norm"])
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3)
-    figs["depth_grad"] = fig
+    axes[1, 0].set_ylabel(L["grad_norm"])
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    h, lab = axes[1, 0].get_legend_handles_labels()
+    fig.legend(handles + h, labels + lab, loc="outside lower center", ncol=3)
+    figs["depth_std"] = fig
 
     # Histograms of tanh activations at a few depths
     edges = np.array(d["hist_edges"])

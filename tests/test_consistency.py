@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -112,12 +113,15 @@ def test_patterns_catch_what_they_are_for(name):
 @pytest.mark.parametrize("name", RULES)
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_page_renders_the_same_advice(site, name, lang):
-    """In the built site, the advice reads the same on every page that gives it."""
+    """In the built site, the advice reads the same on every page that gives it (a link is
+    compared by where it points: `./#depth` on one page is `../initialization/#depth` on another)."""
     marker = re.compile(rf'<div class="n01-advice n01-advice-{name}">(.*?)</div>\s*<!-- /n01-advice -->', re.S)
     rendered = {}
     for page in RULES[name][0]:
         url = ("" if lang == "en" else f"{lang}/") + page.removesuffix(".md") + "/"
         blocks = marker.findall(site.html(url))
         assert len(blocks) == 1, f"{url}: expected the '{name}' advice once, found {len(blocks)}"
-        rendered[url] = blocks[0]
+        rendered[url] = re.sub(
+            r'href="([^"]*)"', lambda m: f'href="{urljoin("/" + url, m[1])}"', blocks[0]
+        )
     assert len(set(rendered.values())) == 1, f"the '{name}' advice differs between {list(rendered)}"

@@ -14,11 +14,11 @@ import pytest
 KIB = 1024
 # page type: (an example page, budget in KiB transferred, budget in requests)
 BUDGETS = {
-    "home": ("", 800, 20),
-    "reason page": ("batch-norm/", 900, 25),
-    "reason page (zh)": ("zh/edge-of-chaos/", 900, 25),
-    "notebook page": ("notebooks/initialization/", 1100, 20),
-    "notebook page (zh)": ("zh/notebooks/initialization/", 1100, 20),
+    "home": ("", 900, 20),
+    "reason page": ("batch-norm/", 960, 25),
+    "reason page (zh)": ("zh/edge-of-chaos/", 960, 25),
+    "notebook page": ("notebooks/initialization/", 1280, 20),
+    "notebook page (zh)": ("zh/notebooks/initialization/", 1280, 20),
 }
 COMPRESSED_ALREADY = (".png", ".jpg", ".woff", ".woff2", ".zip")
 

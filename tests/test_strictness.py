@@ -18,7 +18,7 @@ PAGE = "initialization.md"
 @pytest.fixture
 def broken_site(tmp_path):
     """A copy of the site whose docs/ may be edited; code and config are linked, not copied."""
-    for name in ("sitebuild", "snippets", "overrides", "mkdocs.yml"):
+    for name in ("sitebuild", "snippets", "partials", "overrides", "mkdocs.yml"):
         (tmp_path / name).symlink_to(ROOT / name)
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
 

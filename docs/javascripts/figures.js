@@ -1,20 +1,33 @@
-// A figure that scrolls sideways (phones: see docs/stylesheets/extra.css) must be reachable by
-// keyboard (WCAG 2.1.1; axe-core's scrollable-region-focusable). Only then does it get a tab stop.
-function markScrollingFigures() {
+// A figure or a table that scrolls sideways (phones: see docs/stylesheets/extra.css; Material
+// wraps every table in .md-typeset__scrollwrap) must be reachable by keyboard (WCAG 2.1.1;
+// axe-core's scrollable-region-focusable). Only while it actually scrolls does it get a tab stop.
+function markScrolling(element, label) {
+  if (element.scrollWidth > element.clientWidth) {
+    element.setAttribute("tabindex", "0");
+    element.setAttribute("role", "group");
+    if (label) element.setAttribute("aria-label", label);
+  } else {
+    element.removeAttribute("tabindex");
+    element.removeAttribute("role");
+    element.removeAttribute("aria-label");
+  }
+}
+function markScrollingRegions() {
   for (const figure of document.querySelectorAll(".n01-figure")) {
-    if (figure.scrollWidth > figure.clientWidth) {
-      figure.setAttribute("tabindex", "0");
-      figure.setAttribute("role", "group");
-      const image = figure.querySelector("img");
-      if (image) figure.setAttribute("aria-label", image.alt);
-    } else {
-      figure.removeAttribute("tabindex");
-      figure.removeAttribute("role");
-      figure.removeAttribute("aria-label");
-    }
+    const image = figure.querySelector("img");
+    markScrolling(figure, image ? image.alt : "");
+  }
+  for (const wrapper of document.querySelectorAll(".md-typeset__scrollwrap")) {
+    const heading = wrapper.querySelector("th");
+    markScrolling(wrapper, heading ? heading.textContent.trim() : "");
   }
 }
 // Material's instant navigation replaces the page without a load event: document$ covers both.
-if (typeof document$ !== "undefined") document$.subscribe(markScrollingFigures);
-else window.addEventListener("load", markScrollingFigures);
-window.addEventListener("resize", markScrollingFigures);
+// Material wraps tables while it mounts the page, so look once more after that has run.
+function markSoon() {
+  markScrollingRegions();
+  window.setTimeout(markScrollingRegions, 0);
+}
+if (typeof document$ !== "undefined") document$.subscribe(markSoon);
+else window.addEventListener("load", markSoon);
+window.addEventListener("resize", markScrollingRegions);
