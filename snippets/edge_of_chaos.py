@@ -982,8 +982,9 @@ LABELS = {
         "critical": "critical",
         "boundary": r"edge of chaos, $\chi_1 = 1$",
         "unit_curve": "$q^* = 1$",
-        "sim_ordered": r"simulated $\chi_1 < 1$",
-        "sim_chaotic": r"simulated $\chi_1 > 1$",
+        "sim_ordered": r"simulated, $\chi_1 < 1$ in theory",
+        "sim_critical": r"simulated, $\chi_1 = 1$ in theory",
+        "sim_chaotic": r"simulated, $\chi_1 > 1$ in theory",
         "gain": "PyTorch's tanh gain",
         "chi_theory": r"$\chi_1$ from theory",
         "chi_measured": r"$\chi_1$ measured",
@@ -1028,8 +1029,9 @@ LABELS = {
         "critical": "临界",
         "boundary": "混沌边缘（χ₁ = 1）",
         "unit_curve": "$q^* = 1$",
-        "sim_ordered": "模拟χ₁ < 1",
-        "sim_chaotic": "模拟χ₁ > 1",
+        "sim_ordered": "模拟，理论χ₁ < 1",
+        "sim_critical": "模拟，理论χ₁ = 1",
+        "sim_chaotic": "模拟，理论χ₁ > 1",
         "gain": "PyTorch的tanh增益",
         "chi_theory": "理论χ₁",
         "chi_measured": "实测χ₁",
@@ -1111,14 +1113,17 @@ def figures(res: dict, lang: str) -> dict:
     handles = ax1.plot(b["sw2"], b["sb2"], color="C3", label=L["boundary"])
     handles += ax1.plot(c["unit_curve"]["sw2"], c["unit_curve"]["sb2"], color="C4",
                         linestyle="--", label=L["unit_curve"])
+    # The marker says the phase from theory, so a measurement that lands a hair on the other
+    # side of 1 on another CPU does not change the drawing.
+    phases = {"ordered": ("o", "C0"), "critical": ("D", "C2"), "chaotic": ("s", "C1")}
     for p in pts:
-        chaotic = p["measured"] > 1
-        ax1.plot(p["sw2"], p["sb2"], linestyle="none",
-                 marker="s" if chaotic else "o", color="C1" if chaotic else "C0")
-        ax2.plot(p["theory"], p["measured"], linestyle="none",
-                 marker="s" if chaotic else "o", color="C1" if chaotic else "C0")
-    handles += ax1.plot([], [], "o", color="C0", label=L["sim_ordered"])
-    handles += ax1.plot([], [], "s", color="C1", label=L["sim_chaotic"])
+        phase = ("critical" if abs(p["theory"] - 1) < 1e-9
+                 else "chaotic" if p["theory"] > 1 else "ordered")
+        marker, color = phases[phase]
+        ax1.plot(p["sw2"], p["sb2"], linestyle="none", marker=marker, color=color)
+        ax2.plot(p["theory"], p["measured"], linestyle="none", marker=marker, color=color)
+    for phase, (marker, color) in phases.items():
+        handles += ax1.plot([], [], marker, color=color, label=L[f"sim_{phase}"])
     ax1.annotate(L["gain"], (c["gain"]["sw2"], 0.0), xytext=(2.9, 0.2),
                  arrowprops={"arrowstyle": "->", "color": "C4"})
     ax1.text(0.15, 0.3, L["ordered"])

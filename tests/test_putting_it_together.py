@@ -220,9 +220,9 @@ def test_deep_network(res):
     assert s["deep_bn_minus_no_bn_pts"] > res["shallow"]["no_bn"]["best"]["drop_pts"] + 3
     assert s["deep_no_bn_max_working_lr"] < s["deep_recipe_max_working_lr"]
     assert s["deep_recipe_max_working_lr"] >= 5 * res["settings"]["seed_lr"]
-    # randn weights under BatchNorm: a few points at their best rate, fewer than no BatchNorm
+    # randn weights under BatchNorm: a few points at their best rate too. Which removal costs
+    # more at the best rates is not asserted: the page says five seeds do not settle the order.
     assert d["bad_init"]["best"]["drop_pts"] > 2
-    assert s["deep_bn_minus_no_bn_pts"] > d["bad_init"]["best"]["drop_pts"]
     assert all(d[n]["seed_lr"]["diverged"] == 0 for n in ["recipe", "bad_init"])
 
 
