@@ -112,8 +112,9 @@ def drift_runs(
     N(0, 16 / fan_in) and a bias that subtracts the sigmoids' mean 1/2), 'bn',
     'noisy_bn' (after every BatchNorm a fresh random scale in [1/2, 2] and shift
     ~ N(0, 1) per unit at every step). Returns per run the final training loss
-    and accuracy, and the mean step-to-step change of the batch mean of the last
-    sigmoid's input, per unit."""
+    and accuracy, the mean step-to-step change of the batch mean of the last
+    sigmoid's input, per unit, and of the batch mean and batch std of its output
+    (the next layer's input, which BatchNorm does not pin)."""
     X, y = load_digits(return_X_y=True)
     X = torch.tensor((X[:n] - X[:n].mean()) / X[:n].std(), dtype=torch.float32)
     y = torch.tensor(y[:n])
@@ -155,14 +156,17 @@ def drift_runs(
             else:
                 z = torch.baddbmm(bs[i], h, Ws[i])
             h = torch.sigmoid(z)
-        return torch.baddbmm(bs[-1], h, Ws[-1]), z
+        return torch.baddbmm(bs[-1], h, Ws[-1]), z, h
 
-    shifts, last = [], None
+    shifts, out_shifts, std_shifts, last = [], [], [], None
     for _ in range(steps):
-        logits, z = forward(train=True)
-        if last is not None:
-            shifts.append((z.detach().mean(1) - last).abs().mean(1))
-        last = z.detach().mean(1)
+        logits, z, h = forward(train=True)
+        now = z.detach().mean(1), h.detach().mean(1), h.detach().std(1)
+        if last is not None:  # per unit, then the mean over units
+            shifts.append((now[0] - last[0]).abs().mean(1))
+            out_shifts.append((now[1] - last[1]).abs().mean(1))
+            std_shifts.append((now[2] - last[2]).abs().mean(1))
+        last = now
         loss = F.cross_entropy(logits.transpose(1, 2), y.expand(R, -1))
         grads = torch.autograd.grad(loss * R, params)  # each run's own gradient
         with torch.no_grad():
@@ -170,12 +174,14 @@ def drift_runs(
                 v.mul_(0.9).add_(g)
                 p.sub_(lr * v)
     with torch.no_grad():  # no noise; batch statistics of all n digits
-        logits, _ = forward(train=False)
+        logits, _, _ = forward(train=False)
         loss = F.cross_entropy(logits.transpose(1, 2), y.expand(R, -1),
                                reduction="none").mean(1)
         acc = (logits.argmax(2) == y).float().mean(1)
     return {"runs": runs, "train_loss": loss.tolist(), "train_acc": acc.tolist(),
-            "shift_per_step": torch.stack(shifts).mean(0).tolist()}
+            "shift_per_step": torch.stack(shifts).mean(0).tolist(),
+            "out_mean_shift_per_step": torch.stack(out_shifts).mean(0).tolist(),
+            "out_std_shift_per_step": torch.stack(std_shifts).mean(0).tolist()}
 
 
 if __name__ == "__main__":
@@ -250,10 +256,16 @@ def gaussian_features(lrs: tuple = (0.003, 0.01, 0.03)) -> dict:
     std = StandardScaler().fit(X_tr)
     qt = QuantileTransformer(output_distribution="normal", n_quantiles=500,
                              random_state=0).fit(X_tr)
-    S = std.transform(X_tr)
-    skew = (S[:, S.std(0) > 0] ** 3).mean(0)  # columns have mean 0, std 1
+    S, Q = std.transform(X_tr), qt.transform(X_tr)
+    varies = X_tr.std(0) > 0  # pixels that are not blank on every image
+    skew = (S[:, varies] ** 3).mean(0)  # columns have mean 0, std 1
+    Qv = Q[:, varies]
+    q_skew = (((Qv - Qv.mean(0)) / Qv.std(0)) ** 3).mean(0)
     out = {"median_abs_skew": np.median(np.abs(skew)).item(),
-           "share_at_min": (S == S.min(0)).mean().item()}
+           "share_at_min": (S == S.min(0)).mean().item(),
+           # the quantile transform keeps ties tied: it reshapes, it cannot make them normal
+           "quantile_median_abs_skew": np.median(np.abs(q_skew)).item(),
+           "quantile_share_at_min": (Q == Q.min(0)).mean().item()}
     for name, f in [("standardized", std.transform), ("quantile", qt.transform)]:
         A_tr, evals = f(X_tr), [(f(X_va), y_va), (f(X_te), y_te)]
         runs = [mlp_accuracy(A_tr, y_tr, evals, lr) for lr in lrs]
@@ -267,6 +279,8 @@ if __name__ == "__main__":
     r = gaussian_features(lrs=(0.01,))  # the page also tries 0.003 and 0.03
     print(f"standardized pixels: median |skewness| {r['median_abs_skew']:.2f}, "
           f"{r['share_at_min']:.1%} of values at their pixel's minimum")
+    print(f"quantile-transformed: median |skewness| {r['quantile_median_abs_skew']:.2f}, "
+          f"{r['quantile_share_at_min']:.1%} of values at their pixel's minimum")
     for name in ["standardized", "quantile"]:
         acc = r[name]["test_acc"]
         print(f"{name:12s}: Adam lr {r[name]['best_lr']}, test accuracy "
@@ -337,7 +351,9 @@ import torch
 
 def sweet_spots() -> dict:
     """Peak slope, slope at the seed's window edge over the peak, share of
-    N(0, 1) inside the window and mean slope E[f'(z)] for z ~ N(0, 1)."""
+    N(0, 1) inside the window, mean slope E[f'(z)] and root-mean-square slope
+    sqrt(E[f'(z)^2]) for z ~ N(0, 1). The mean square, not the mean, sets how
+    a layer changes the gradient's norm."""
     x = torch.linspace(-12, 12, 240001, dtype=torch.float64)
     pdf = torch.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
     s = torch.sigmoid(x)
@@ -355,6 +371,7 @@ def sweet_spots() -> dict:
             "edge_over_peak": (edge / d.max()).item(),
             "share_inside": (pdf * inside).sum().item() * dx,
             "mean_slope": (pdf * d).sum().item() * dx,
+            "rms_slope": math.sqrt((pdf * d**2).sum().item() * dx),
         }
     return out
 
@@ -363,7 +380,8 @@ if __name__ == "__main__":
     for name, r in sweet_spots().items():
         print(f"{name:7s}: peak slope {r['peak']:.3f}, slope at the window edge "
               f"{r['edge_over_peak']:.0%} of the peak, N(0, 1) inside "
-              f"{r['share_inside']:.1%}, mean slope {r['mean_slope']:.3f}")
+              f"{r['share_inside']:.1%}, mean slope {r['mean_slope']:.3f}, "
+              f"rms slope {r['rms_slope']:.3f}")
 # --8<-- [end:sweet_spot_table]
 
 # %% [markdown]
@@ -508,7 +526,8 @@ def _covariate_shift_results() -> dict:
         r = drift_runs(arm)
         at = {run: k for k, run in enumerate(r["runs"])}
         grid = {key: [[r[key][at[s, lr]] for s in seeds] for lr in lrs]
-                for key in ["train_loss", "train_acc", "shift_per_step"]}
+                for key in ["train_loss", "train_acc", "shift_per_step",
+                            "out_mean_shift_per_step", "out_std_shift_per_step"]}
         mean = {key: [sum(v) / len(v) for v in grid[key]] for key in grid}
         best = min(range(len(lrs)), key=lambda i: mean["train_loss"][i])
         out[arm] = {
@@ -527,6 +546,8 @@ def _covariate_shift_results() -> dict:
             "shift_mean": mean["shift_per_step"][best],
             "shift_min": min(grid["shift_per_step"][best]),
             "shift_max": max(grid["shift_per_step"][best]),
+            "out_mean_shift": mean["out_mean_shift_per_step"][best],
+            "out_std_shift": mean["out_std_shift_per_step"][best],
         }
     trained = ["sigmoid_init", "bn"]
     out["max_other_shift"] = max(out[a]["shift_max"] for a in trained)

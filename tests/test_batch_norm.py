@@ -98,6 +98,19 @@ def test_default_init_ignores_its_input(res):
     assert max(t["default"]["preact_std"]) < 1.0
 
 
+def test_default_init_decay_matches_theory_above_the_float32_floor(res):
+    """The page quotes the factor over layers 1 to depth-1: the last layer's spread is below the
+    float32 spacing of numbers between 1/4 and 1/2 (2^-25), where rounding, not the weights,
+    sets what is left."""
+    t = res["training"]
+    s = t["default"]["sample_std"]
+    assert 0.25 <= t["default"]["preact_std"][-1] < 0.5  # the size the 2^-25 spacing refers to
+    assert s[-1] < 2**-25
+    above_floor = (s[-2] / s[0]) ** (1 / (len(s) - 2))
+    assert above_floor == pytest.approx(1 / (4 * math.sqrt(3)), rel=0.05)
+    assert above_floor < t["default"]["decay_per_layer"]  # the floor inflates the all-layer factor
+
+
 def test_sigmoid_init_trains_without_bn(res):
     t = res["training"]
     a = t["sigmoid_init"]
@@ -118,6 +131,23 @@ def test_bn_trains_and_leads_by_a_few_points(res):
     assert t["bn_minus_sigmoid_init_pts"] == pytest.approx(100 * (bn["mean_acc"] - si["mean_acc"]))
     assert 0 < t["bn_minus_sigmoid_init_pts"] < 10
     assert bn["max_acc"] - bn["min_acc"] < si["max_acc"] - si["min_acc"]
+
+
+def test_bn_leads_whichever_way_the_rate_is_chosen(res):
+    """The gap depends on the selection rule (training loss vs test accuracy), its sign does not;
+    BatchNorm's test accuracy is highest at the smallest rate, not at the loss-selected one."""
+    t = res["training"]
+    bn, si = t["bn"], t["sigmoid_init"]
+    assert max(bn["sweep_mean_acc"]) > max(si["sweep_mean_acc"])
+    assert bn["mean_acc"] > si["mean_acc"]
+    assert bn["sweep_mean_acc"][0] > bn["mean_acc"]
+
+
+def test_noise_costs_at_every_rate(res):
+    t = res["training"]
+    bn, noisy = t["bn"], t["noisy_bn"]
+    assert all(b > n + 0.05 for b, n in zip(bn["sweep_mean_acc"], noisy["sweep_mean_acc"]))
+    assert max(noisy["sweep_mean_acc"]) < t["sigmoid_init"]["mean_acc"]
 
 
 def test_noisy_bn_trains_but_the_noise_costs(res):

@@ -102,6 +102,11 @@ def test_drift_does_not_predict_training(res):
     # the network that does not learn drifts more than BatchNorm at its largest rate, and still does not learn
     assert r["default_max_shift"] == max(r["default"]["sweep_mean_shift"])
     assert r["default_max_shift"] > r["bn"]["shift_max"]
+    # the same order on the last sigmoid's output, which BatchNorm does not pin
+    for key in ["out_mean_shift", "out_std_shift"]:
+        assert noisy[key] > 3 * max(r["sigmoid_init"][key], r["bn"][key]), key
+    assert r["sigmoid_init"]["out_mean_shift"] > 3 * r["bn"]["out_mean_shift"]
+    assert r["sigmoid_init"]["out_std_shift"] > r["bn"]["out_std_shift"]
 
 
 def test_drift_runs_are_independent():
@@ -117,6 +122,10 @@ def test_networks_learn_non_gaussian_features(res):
     r = res["gaussian_features"]
     assert r["share_at_min"] > 0.4  # a Gaussian column has one value at its minimum
     assert r["median_abs_skew"] > 0.5
+    # the quantile transform moves toward a normal shape but keeps the blank-paper ties
+    assert r["quantile_median_abs_skew"] < r["median_abs_skew"]
+    assert r["quantile_share_at_min"] > 0.3
+    assert r["quantile_share_at_min"] == pytest.approx(r["share_at_min"], abs=0.05)
     assert len(r["seeds"]) >= 5 and len(r["lrs"]) >= 3
     for name in ["standardized", "quantile"]:
         a = r[name]
@@ -177,7 +186,15 @@ def test_sweet_spots_against_closed_forms(res):
     for name, f in slopes.items():
         mean, _ = integrate.quad(lambda x, f=f: f(x) * stats.norm.pdf(x), -40, 40)
         assert r[name]["mean_slope"] == pytest.approx(mean, abs=1e-4)
+        mean_sq, _ = integrate.quad(lambda x, f=f: f(x) ** 2 * stats.norm.pdf(x), -40, 40)
+        assert r[name]["rms_slope"] == pytest.approx(math.sqrt(mean_sq), abs=1e-4)
     assert r["relu"]["mean_slope"] == pytest.approx(0.5, abs=1e-3)
+    assert r["relu"]["rms_slope"] == pytest.approx(math.sqrt(0.5), abs=1e-3)
+    for name in slopes:  # Jensen: the norm-relevant slope is at least the mean slope
+        assert r[name]["rms_slope"] > r[name]["mean_slope"]
+    # "the mean slope understates tanh's factor more than sigmoid's; the gap is larger"
+    excess = {name: r[name]["rms_slope"] / r[name]["mean_slope"] for name in slopes}
+    assert excess["tanh"] > excess["sigmoid"]
     assert r["sigmoid"]["mean_slope"] < 0.25  # every sigmoid layer divides by > 4
 
 
