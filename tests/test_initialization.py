@@ -607,3 +607,6 @@ def test_training_claims(res):
     assert ax["best"]["median"] >= 0.85 and ak["best"]["median"] >= 0.85
     assert abs(t["adam"]["gap"]) < 0.05
     assert t["sgd"]["gap"] - abs(t["adam"]["gap"]) > 0.08
+    # ... but only the accuracy gap closes: at the chosen rates Xavier fits the training set worse
+    # (median final loss about 2x Kaiming's here; asserted with a margin for seeds and CPU paths)
+    assert ax["best"]["median_loss"] > 1.5 * ak["best"]["median_loss"]
