@@ -369,6 +369,7 @@ if __name__ == "__main__":
 # %%
 # --8<-- [start:relu]
 import math
+import statistics
 
 import torch
 
@@ -377,19 +378,20 @@ def relu_depth(
     sw2: float, width: int = 500, depth: int = 50, batch: int = 8, seed: int = 0
 ) -> dict:
     """Per-layer q^l / q^0 and |dL/dh^l|^2 / |dL/dh^L|^2 of a bias-free ReLU
-    network h^l = W^l relu(h^{l-1}) with W_ij ~ N(0, sw2 / width); and the mean
-    correlation between the last pre-activations of unrelated inputs."""
+    network h^l = W^l relu(h^{l-1}) with W_ij ~ N(0, sw2 / width); the same two
+    end-to-end ratios for each input on its own; and the mean correlation between
+    the last pre-activations of unrelated inputs. float32: ample for these ratios."""
     g = torch.Generator().manual_seed(seed)
-    h = torch.randn(batch, width, generator=g, dtype=torch.float64)
+    h = torch.randn(batch, width, generator=g)
     h.requires_grad_()
     hs = [h]
     for _ in range(depth):
-        W = torch.randn(width, width, generator=g).double()  # float32 draw: 6x faster
+        W = torch.randn(width, width, generator=g)
         h = torch.relu(h) @ W.T * math.sqrt(sw2 / width)
         h.retain_grad()
         hs.append(h)
-    v = torch.randn(width, generator=g, dtype=torch.float64)
-    (h @ v).sum().backward()
+    v = torch.randn(width, generator=g)
+    (h @ v).sum().backward()  # so dL/dh^L = v for every input
     with torch.no_grad():
         q = torch.stack([x.pow(2).mean() for x in hs])
         grad = torch.stack([x.grad.pow(2).sum() for x in hs])
@@ -397,9 +399,13 @@ def relu_depth(
         cos = u @ u.T
         first = hs[0] / hs[0].norm(dim=1, keepdim=True)
         off = ~torch.eye(batch, dtype=torch.bool)
+        q_each = h.pow(2).sum(1) / hs[0].pow(2).sum(1)  # q^L / q^0 of each input
+        grad_each = hs[0].grad.pow(2).sum(1) / v.pow(2).sum()
     return {
         "q_rel": (q / q[0]).tolist(),
         "grad_rel": (grad / grad[-1]).tolist(),
+        "q_last_each": q_each.tolist(),
+        "grad_first_each": grad_each.tolist(),
         "corr_in": (first @ first.T)[off].mean().item(),
         "corr_out": cos[off].mean().item(),
     }
@@ -424,6 +430,13 @@ if __name__ == "__main__":
     print(f"Kaiming: correlation of unrelated inputs {out['corr_in']:.3f} -> "
           f"{out['corr_out']:.3f} after 50 layers (theory from 0: "
           f"{relu_correlation(0.0, 50):.3f})")
+    # 20 Kaiming networks, each input on its own: mean-field theory predicts the mean
+    # (1); ln q^L is nearly normal with variance 5L/N, so the median is exp(-5L/(2N))
+    runs = [relu_depth(2.0, seed=s) for s in range(20)]
+    for key in ("q_last_each", "grad_first_each"):
+        x = [v for run in runs for v in run[key]]
+        print(f"{key}: mean {statistics.mean(x):.3f} (theory 1), median "
+              f"{statistics.median(x):.3f} (theory {math.exp(-5 * 50 / 2 / 500):.3f})")
 # --8<-- [end:relu]
 
 # %% [markdown]
@@ -648,6 +661,7 @@ DEPTH_REPORT = (10, 50, 100)  # the depths the page quotes
 EDGE_SB2 = 0.05  # the bias variance of the edge-of-chaos network over depth
 UNIT_ORDERED, UNIT_CHAOTIC = 1.5, 2.5  # sigma_w^2 of two nets with q* = 1
 RELU_SW2 = [1.8, 2.0, 2.2]
+RELU_SEEDS = range(20)  # Kaiming networks; the figure shows the first three
 NO_BIAS_SW2 = [0.8, 1.0, 1.2, 2.0]
 ISO_DEPTHS = (1, 2, 4, 8, 16)
 ISO_SEEDS = [0, 1, 2, 3]
@@ -793,23 +807,46 @@ def _unit_results() -> dict:
 def _relu_results() -> dict:
     d = _defaults(relu_depth)
     depth, width = d["depth"], d["width"]
+    # Without biases ReLU is positively homogeneous, relu(a x) = a relu(x) for a > 0: the
+    # network with sigma_w^2 built from the same draws as a Kaiming network is that network
+    # times (sigma_w^2 / 2)^(l/2) at layer l. Its ratios to chi_1^L are exactly the Kaiming
+    # ones (up to rounding), so one set of Kaiming networks serves all three rows.
+    runs = [relu_depth(2.0, seed=s) for s in RELU_SEEDS]
+    log_var = 5 * depth / width  # finite-width variance of ln q^L per input
+    ratios = {key: np.array([run[key] for run in runs])  # [seed][input], over chi_1^L
+              for key in ("q_last_each", "grad_first_each")}
+    n = len(RELU_SEEDS)
     nets = []
-    for seed, sw2 in enumerate(RELU_SW2):
-        sim = relu_depth(sw2, seed=seed)
-        nets.append({
-            "sw2": sw2, "chi1": sw2 / 2, **sim,
-            "q_last": sim["q_rel"][-1], "grad_first": sim["grad_rel"][0],
-            "theory_last": (sw2 / 2) ** depth,
-        })
-    kaiming = nets[RELU_SW2.index(2.0)]
-    # the largest deviation from theory, forward or backward, of these single networks
-    max_log_dev = max(abs(math.log(n[k] / n["theory_last"]))
-                      for n in nets for k in ("q_last", "grad_first"))
+    for i, sw2 in enumerate(RELU_SW2):
+        chi, run = sw2 / 2, runs[i]  # the figure: network i of the set, rescaled
+        layers = np.arange(depth + 1)
+        net = {"sw2": sw2, "chi1": chi, "theory_last": chi**depth,
+               "theory_median": chi**depth * math.exp(-log_var / 2),
+               "q_rel": (np.array(run["q_rel"]) * chi**layers).tolist(),
+               "grad_rel": (np.array(run["grad_rel"]) * chi ** (depth - layers)).tolist()}
+        for key, name in (("q_last_each", "q"), ("grad_first_each", "grad")):
+            x = ratios[key] * chi**depth
+            net[f"{name}_mean"] = float(x.mean())
+            net[f"{name}_median"] = float(np.median(x))
+        nets.append(net)
+    kaiming = runs[RELU_SW2.index(2.0)]
+    both = np.concatenate([ratios["q_last_each"].ravel(), ratios["grad_first_each"].ravel()])
     return {
-        **d, "sw2s": RELU_SW2, "nets": nets,
-        "max_log_dev": max_log_dev, "max_factor": math.exp(max_log_dev),
-        "log_sd": (5 * depth / width) ** 0.5,  # finite-width spread of log q^L
-        "log_sd_factor": math.exp((5 * depth / width) ** 0.5),
+        **d, "sw2s": RELU_SW2, "seeds": list(RELU_SEEDS), "n_seeds": n,
+        "n_values": int(ratios["q_last_each"].size), "nets": nets,
+        # each input on its own, over chi_1^L: the same for every sigma_w^2
+        "q_mean_ratio": float(ratios["q_last_each"].mean()),
+        "grad_mean_ratio": float(ratios["grad_first_each"].mean()),
+        "q_median_ratio": float(np.median(ratios["q_last_each"])),
+        "grad_median_ratio": float(np.median(ratios["grad_first_each"])),
+        "ratio_min": float(both.min()), "ratio_max": float(both.max()),
+        "log_sd": log_var**0.5,  # finite-width spread of ln q^L
+        "log_sd_factor": math.exp(log_var**0.5),
+        "median_theory": math.exp(-log_var / 2),  # exp(-5L/(2N)): log-normal median
+        # standard errors with n networks (inputs of one network are positively
+        # correlated, so n, not n * batch, is the conservative sample size)
+        "se_mean": ((math.exp(log_var) - 1) / n) ** 0.5,  # of the mean, relative
+        "se_log_median": (math.pi / 2) ** 0.5 * log_var**0.5 / n**0.5,
         "corr_in": kaiming["corr_in"], "corr_out": kaiming["corr_out"],
         "corr_theory": relu_correlation(0.0, depth),
     }
