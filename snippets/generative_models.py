@@ -162,10 +162,12 @@ class VAE(nn.Module):
 
 
 def train_vae(latent: int = 2, hidden: int = 128, epochs: int = 100,
-              batch_size: int = 128, lr: float = 3e-3, seed: int = 0) -> VAE:
+              batch_size: int = 128, lr: float = 3e-3, seed: int = 0,
+              x: torch.Tensor | None = None) -> VAE:
+    """Train on the images x (default: all digits)."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    x, _ = digits01()
+    x = digits01()[0] if x is None else x
     model = VAE(x.shape[1], hidden, latent)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(epochs):
@@ -180,11 +182,12 @@ def train_vae(latent: int = 2, hidden: int = 128, epochs: int = 100,
 
 
 @torch.no_grad()
-def evaluate(model: VAE, draws: int = 10, seed: int = 1) -> dict:
-    """ELBO = -(recon + KL) per image in nats, averaged over the data and
-    `draws` draws of z per image."""
+def evaluate(model: VAE, draws: int = 10, seed: int = 1,
+             x: torch.Tensor | None = None) -> dict:
+    """ELBO = -(recon + KL) per image in nats, averaged over the images x
+    (default: all digits) and `draws` draws of z per image."""
     g = torch.Generator().manual_seed(seed)
-    x, _ = digits01()
+    x = digits01()[0] if x is None else x
     recon = torch.stack([model.loss_terms(x, g)[0] for _ in range(draws)])
     _, kl = model.loss_terms(x, g)
     return {"recon": recon.mean().item(), "kl": kl.mean().item(),
@@ -402,6 +405,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy import stats
+from sklearn.model_selection import train_test_split
 from torch.distributions import Normal, kl_divergence
 
 KL_POINTS = [(0.0, 1.0), (1.0, 1.0), (0.0, 0.3), (2.0, 0.1)]
@@ -409,6 +413,11 @@ REPARAM_MU = 1.0
 REPARAM_SIGMAS = [0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0]
 SINE_KS = [0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
 GRID_SIDE = 6  # 6 x 6 decoded images per panel
+SEEDS = [0, 1, 2, 3, 4]  # training seeds of the VAE on the train/test split
+SEED_EPOCHS = 40  # fewer than train_vae's 100: the time budget of the page
+TEST_SIZE = 300  # held-out digits, stratified by class
+SPLIT_SEED = 0
+CODE_DRAWS = 5  # draws of one code per training image, for the KS distances
 STRIP_DIGITS = [0, 3]  # indices into load_digits
 STRIP_TS = [0, 50, 100, 200, 300, 500, 700, 1000]
 HIST_TS = [100, 300, 600, 1000]
@@ -420,7 +429,7 @@ def _defaults(*functions) -> dict:
         name: p.default
         for f in functions
         for name, p in inspect.signature(f).parameters.items()
-        if p.default is not inspect.Parameter.empty and name != "seed"
+        if p.default is not inspect.Parameter.empty and name not in ("seed", "x")
     }
 
 
@@ -485,16 +494,21 @@ def _aggregate_kl(mu, sigma, draws: int = 5, seed: int = 4) -> dict:
     z = (mu + sigma * torch.randn(draws, N, d, generator=g,
                                   dtype=torch.float64)).reshape(-1, d)
     own = torch.arange(N).repeat(draws)
-    comp = Normal(mu, sigma)
+    # log N(z; mu_n, diag sigma_n^2) for every code z and every image n at once:
+    # sum_d (z_d - mu_nd)^2 / sigma_nd^2 as one matrix product in z^2 and z
+    a = sigma**-2
+    coef = torch.cat([a, -2 * mu * a], dim=1).T  # (2d, N)
+    const = (mu**2 * a).sum(1) + 2 * torch.log(sigma).sum(1) + d * math.log(2 * math.pi)
     log_q_agg = []
     for chunk in z.split(1000):
-        lp = comp.log_prob(chunk[:, None, :]).sum(-1)  # (chunk, N)
+        lp = -0.5 * (torch.cat([chunk**2, chunk], dim=1) @ coef + const)  # (chunk, N)
         log_q_agg.append(torch.logsumexp(lp, dim=1) - math.log(N))
     log_q_agg = torch.cat(log_q_agg)
     log_q_own = Normal(mu[own], sigma[own]).log_prob(z).sum(-1)
     log_p = Normal(0.0, 1.0).log_prob(z).sum(-1)
     mi = log_q_own - log_q_agg
     kl_agg = log_q_agg - log_p
+    per_image = kl_agg.reshape(draws, N).mean(0)  # z was drawn as (draws, N, d)
     m = z.mean(0)
     C = torch.cov(z.T)
     kl_moment = 0.5 * (torch.trace(C) + m @ m - d - torch.logdet(C))
@@ -502,7 +516,11 @@ def _aggregate_kl(mu, sigma, draws: int = 5, seed: int = 4) -> dict:
         "aggregate_draws": draws, "mutual_information": mi.mean().item(),
         "mutual_information_max": math.log(N),
         "kl_aggregate": kl_agg.mean().item(),
-        "kl_aggregate_se": (kl_agg.std() / len(z) ** 0.5).item(),
+        # standard error from the N per-image averages of the draws (the codes of
+        # one image share its posterior, so they are not independent) ...
+        "kl_aggregate_se": (per_image.std() / N**0.5).item(),
+        # ... and, for comparison, as if all draws * N codes were independent
+        "kl_aggregate_se_iid": (kl_agg.std() / len(z) ** 0.5).item(),
         "kl_moment_matched": kl_moment.item(),
         "kl_sum_monte_carlo": (log_q_own - log_p).mean().item(),
         "kl_sum_se": ((log_q_own - log_p).std() / len(z) ** 0.5).item(),
@@ -557,6 +575,109 @@ def _vae_results() -> dict:
         "samples": prior_samples(model, GRID_SIDE**2).tolist(),
         "manifold": manifold.tolist(), "grid_z": grid_z.tolist(),
         "grid_side": GRID_SIDE, "z_hist": z_hist, "z_hist_edges": edges.tolist(),
+    }
+
+
+def train_vae_seeds(x: torch.Tensor, seeds, epochs: int, latent: int = 2,
+                    hidden: int = 128, batch_size: int = 128,
+                    lr: float = 3e-3) -> list:
+    """train_vae(seed=s, x=x, epochs=epochs) for every s in seeds, all at once:
+    the seeds' weights are stacked along a first axis and multiplied as batches,
+    and each seed keeps its own initialization, mini-batch order and noise, so
+    the result equals the separate runs up to rounding (about twice as fast)."""
+    models = []
+    for s in seeds:
+        torch.manual_seed(s)
+        models.append(VAE(x.shape[1], hidden, latent))
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    names = [n for n, _ in models[0].named_parameters()]
+    # y = h @ W + b per seed: weights (S, in, out), biases (S, 1, out)
+    P = {n: torch.stack([dict(mm.named_parameters())[n].detach().T
+                         if n.endswith("weight")
+                         else dict(mm.named_parameters())[n].detach()[None]
+                         for mm in models]).requires_grad_(True) for n in names}
+    opt = torch.optim.Adam(P.values(), lr=lr)
+
+    def linear(h, layer):
+        return torch.baddbmm(P[layer + ".bias"], h, P[layer + ".weight"])
+
+    for _ in range(epochs):
+        perm = torch.stack([torch.randperm(len(x), generator=g) for g in gens])
+        for i in range(0, len(x), batch_size):
+            xb = x[perm[:, i : i + batch_size]]  # (S, batch, pixels)
+            mu, log_var = linear(linear(xb, "encoder.0").relu(),
+                                 "encoder.2").chunk(2, dim=-1)
+            sigma = (0.5 * log_var).exp()
+            eps = torch.stack([torch.randn(mu.shape[1:], generator=g) for g in gens])
+            logits = linear(linear(mu + sigma * eps, "decoder.0").relu(), "decoder.2")
+            recon = F.binary_cross_entropy_with_logits(
+                logits, xb, reduction="none").sum(-1)
+            kl = 0.5 * (mu**2 + sigma**2 - 1 - torch.log(sigma**2)).sum(-1)
+            loss = (recon + kl).mean(1).sum()  # each seed's own loss, summed
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for j, mm in enumerate(models):
+        mm.load_state_dict({n: P[n].detach()[j].T.contiguous() if n.endswith("weight")
+                            else P[n].detach()[j, 0].clone() for n in names})
+    return models
+
+
+def _vae_seed_results() -> dict:
+    """The VAE with several seeds on a train/test split: held-out ELBO against the
+    no-code baseline fitted on the training images, and the KS distances of the
+    training codes' coordinates to N(0, 1) over seeds and code draws."""
+    x, labels = digits01()
+    train_idx, test_idx = train_test_split(
+        np.arange(len(x)), test_size=TEST_SIZE, stratify=labels.numpy(),
+        random_state=SPLIT_SEED)
+    x_train, x_test = x[train_idx], x[test_idx]
+    models = train_vae_seeds(x_train, SEEDS, SEED_EPOCHS)
+    # no latent code: one Bernoulli per pixel, the mean training image as p
+    p = x_train.mean(0).clamp(1e-6, 1 - 1e-6)
+
+    def baseline(xs):
+        return F.binary_cross_entropy(p.expand_as(xs), xs,
+                                      reduction="none").sum(1).mean().item()
+
+    rows, ks = [], []
+    n_tr = len(x_train)
+    crit = 1.358 / math.sqrt(n_tr)
+    for seed, model in zip(SEEDS, models):
+        tr, te = evaluate(model, x=x_train), evaluate(model, x=x_test)
+        with torch.no_grad():
+            mu, sigma = model.encode(x_train)
+        g = torch.Generator().manual_seed(100 + seed)
+        d = []
+        for _ in range(CODE_DRAWS):
+            z = mu + sigma * torch.randn(mu.shape, generator=g)
+            d.append([stats.kstest(z[:, i].numpy(), "norm").statistic for i in (0, 1)])
+        ks.append(d)
+        d = np.array(d)
+        rows.append({"seed": seed, "train_elbo": tr["elbo"], "test_elbo": te["elbo"],
+                     "test_gain": baseline(x_test) + te["elbo"],
+                     "ks_median": np.median(d, axis=0).tolist(),
+                     "ks_above": int((d > crit).sum())})
+    ks = np.array(ks)  # (seeds, draws, 2)
+    gain = np.array([r["test_gain"] for r in rows])
+    gap = np.array([r["train_elbo"] - r["test_elbo"] for r in rows])
+    return {
+        "seeds": SEEDS, "epochs": SEED_EPOCHS, "test_size": TEST_SIZE,
+        "split_seed": SPLIT_SEED, "code_draws": CODE_DRAWS,
+        "n_train": n_tr, "n_test": len(x_test),
+        "steps": SEED_EPOCHS * math.ceil(n_tr / _defaults(train_vae)["batch_size"]),
+        "test_per_class": [int((labels[test_idx] == c).sum()) for c in range(10)],
+        "baseline_train_nll": baseline(x_train), "baseline_test_nll": baseline(x_test),
+        "rows": rows,
+        "test_gain_median": float(np.median(gain)),
+        "test_gain_min": float(gain.min()), "test_gain_max": float(gain.max()),
+        "gap_median": float(np.median(gap)),
+        "gap_min": float(gap.min()), "gap_max": float(gap.max()),
+        "ks": ks.tolist(), "ks_critical_5pct": crit,
+        "ks_median": float(np.median(ks)), "ks_min": float(ks.min()),
+        "ks_max": float(ks.max()),
+        "ks_n": int(ks.size), "ks_above": int((ks > crit).sum()),
+        "ks_median_ratio": float(np.median(ks) / crit),
     }
 
 
@@ -667,6 +788,7 @@ def results() -> dict:
             "kl": _kl_results(),
             "reparam": _reparam_results(),
             "vae": _vae_results(),
+            "vae_seeds": _vae_seed_results(),
             "forward": _forward_results(),
             "schedule": _schedule_results(),
             "last_step": _last_step_results(),

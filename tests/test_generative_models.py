@@ -146,6 +146,11 @@ def test_elbo_surgery(res):
         math.log(v["n_images"]))
     # the aggregate posterior is measurably not N(0, I) ...
     assert v["kl_aggregate"] > 5 * v["kl_aggregate_se"]
+    # the standard error from per-image averages of the draws: the draws of one image
+    # share its posterior and are positively correlated, so it exceeds the i.i.d. one,
+    # but by less than sqrt(draws) (the factor if the draws of an image were identical)
+    assert v["kl_aggregate_se_iid"] < v["kl_aggregate_se"] < (
+        math.sqrt(v["aggregate_draws"]) * v["kl_aggregate_se_iid"])
     # ... but it is a small part of the KL term
     assert v["kl_aggregate"] < 0.1 * v["kl"]
     # Pythagoras for a Gaussian p: KL(q || p) = KL(q || N(m, C)) + KL(N(m, C) || p)
@@ -178,6 +183,66 @@ def test_aggregate_codes_against_prior(res):
     assert all(0.5 * v["ks_critical_5pct"] < d < 2 * v["ks_critical_5pct"] for d in v["z_ks"])
     # encoders are confident: posterior std well below the prior's 1
     assert v["sigma_median"] < 0.5
+
+
+def test_stacked_training_equals_separate_runs():
+    """train_vae_seeds is train_vae for several seeds at once, up to rounding."""
+    import torch
+
+    x = m.digits01()[0][:200]
+    stacked = m.train_vae_seeds(x, [0, 2], epochs=1)
+    for seed, model in zip([0, 2], stacked):
+        ref = m.train_vae(epochs=1, seed=seed, x=x)
+        for a, b in zip(model.parameters(), ref.parameters()):
+            assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_vae_held_out(res, digits):
+    s = res["vae_seeds"]
+    labels = load_digits().target
+    assert len(s["seeds"]) >= 5 and s["n_train"] + s["n_test"] == len(digits)
+    assert s["n_test"] == s["test_size"]
+    # stratified: every class holds about its share of the test set
+    counts = np.bincount(labels, minlength=10)
+    assert np.allclose(s["test_per_class"], counts * s["n_test"] / len(digits), atol=1)
+    from sklearn.model_selection import train_test_split
+
+    tr, te = train_test_split(np.arange(len(digits)), test_size=s["test_size"],
+                              stratify=labels, random_state=s["split_seed"])
+    x = digits / 16
+    # the no-code baseline, fitted on the training images only
+    p = np.clip(x[tr].mean(0), 1e-6, 1 - 1e-6)
+    for idx, key in [(tr, "baseline_train_nll"), (te, "baseline_test_nll")]:
+        nll = -(xlogy(x[idx], p) + xlogy(1 - x[idx], 1 - p)).sum(1).mean()
+        assert s[key] == pytest.approx(nll, rel=1e-4)
+    gains = [r["test_gain"] for r in s["rows"]]
+    for r in s["rows"]:
+        assert r["test_gain"] == pytest.approx(s["baseline_test_nll"] + r["test_elbo"],
+                                               abs=1e-4)
+    assert s["test_gain_median"] == pytest.approx(float(np.median(gains)))
+    # the claim: on held-out digits the 2-D code still beats the model without a code,
+    # for the median seed by well over a nat, and for every seed
+    assert s["test_gain_median"] > 1.0
+    assert s["test_gain_min"] > 0
+    # a generalization gap exists but is small next to the gain
+    assert 0 < s["gap_median"] < 0.5 * s["test_gain_median"]
+    assert s["steps"] == s["epochs"] * math.ceil(s["n_train"] / res["vae"]["batch_size"])
+    assert s["epochs"] < res["vae"]["epochs"]  # the page says: fewer steps than above
+
+
+def test_ks_over_seeds(res):
+    s = res["vae_seeds"]
+    ks = np.array(s["ks"])
+    assert ks.shape == (len(s["seeds"]), s["code_draws"], 2)
+    n = s["n_train"]
+    assert s["ks_critical_5pct"] == pytest.approx(1.358 / math.sqrt(n))
+    assert s["ks_median"] == pytest.approx(float(np.median(ks)))
+    assert s["ks_above"] == int((ks > s["ks_critical_5pct"]).sum()) and s["ks_n"] == ks.size
+    # the claim: over seeds and draws, most KS distances exceed the 5% critical value
+    # (marginal normality rejected more often than not), by a modest factor
+    assert s["ks_above"] > 0.6 * s["ks_n"]
+    assert 1.0 < s["ks_median_ratio"] < 2.5
+    assert s["ks_median_ratio"] == pytest.approx(s["ks_median"] / s["ks_critical_5pct"])
 
 
 def test_decoded_samples_are_images(res):
