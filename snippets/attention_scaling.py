@@ -54,7 +54,7 @@ import torch
 
 
 def attention_stats(
-    d_k: int, n_keys: int = 64, n_queries: int = 2000, seed: int = 0
+    d_k: int, n_keys: int = 64, n_queries: int = 1500, seed: int = 0
 ) -> dict[str, dict]:
     """softmax(q K^T / s) V without (s = 1) and with (s = sqrt(d_k)) the scale.
 
@@ -64,17 +64,17 @@ def attention_stats(
     entropy of the weights and the norm of dL/dq.
     """
     g = torch.Generator().manual_seed(seed)
-    q = torch.randn(n_queries, d_k, generator=g, dtype=torch.float64)
-    k = torch.randn(n_keys, d_k, generator=g, dtype=torch.float64)
-    v = torch.randn(n_keys, d_k, generator=g, dtype=torch.float64)
-    upstream = torch.randn(n_queries, d_k, generator=g, dtype=torch.float64)
-    upstream /= math.sqrt(d_k)
+    # drawn in float32 (faster), computed in float64 (the tiny gradients need it)
+    q = torch.randn(n_queries, d_k, generator=g).double()
+    k = torch.randn(n_keys, d_k, generator=g).double()
+    v = torch.randn(n_keys, d_k, generator=g).double()
+    upstream = torch.randn(n_queries, d_k, generator=g).double() / math.sqrt(d_k)
+    q.requires_grad_(True)
     out = {}
     for arm, s in [("unscaled", 1.0), ("scaled", math.sqrt(d_k))]:
-        q_arm = q.clone().requires_grad_(True)
-        logits = q_arm @ k.T / s
+        logits = q @ k.T / s
         p = torch.softmax(logits, dim=-1)
-        (grad_q,) = torch.autograd.grad(p @ v, q_arm, grad_outputs=upstream)
+        (grad_q,) = torch.autograd.grad(p @ v, q, grad_outputs=upstream)
         p = p.detach()
         out[arm] = {
             "logit_std": logits.detach().std().item(),
@@ -155,32 +155,66 @@ from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
 
 
-def real_data_dot_variance(n_pairs: int = 20_000, seed: int = 0) -> dict:
-    """Var(q . k) / d_k for pairs of standardized wine samples (training split)."""
+def standardized_wine() -> np.ndarray:
+    """The wine training split, each feature standardized: mean 0, variance 1."""
     X, y = load_wine(return_X_y=True)
     X_tr, _, _, _ = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=0
     )
-    Z = (X_tr - X_tr.mean(0)) / X_tr.std(0)  # each feature: mean 0, variance 1
-    d = Z.shape[1]
+    return (X_tr - X_tr.mean(0)) / X_tr.std(0)
+
+
+def real_data_dot_variance(n_pairs: int = 20_000, seed: int = 0) -> dict:
+    """Var(q . k) / d_k for pairs of standardized wine samples as q and k."""
+    Z = standardized_wine()
+    n, d = Z.shape
     rng = np.random.default_rng(seed)
-    i = rng.integers(0, len(Z), n_pairs)
-    j = rng.integers(0, len(Z), n_pairs)
+    i = rng.integers(0, n, n_pairs)
+    j = rng.integers(0, n, n_pairs)
     keep = i != j  # q and k: two different samples
     dots = (Z[i[keep]] * Z[j[keep]]).sum(1)
     corr = np.corrcoef(Z, rowvar=False)
+    gram = Z @ Z.T  # every q . k at once
+    different = ~np.eye(n, dtype=bool)
     return {
         "d_k": d,
         "var_over_d": float(dots.var() / d),
+        "exact_over_d": float(gram[different].var() / d),  # all pairs i != j
         "sum_sq_corr_over_d": float((corr**2).sum() / d),  # tr(C^2) / d
         "scaled_logit_std": float(dots.std() / math.sqrt(d)),
+    }
+
+
+def projected_dot_variance(d_k: int = 64, n_draws: int = 200, seed: int = 0) -> dict:
+    """The same features through an initialized layer: q = W_Q x, k = W_K x' with
+    independent N(0, 1/d) weights. Var(q . k) / d_k over all pairs x != x', per draw."""
+    Z = standardized_wine()
+    n, d = Z.shape
+    rng = np.random.default_rng(seed)
+    different = ~np.eye(n, dtype=bool)
+    ratios = []
+    for _ in range(n_draws):
+        W_Q = rng.normal(0, 1 / math.sqrt(d), (d_k, d))
+        W_K = rng.normal(0, 1 / math.sqrt(d), (d_k, d))
+        dots = (Z @ W_Q.T) @ (Z @ W_K.T).T
+        ratios.append(dots[different].var() / d_k)
+    levels = [0.1, 0.9]
+    return {
+        "d_k": d_k,
+        "mean": float(np.mean(ratios)),
+        "levels": levels,
+        "quantiles": np.quantile(ratios, levels).tolist(),
     }
 
 
 if __name__ == "__main__":
     r = real_data_dot_variance()
     print(f"wine, d_k = {r['d_k']}: Var(q.k)/d_k = {r['var_over_d']:.2f}"
-          f" (i.i.d. theory 1, correlation theory {r['sum_sq_corr_over_d']:.2f})")
+          f" (all pairs {r['exact_over_d']:.2f}; i.i.d. theory 1,"
+          f" correlation theory {r['sum_sq_corr_over_d']:.2f})")
+    p = projected_dot_variance()
+    print(f"through random W_Q, W_K (d_k = {p['d_k']}): Var(q.k)/d_k = {p['mean']:.2f}"
+          f" (10-90 % of draws: {p['quantiles'][0]:.2f}-{p['quantiles'][1]:.2f})")
 # --8<-- [end:assumption]
 
 # %% [markdown]
@@ -252,6 +286,7 @@ if __name__ == "__main__":
 import inspect
 import json
 import math
+import statistics
 
 import matplotlib.pyplot as plt
 import torch
@@ -261,6 +296,9 @@ MAP_QUERIES = 16
 MAP_D_K = 1024
 THRESHOLD = 0.01  # "almost no gradient": below 1 % of the scaled arm's median, same d_k
 QUANTILES = [0.1, 0.5, 0.9]
+SEEDS = [0, 1, 2, 3, 4]  # draws of queries, keys, values and g for the spread of the gradient
+SEED_KEYS = ["logit_std", "max_prob", "entropy", "grad_median", "rel_median", "rel_mean",
+             "rel_quantiles", "share_below", "grad_mean"]
 
 
 def _defaults(*functions) -> dict:
@@ -281,6 +319,24 @@ def _gap_density_at_zero(n: int) -> float:
     return torch.trapezoid(n * (n - 1) * phi**2 * torch.special.ndtr(x) ** (n - 2), x).item()
 
 
+def _gradient_row(st: dict, arm: str) -> dict:
+    """One arm's numbers at one d_k; gradients relative to the scaled arm's median."""
+    s, typical = st[arm], st["scaled"]["grad_norm"].median().item()
+    gn = s["grad_norm"]
+    rel = gn / typical
+    return {
+        "logit_std": s["logit_std"],
+        "max_prob": s["max_prob"].mean().item(),
+        "entropy": s["entropy"].mean().item(),
+        "grad_median": gn.median().item(),
+        "grad_mean": gn.mean().item(),
+        "rel_quantiles": torch.quantile(rel, torch.tensor(QUANTILES, dtype=torch.float64)).tolist(),
+        "rel_median": rel.median().item(),
+        "rel_mean": rel.mean().item(),
+        "share_below": (rel < THRESHOLD).double().mean().item(),
+    }
+
+
 def _saturation_results() -> dict:
     n_keys = _defaults(attention_stats)["n_keys"]
     out = {
@@ -288,34 +344,34 @@ def _saturation_results() -> dict:
         "ln_n_keys": math.log(n_keys),
         "threshold": THRESHOLD,
         "quantiles": QUANTILES,
+        "seeds": SEEDS,
     }
-    arms = {arm: {} for arm in ("unscaled", "scaled")}
-    for d in SWEEP:
-        st = attention_stats(d)
-        typical = st["scaled"]["grad_norm"].median().item()
-        levels = torch.tensor(QUANTILES, dtype=torch.float64)
-        for arm, s in st.items():
-            gn = s["grad_norm"]
-            rel = gn / typical
-            row = {
-                "logit_std": s["logit_std"],
-                "max_prob": s["max_prob"].mean().item(),
-                "entropy": s["entropy"].mean().item(),
-                "grad_median": gn.median().item(),
-                "grad_mean": gn.mean().item(),
-                # relative to the scaled arm's median at the same d_k
-                "rel_quantiles": torch.quantile(rel, levels).tolist(),
-                "rel_median": rel.median().item(),
-                "rel_mean": rel.mean().item(),
-                "share_below": (rel < THRESHOLD).double().mean().item(),
+    # rows[seed][d_k index][arm]: every d_k for every seed (new queries, keys, values, g)
+    rows = [[{arm: _gradient_row(st, arm) for arm in ("unscaled", "scaled")}
+             for st in (attention_stats(d, seed=seed) for d in SWEEP)] for seed in SEEDS]
+    # the table and the figure's bands: the first seed's draw, every quantity
+    arms = {arm: {name: [r[arm][name] for r in rows[0]] for name in rows[0][0][arm]}
+            for arm in ("unscaled", "scaled")}
+    # the spread over seeds of the numbers the page quotes: median, min and max per d_k
+    over_seeds = {arm: {} for arm in ("unscaled", "scaled")}
+    for arm in over_seeds:
+        for name in SEED_KEYS:
+            per_seed = [[r[arm][name] for r in seed_rows] for seed_rows in rows]
+            if name == "rel_quantiles":  # the upper quantile only
+                name, per_seed = "rel_upper", [[q[-1] for q in qs] for qs in per_seed]
+            by_d = list(zip(*per_seed))
+            over_seeds[arm][name] = {
+                "per_seed": per_seed,
+                "median": [statistics.median(v) for v in by_d],
+                "min": [min(v) for v in by_d],
+                "max": [max(v) for v in by_d],
             }
-            for name, value in row.items():
-                arms[arm].setdefault(name, []).append(value)
     # Large-d_k theory for the unscaled arm: the mean of |dL/dq| comes from near-ties of the
     # two largest logits and tends to f(0) sqrt(2 / pi), f = density of that gap (in units
     # of the logits' std); the typical query's gradient vanishes.
     f0 = _gap_density_at_zero(n_keys)
     return out | arms | _defaults(attention_stats) | {
+        "over_seeds": over_seeds,
         "gap_density_at_0": f0,
         "unscaled_mean_limit": f0 * math.sqrt(2 / math.pi),
     }
@@ -360,7 +416,8 @@ def results() -> dict:
         "saturation": _saturation_results(),
         "maps": _maps(),
         "sdpa": compare_sdpa() | _defaults(compare_sdpa),
-        "wine": real_data_dot_variance() | {"n_pairs": 20_000},
+        "wine": real_data_dot_variance() | _defaults(real_data_dot_variance),
+        "projected": projected_dot_variance() | _defaults(projected_dot_variance),
         "alignment": _alignment_results(),
     }
 
@@ -378,6 +435,7 @@ LABELS = {
         "band": "{lo:.0%}–{hi:.0%} of queries",
         "mean": "mean, no scaling",
         "share": "share of queries below {t:g}",
+        "seed_range": "no scaling, min–max over {n} seeds",
         "key": "key",
         "query": "query",
         "weight": "mean weight on the aligned key",
@@ -396,6 +454,7 @@ LABELS = {
         "band": "{lo:.0%}–{hi:.0%}的查询",
         "mean": "均值，不缩放",
         "share": "低于{t:g}的查询比例",
+        "seed_range": "不缩放，{n}个随机种子的最小–最大值",
         "key": "键",
         "query": "查询",
         "weight": "对齐的键所得的平均权重",
@@ -454,6 +513,9 @@ def figures(res: dict, lang: str) -> dict:
         axes[0].plot(s["d_k"], s[key]["rel_median"], marker=marker, color=color,
                      label=L[f"{key}_label"])
         axes[1].plot(s["d_k"], s[key]["share_below"], marker=marker, color=color)
+    spread = s["over_seeds"]["unscaled"]["share_below"]
+    axes[1].fill_between(s["d_k"], spread["min"], spread["max"], color="C1", alpha=0.35,
+                         linewidth=0, label=L["seed_range"].format(n=len(s["seeds"])))
     axes[0].plot(s["d_k"], s["unscaled"]["rel_mean"], color="C1", linestyle="--",
                  label=L["mean"])
     axes[0].axhline(s["threshold"], color="C7", linestyle=":")
