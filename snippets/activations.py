@@ -74,6 +74,8 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:expected_slope]
+import functools
+
 import torch
 
 DERIVATIVES = {  # closed forms, stable far into the tails (float64)
@@ -91,12 +93,17 @@ FUNCTIONS = {
 }
 
 
+@functools.cache  # one draw of n standard normals per seed, reused
+def std_normal(n: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, generator=g, dtype=torch.float64)
+
+
 def expected_slope(
     name: str, s: float, mean: float = 0.0, n: int = 200_000, seed: int = 0
 ) -> float:
     """Monte Carlo E[f'(z)] for z ~ N(mean, s^2)."""
-    g = torch.Generator().manual_seed(seed)
-    z = mean + s * torch.randn(n, generator=g, dtype=torch.float64)
+    z = mean + s * std_normal(n, seed)
     return DERIVATIVES[name](z).mean().item()
 
 
@@ -105,8 +112,7 @@ def nonlinearity(name: str, s: float, n: int = 200_000, seed: int = 0) -> float:
 
     0 means the unit is linear on its inputs.
     """
-    g = torch.Generator().manual_seed(seed)
-    z = s * torch.randn(n, generator=g, dtype=torch.float64)
+    z = s * std_normal(n, seed)
     h = FUNCTIONS[name](z)
     z, h = z - z.mean(), h - h.mean()
     r2 = (z * h).mean() ** 2 / ((z**2).mean() * (h**2).mean())
@@ -176,6 +182,8 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:depth]
+import functools
+
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -183,6 +191,7 @@ from sklearn.model_selection import train_test_split
 ARMS = ["sigmoid", "tanh", "sigmoid x4", "sigmoid x4, no bias"]
 
 
+@functools.cache  # loaded once; callers must not modify the tensors
 def digits_train() -> tuple[torch.Tensor, torch.Tensor]:
     """Training split of the 8x8 digits, standardized with its own mean and std."""
     X, y = load_digits(return_X_y=True)
@@ -272,19 +281,24 @@ if __name__ == "__main__":
 # --8<-- [end:depth]
 
 # %% [markdown]
-# ## Non-zero-centred outputs and one-sign gradients
+# ## Training network 3 against network 2
 #
-# Sigmoid outputs are all positive, so a next-layer unit's weight gradient
-# entries share one sign: by construction for one sample, and still often for a
-# mini-batch.
+# The sigmoid network with weights 4x and bias -W/2 computes the tanh network's
+# function. Plain SGD trains its biases freely and its weights with the mean
+# term; keeping the bias tied to -W/2 removes that term. Five seeds and a few
+# learning rates run at once as a batch of networks.
 
 # %%
-# --8<-- [start:one_sign]
+# --8<-- [start:depth_training]
+import functools
+
 import torch
+import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 
+@functools.cache  # loaded once; callers must not modify the tensors
 def digits_train() -> tuple[torch.Tensor, torch.Tensor]:
     """Training split of the 8x8 digits, standardized with its own mean and std."""
     X, y = load_digits(return_X_y=True)
@@ -295,45 +309,215 @@ def digits_train() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(X_tr, dtype=torch.float32), torch.tensor(y_tr)
 
 
-def one_sign_fraction(
-    act: str, batch_size: int, width: int = 32, n_batches: int = 40, seed: int = 0
-) -> float:
-    """Fraction of layer-2 units whose incoming weight gradients share one sign.
+def train_deep(
+    arm: str,
+    lrs: list[list[float]],
+    seeds: list[int],
+    n_layers: int = 4,
+    width: int = 32,
+    steps: int = 100,
+    batch_size: int = 32,
+) -> torch.Tensor:
+    """Training loss after `steps` of plain SGD, shape (len(lrs), len(seeds)).
 
-    Net 64 -> width -> width -> 10 (act after both hidden layers), LeCun init.
-    Averaged over the first n_batches mini-batches of a shuffled training split.
-    act: 'sigmoid', 'tanh' or 'sigmoid - 1/2' (a zero-centred sigmoid).
+    64 -> width x n_layers -> 10, the same V_l ~ N(0, 1/fan_in) per seed as
+    network 2 ('tanh', no biases). lrs[k] holds one learning rate per weight
+    matrix (first layer, ..., readout). The sigmoid arms are network 3: weights
+    2V_1, 4V_l, readout 2V with biases -W (1/2) 1 on every layer after the first;
+      'sigmoid x4': the biases are parameters, trained by SGD like the weights;
+      'sigmoid x4, tied': the bias stays -W (1/2) 1, so dL/dW = sum delta (h - 1/2)^T:
+          the mean term of the weight gradient is removed.
     """
-    f = {
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "sigmoid - 1/2": lambda z: torch.sigmoid(z) - 0.5,
-    }[act]
     X, y = digits_train()
-    torch.manual_seed(seed)
-    W1 = torch.randn(width, 64) / 64**0.5
-    W2 = (torch.randn(width, width) / width**0.5).requires_grad_(True)
-    W3 = torch.randn(10, width) / width**0.5
-    fractions = []
-    for idx in torch.randperm(len(X)).split(batch_size)[:n_batches]:
-        h1 = f(X[idx] @ W1.T)  # the inputs of layer 2
-        logits = f(h1 @ W2.T) @ W3.T
-        (grad,) = torch.autograd.grad(
-            torch.nn.functional.cross_entropy(logits, y[idx]), W2
-        )
-        # grad[i, j] = sum over the batch of delta_i * h1_j
-        same = (grad > 0).all(dim=1) | (grad < 0).all(dim=1)
-        fractions.append(same.float().mean().item())
-    return sum(fractions) / len(fractions)
+    sizes = [64] + [width] * n_layers + [10]
+    nets = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        nets.append([torch.randn(o, i) / i**0.5 for i, o in zip(sizes, sizes[1:])])
+    gains = [1] * (n_layers + 1) if arm == "tanh" else [2] + [4] * (n_layers - 1) + [2]
+    Ws = [
+        (c * torch.stack(V)).repeat(len(lrs), 1, 1).requires_grad_(True)
+        for c, V in zip(gains, zip(*nets))
+    ]
+    free = arm == "sigmoid x4"
+    bs = [(-W.detach().sum(-1) / 2).requires_grad_(True) for W in Ws[1:]] if free else []
+    lr = torch.tensor(lrs).repeat_interleave(len(seeds), dim=0)  # (n_nets, n_layers + 1)
+
+    def loss(X, y):
+        h = X
+        for layer, W in enumerate(Ws):
+            z = h @ W.mT
+            if arm != "tanh" and layer > 0:
+                z = z + (bs[layer - 1] if free else -W.sum(-1) / 2)[:, None, :]
+            if layer == n_layers:
+                break
+            h = torch.tanh(z) if arm == "tanh" else torch.sigmoid(z)
+        y = y.expand(z.shape[:2])
+        ce = F.cross_entropy(z.flatten(0, 1), y.flatten(), reduction="none")
+        return ce.view(y.shape).mean(1)
+
+    g = torch.Generator().manual_seed(0)
+    for _ in range(steps):
+        idx = torch.randint(len(X), (len(seeds), batch_size), generator=g)
+        idx = idx.repeat(len(lrs), 1)
+        grads = torch.autograd.grad(loss(X[idx], y[idx]).sum(), Ws + bs)
+        with torch.no_grad():
+            for k, (p, G) in enumerate(zip(Ws + bs, grads)):
+                # a bias b_l (layer l + 1) steps with its layer's learning rate
+                step = lr[:, k if k < len(Ws) else k - len(Ws) + 1]
+                p -= step.view(-1, *[1] * (p.dim() - 1)) * G
+    with torch.no_grad():
+        return loss(X, y).view(len(lrs), len(seeds))
 
 
 if __name__ == "__main__":
-    for act in ["sigmoid", "tanh", "sigmoid - 1/2"]:
-        single, batch = one_sign_fraction(act, 1), one_sign_fraction(act, 32)
-        print(
-            f"{act:13s} units with one-sign weight gradients: "
-            f"one sample {single:6.1%}   batch of 32 {batch:6.1%}"
-        )
+    seeds, L, losses = [0, 1, 2, 3, 4], 4, {}
+    for arm, grid in [
+        ("tanh", [0.1, 0.3, 1.0]),
+        ("sigmoid x4", [0.5, 1.0, 2.0]),
+        ("sigmoid x4, tied", [1.0, 2.0, 4.0]),
+    ]:
+        losses[arm] = loss = train_deep(arm, [[a] * (L + 1) for a in grid], seeds)
+        med = loss.median(1).values
+        k = med.argmin().item()
+        print(f"{arm:17s} best lr {grid[k]:4g}: training loss median {med[k]:.3f}"
+              f" (range {loss[k].min():.3f} to {loss[k].max():.3f})")
+    # tied, with lr 4x on the first layer and readout and 16x on the others:
+    # gradient descent on network 2 at lr 0.3, exactly
+    factors = [4] + [16] * (L - 1) + [4]
+    tied = train_deep("sigmoid x4, tied", [[c * 0.3 for c in factors]], seeds)
+    print(f"tied at lr (4, 16, ..., 16, 4) x 0.3 vs tanh at 0.3: max |loss difference| "
+          f"{(tied[0] - losses['tanh'][1]).abs().max():.1e}")
+# --8<-- [end:depth_training]
+
+# %% [markdown]
+# ## Non-zero-centred outputs and one-sign gradients
+#
+# Sigmoid outputs are all positive, so a next-layer unit's weight gradient
+# entries share one sign: by construction for one sample, and still often for a
+# mini-batch, at initialization and after training. Five seeds are run at once
+# as a batch of networks.
+
+# %%
+# --8<-- [start:one_sign]
+import functools
+
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+ACTS = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "sigmoid - 1/2": lambda z: torch.sigmoid(z) - 0.5,  # a zero-centred sigmoid
+    # plain sigmoid, with constant biases -W (1/2) 1 after it: the forward pass
+    # of 'sigmoid - 1/2', but layer 2's inputs stay positive
+    "sigmoid, bias -W/2": torch.sigmoid,
+}
+
+
+@functools.cache  # loaded once; callers must not modify the tensors
+def digits_train() -> tuple[torch.Tensor, torch.Tensor]:
+    """Training split of the 8x8 digits, standardized with its own mean and std."""
+    X, y = load_digits(return_X_y=True)
+    X_tr, _, y_tr, _ = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    X_tr = (X_tr - X_tr.mean()) / X_tr.std()  # one scale for all 64 pixels
+    return torch.tensor(X_tr, dtype=torch.float32), torch.tensor(y_tr)
+
+
+def init_nets(seeds: list[int], width: int = 32) -> list[torch.Tensor]:
+    """W1, W2, W3 of 64 -> width -> width -> 10 (LeCun init), one net per seed."""
+    nets = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        shapes = [(64, width), (width, width), (width, 10)]
+        nets.append([torch.randn(o, i) / i**0.5 for i, o in shapes])
+    return [torch.stack(W) for W in zip(*nets)]  # each (n_nets, out, in)
+
+
+def losses(act: str, Ws: list, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of every net; X (n_nets, n, 64) or (n, 64)."""
+    W1, W2, W3 = Ws
+    f = ACTS[act]
+    h1 = f(X @ W1.mT)  # the inputs of layer 2
+    z2 = h1 @ W2.mT
+    logits_bias = 0
+    if act == "sigmoid, bias -W/2":  # constants: they do not enter dL/dW
+        z2 = z2 - W2.detach().sum(-1)[:, None, :] / 2
+        logits_bias = -W3.detach().sum(-1)[:, None, :] / 2
+    logits = f(z2) @ W3.mT + logits_bias
+    y = y.expand(logits.shape[:2])
+    ce = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none")
+    return ce.view(y.shape).mean(1)
+
+
+def one_sign_fraction(
+    act: str, Ws: list, batch_size: int, n_batches: int = 40, seed: int = 0
+) -> torch.Tensor:
+    """Per net: fraction of layer-2 units whose incoming weight gradients share one sign.
+
+    Averaged over the first n_batches mini-batches of a shuffled training split.
+    """
+    X, y = digits_train()
+    W2 = Ws[1].clone().requires_grad_(True)
+    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))
+    fractions = []
+    for idx in order.split(batch_size)[:n_batches]:
+        loss = losses(act, [Ws[0], W2, Ws[2]], X[idx], y[idx]).sum()
+        (grad,) = torch.autograd.grad(loss, W2)  # per net: sum over batch of delta_i h1_j
+        same = (grad > 0).all(dim=-1) | (grad < 0).all(dim=-1)
+        fractions.append(same.float().mean(-1))
+    return torch.stack(fractions).mean(0)
+
+
+def train(
+    act: str,
+    Ws: list,
+    lrs: list[float],
+    steps: int = 100,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> tuple[list, torch.Tensor]:
+    """Plain SGD on all weights, every net at every learning rate.
+
+    Returns the trained weights (len(lrs) * n_nets nets, lr-major) and their
+    training loss on the whole split.
+    """
+    X, y = digits_train()
+    n = len(Ws[0])
+    Ws = [W.repeat(len(lrs), 1, 1).requires_grad_(True) for W in Ws]
+    lr = torch.tensor(lrs).repeat_interleave(n)[:, None, None]
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        idx = torch.randint(len(X), (n, batch_size), generator=g).repeat(len(lrs), 1)
+        grads = torch.autograd.grad(losses(act, Ws, X[idx], y[idx]).sum(), Ws)
+        with torch.no_grad():
+            for W, G in zip(Ws, grads):
+                W -= lr * G
+    with torch.no_grad():
+        final = losses(act, Ws, X, y)
+    return [W.detach() for W in Ws], final
+
+
+if __name__ == "__main__":
+    seeds, grid = [0, 1, 2, 3, 4], {"sigmoid": [1, 3, 10], "tanh": [0.3, 1, 3]}
+    for act in ACTS:
+        nets = init_nets(seeds)
+        single = one_sign_fraction(act, nets, 1).median().item()
+        batch = one_sign_fraction(act, nets, 32).median().item()
+        line = (f"{act:18s} one-sign units at init: one sample {single:6.1%}"
+                f"  batch of 32 {batch:6.1%}")
+        if act != "sigmoid, bias -W/2":
+            lrs = grid["tanh" if act == "tanh" else "sigmoid"]
+            trained, loss = train(act, nets, lrs)
+            best = loss.view(len(lrs), -1).median(1).values.argmin().item()
+            nets = [W.view(len(lrs), len(seeds), *W.shape[1:])[best] for W in trained]
+            after = one_sign_fraction(act, nets, 32)
+            line += f"  after 100 steps (lr {lrs[best]}) {after.median().item():6.1%}"
+        print(line + "  (median of 5 seeds)")
 # --8<-- [end:one_sign]
 
 # %% [markdown]
@@ -409,7 +593,12 @@ LEVELS = {"half": 0.5, "tenth": 0.1}
 S_SWEEP = np.logspace(-1, 2, 13).tolist()  # 0.1 ... 100, 4 per decade
 S_TABLE = [0.1, 1.0, 10.0, 100.0]  # a subset of S_SWEEP
 SIGN_ACTS = ["sigmoid", "tanh", "sigmoid - 1/2"]
-SIGN_KEYS = {"sigmoid": "sigmoid", "tanh": "tanh", "sigmoid - 1/2": "centred"}
+SIGN_KEYS = {
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "sigmoid - 1/2": "centred",
+    "sigmoid, bias -W/2": "control",
+}
 DEPTH_SEEDS = [0, 1, 2, 3, 4]
 DEPTH_KEYS = {
     "sigmoid": "sigmoid",
@@ -580,13 +769,83 @@ def _depth_results() -> dict:
     return out
 
 
+SIGN_SEEDS = [0, 1, 2, 3, 4]
+SIGN_GRID = {  # learning rates tried, per activation
+    "sigmoid": [1.0, 3.0, 10.0],
+    "tanh": [0.3, 1.0, 3.0],
+    "sigmoid - 1/2": [1.0, 3.0, 10.0],
+}
+CONTROL = "sigmoid, bias -W/2"
+
+
+def _spread(values: list) -> dict:
+    return {
+        "seeds": values,
+        "median": float(np.median(values)),
+        "min": min(values),
+        "max": max(values),
+    }
+
+
 def _sign_results() -> dict:
-    out = {**_defaults(one_sign_fraction), "batch_sizes": [1, 32]}
-    for act in SIGN_ACTS:
-        out[SIGN_KEYS[act]] = {
-            "single": one_sign_fraction(act, 1),
-            "batch": one_sign_fraction(act, 32),
-        }
+    d = _defaults(one_sign_fraction, init_nets, train)
+    out = {**d, "batch_sizes": [1, d["batch_size"]], "seeds": SIGN_SEEDS, "grid": SIGN_GRID}
+    for act in SIGN_ACTS + [CONTROL]:
+        nets = init_nets(SIGN_SEEDS)
+        single = one_sign_fraction(act, nets, 1).tolist()
+        batch = one_sign_fraction(act, nets, d["batch_size"]).tolist()
+        r = {"single": single[0], "batch": batch[0], "single_seeds": _spread(single),
+             "batch_seeds": _spread(batch)}
+        if act in SIGN_GRID:  # train at each learning rate; the best by median loss
+            lrs, n = SIGN_GRID[act], len(SIGN_SEEDS)
+            trained, loss = train(act, nets, lrs)
+            loss = loss.view(len(lrs), n)
+            k = loss.median(1).values.argmin().item()
+            best = [W.view(len(lrs), n, *W.shape[1:])[k] for W in trained]
+            r["trained"] = {
+                "lr": lrs[k],
+                "loss_median_per_lr": loss.median(1).values.tolist(),
+                "loss": _spread(loss[k].tolist()),
+                "init_loss": _spread(losses(act, nets, *digits_train()).tolist()),
+                "batch": _spread(one_sign_fraction(act, best, d["batch_size"]).tolist()),
+            }
+        out[SIGN_KEYS[act]] = r
+    return out
+
+
+TRAIN_ARMS = {
+    "tanh": "tanh",
+    "sigmoid x4": "sigmoid_x4",
+    "sigmoid x4, tied": "sigmoid_x4_tied",
+}
+TRAIN_GRID = {"tanh": [0.1, 0.3, 1.0], "sigmoid": [0.5, 1.0, 2.0, 4.0, 8.0]}
+
+
+def _training_results() -> dict:
+    d = _defaults(train_deep)
+    L, seeds = d["n_layers"], DEPTH_SEEDS
+    out = {**d, "seeds": seeds, "grid": TRAIN_GRID,
+           "layer_factors": [4] + [16] * (L - 1) + [4]}
+    per_layer = [[f * a for f in out["layer_factors"]] for a in TRAIN_GRID["tanh"]]
+    for arm, key in TRAIN_ARMS.items():
+        grid = TRAIN_GRID["tanh" if arm == "tanh" else "sigmoid"]
+        lrs = [[a] * (L + 1) for a in grid]
+        if arm == "sigmoid x4, tied":  # and with the per-layer factors, on tanh's grid
+            lrs += per_layer
+        loss = train_deep(arm, lrs, seeds)
+        plain, medians = loss[: len(grid)], loss[: len(grid)].median(1).values
+        k = medians.argmin().item()
+        out[key] = {"lr": grid[k], "loss_median_per_lr": medians.tolist(),
+                    "loss": _spread(plain[k].tolist())}
+        if arm == "tanh":
+            tanh = loss
+    k = TRAIN_GRID["tanh"].index(out["tanh"]["lr"])
+    factored = loss[len(TRAIN_GRID["sigmoid"]):]  # tied arm, per-layer factors
+    out["identity"] = {
+        "lr": out["tanh"]["lr"],
+        "max_loss_diff": (factored[k] - tanh[k]).abs().max().item(),
+        "loss_median": factored[k].median().item(),
+    }
     return out
 
 
@@ -628,6 +887,7 @@ def results() -> dict:
         "zero": _float32_results(),
         "depth": _depth_results(),
         "sign": _sign_results(),
+        "training": _training_results(),
         "gelu": _gelu_results(),
     }
 
@@ -656,7 +916,12 @@ LABELS = {
         "one_sample": "one sample",
         "batch": "mini-batch of {n}",
         "fraction_one_sign": "units with one-sign weight gradient",
-        "centred": "sigmoid − 1/2",
+        "centred": "sigmoid\n− 1/2",
+        "control": "sigmoid,\nbias −W·½",
+        "seed0_init": "initialization, seed 0",
+        "seeds_batch": "batch of {n}, {s} seeds",
+        "at_init": "at initialization",
+        "after_steps": "after {n} SGD steps",
         "gelu_title": "GELU(x) = xΦ(x)",
         "error_title": "|approximation − xΦ(x)|",
         "tanh_approx": "tanh approximation",
@@ -686,7 +951,12 @@ LABELS = {
         "one_sample": "单个样本",
         "batch": "大小为{n}的小批量",
         "fraction_one_sign": "权重梯度同号的单元比例",
-        "centred": "sigmoid − 1/2",
+        "centred": "sigmoid\n− 1/2",
+        "control": "sigmoid，\n偏置−W·½",
+        "seed0_init": "初始化时，随机种子0",
+        "seeds_batch": "小批量{n}，{s}个随机种子",
+        "at_init": "初始化时",
+        "after_steps": "SGD训练{n}步后（最佳学习率）",
         "gelu_title": "GELU(x) = xΦ(x)",
         "error_title": "|近似 − xΦ(x)|",
         "tanh_approx": "tanh近似",
@@ -787,10 +1057,12 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(loc="outside lower center", ncol=2)
     figs["depth_gradients"] = fig
 
-    # One-sign weight gradients
+    # One-sign weight gradients: seed 0 at initialization; all seeds, before/after training
     g = res["sign"]
-    fig, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
-    keys = ["sigmoid", "tanh", "centred"]
+    fig, axes = plt.subplots(
+        1, 2, figsize=(6.4, 3.8), layout="constrained", width_ratios=[4, 3]
+    )
+    keys = ["sigmoid", "tanh", "centred", "control"]
     pos = np.arange(len(keys))
     for k, (kind, label) in enumerate(
         [
@@ -799,14 +1071,34 @@ def figures(res: dict, lang: str) -> dict:
         ]
     ):
         vals = [g[key][kind] for key in keys]
-        bars = ax.bar(
+        bars = axes[0].bar(
             pos + (k - 0.5) * 0.38, vals, width=0.36, color=f"C{k}", label=label
         )
-        ax.bar_label(bars, labels=[f"{v:.0%}" for v in vals], padding=2)
-    ax.set_xticks(pos, [L[key] for key in keys])
-    ax.set_ylim(0, 1.15)
-    ax.set_ylabel(L["fraction_one_sign"])
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        axes[0].bar_label(bars, labels=[f"{v:.0%}" for v in vals], padding=2)
+    axes[0].set_xticks(pos, [L[key] for key in keys])
+    axes[0].set_ylim(0, 1.15)
+    axes[0].set_ylabel(L["fraction_one_sign"])
+    axes[0].set_title(L["seed0_init"])
+    trained = ["sigmoid", "tanh", "centred"]
+    pos = np.arange(len(trained))
+    for k, (label, get) in enumerate(
+        [
+            (L["at_init"], lambda key: g[key]["batch_seeds"]),
+            (L["after_steps"].format(n=g["steps"]), lambda key: g[key]["trained"]["batch"]),
+        ]
+    ):
+        med = np.array([get(key)["median"] for key in trained])
+        lo = med - np.array([get(key)["min"] for key in trained])
+        hi = np.array([get(key)["max"] for key in trained]) - med
+        axes[1].bar(
+            pos + (k - 0.5) * 0.38, med, width=0.36, color=f"C{k + 2}",
+            yerr=[lo, hi], capsize=3, ecolor="C7", label=label,
+        )
+    axes[1].set_xticks(pos, [L[key] for key in trained])
+    axes[1].set_ylim(0, 1.15)
+    axes[1].set_title(L["seeds_batch"].format(s=len(g["seeds"]), n=g["batch_sizes"][1]))
+    for ax in axes:
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     fig.legend(loc="outside lower center", ncol=2)
     figs["one_sign"] = fig
 

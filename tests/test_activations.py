@@ -312,6 +312,67 @@ def test_one_sign_gradients(res):
     assert g["batch_sizes"] == [1, 32]
 
 
+def test_one_sign_over_seeds_and_training(res):
+    g = res["sign"]
+    assert len(g["seeds"]) >= 5 and g["steps"] >= 50
+    # one sample: positive inputs give one-sign rows by construction, in every seed
+    for key in ["sigmoid", "control"]:
+        assert g[key]["single_seeds"]["min"] == 1.0, key
+    # zero-centred inputs: no one-sign row, at initialization and after training, in any seed
+    for key in ["tanh", "centred"]:
+        assert g[key]["batch_seeds"]["max"] < 0.01, key
+        assert g[key]["trained"]["batch"]["max"] < 0.01, key
+    s = g["sigmoid"]
+    # every arm trained: the median loss fell well below its value at initialization (about ln 10)
+    for key in ["sigmoid", "tanh", "centred"]:
+        t = g[key]["trained"]
+        assert t["loss"]["median"] < 0.3 * t["init_loss"]["median"], key
+        assert t["lr"] in g["grid"][{"centred": "sigmoid - 1/2"}.get(key, key)]
+        assert t["loss"]["median"] == min(t["loss_median_per_lr"])
+    # sigmoid: a large share at initialization in every seed; training at the best lr lowers it
+    # but does not remove it (medians over 5 seeds, wide margins)
+    assert s["batch_seeds"]["min"] > 0.2
+    assert s["trained"]["batch"]["median"] > 0.05
+    assert s["trained"]["batch"]["median"] < 0.8 * s["batch_seeds"]["median"]
+    # control: positive inputs with the centred net's forward pass, so the same deltas as 'centred':
+    # the one-sign rows come back, in every seed
+    assert g["control"]["batch_seeds"]["min"] > 0.1
+    assert g["sigmoid"]["batch"] == g["sigmoid"]["batch_seeds"]["seeds"][0]
+
+
+def test_control_has_the_centred_forward_pass():
+    nets = act.init_nets([0, 1])
+    X, y = act.digits_train()
+    a = act.losses("sigmoid, bias -W/2", nets, X[:64], y[:64])
+    b = act.losses("sigmoid - 1/2", nets, X[:64], y[:64])
+    assert torch.allclose(a, b, rtol=0, atol=1e-5)
+
+
+def test_training_network_3_against_network_2(res):
+    t = res["training"]
+    L = t["n_layers"]
+    assert len(t["seeds"]) >= 5
+    # sigma(z) = 1/2 + tanh(z/2)/2 with z = 2u: with the bias tied to -W/2, dL/dW is dL/dV / 2 in the
+    # first layer and readout (W = 2V) and dL/dV / 4 in the others (W = 4V); V = W/c then moves by
+    # lr/4 and lr/16 of the step. So lr factors 4, 16, ..., 16, 4 give gradient descent on network 2.
+    assert t["layer_factors"] == [4] + [16] * (L - 1) + [4]
+    assert t["identity"]["max_loss_diff"] < 1e-3
+    assert t["identity"]["lr"] == t["tanh"]["lr"]
+    keys = ["tanh", "sigmoid_x4", "sigmoid_x4_tied"]
+    for key in keys:
+        r = t[key]
+        assert r["loss"]["median"] == min(r["loss_median_per_lr"]), key
+        assert r["loss"]["median"] < 0.2 * math.log(10), key  # all arms train
+    free, tied, tanh = (t[k]["loss"]["median"] for k in keys[1:] + keys[:1])
+    # plain SGD on network 3 (biases trained, mean term in dL/dW) ends well above both the tied
+    # network 3 and network 2, each at its best learning rate (medians of 5 seeds)
+    assert free > 1.5 * tied
+    assert free > 1.3 * tanh
+    # at the learning rate that suits the tied network best, plain SGD on network 3 is far behind
+    k = t["grid"]["sigmoid"].index(t["sigmoid_x4_tied"]["lr"])
+    assert t["sigmoid_x4"]["loss_median_per_lr"][k] > 3 * tied
+
+
 # ---------------------------------------------------------------------------------------------
 # 6. GELU
 
