@@ -1059,9 +1059,7 @@ def figures(res: dict, lang: str) -> dict:
 
     # One-sign weight gradients: seed 0 at initialization; all seeds, before/after training
     g = res["sign"]
-    fig, axes = plt.subplots(
-        1, 2, figsize=(6.4, 3.8), layout="constrained", width_ratios=[4, 3]
-    )
+    fig, axes = plt.subplots(2, 1, figsize=(6.4, 6.4), layout="constrained")
     keys = ["sigmoid", "tanh", "centred", "control"]
     pos = np.arange(len(keys))
     for k, (kind, label) in enumerate(
@@ -1096,6 +1094,7 @@ def figures(res: dict, lang: str) -> dict:
         )
     axes[1].set_xticks(pos, [L[key] for key in trained])
     axes[1].set_ylim(0, 1.15)
+    axes[1].set_ylabel(L["fraction_one_sign"])
     axes[1].set_title(L["seeds_batch"].format(s=len(g["seeds"]), n=g["batch_sizes"][1]))
     for ax in axes:
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
