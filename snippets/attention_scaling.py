@@ -514,8 +514,11 @@ def figures(res: dict, lang: str) -> dict:
                      label=L[f"{key}_label"])
         axes[1].plot(s["d_k"], s[key]["share_below"], marker=marker, color=color)
     spread = s["over_seeds"]["unscaled"]["share_below"]
-    axes[1].fill_between(s["d_k"], spread["min"], spread["max"], color="C1", alpha=0.35,
-                         linewidth=0, label=L["seed_range"].format(n=len(s["seeds"])))
+    seed0 = np.array(s["unscaled"]["share_below"])  # error bars from seed 0's point to the range
+    axes[1].errorbar(s["d_k"], seed0, yerr=[seed0 - np.array(spread["min"]),
+                                            np.array(spread["max"]) - seed0],
+                     fmt="none", ecolor="C7", capsize=3,
+                     label=L["seed_range"].format(n=len(s["seeds"])))
     axes[0].plot(s["d_k"], s["unscaled"]["rel_mean"], color="C1", linestyle="--",
                  label=L["mean"])
     axes[0].axhline(s["threshold"], color="C7", linestyle=":")
