@@ -81,9 +81,11 @@ def test_figures_load_in_both_schemes(open_page, lang, scheme):
 
 
 @pytest.mark.parametrize(
-    ("lang", "query"), [("zh", "初始化"), ("zh", "方差"), ("en", "Kaiming"), ("en", "variance")]
+    ("lang", "query", "slug"),
+    [("zh", "初始化", REASON), ("zh", "方差", REASON), ("zh", "BatchNorm", "batch-norm"),
+     ("en", "Kaiming", REASON), ("en", "variance", REASON), ("en", "BatchNorm", "batch-norm")],
 )
-def test_search_finds_the_initialization_page(open_page, lang, query):
+def test_search_finds_the_page_in_its_language(open_page, lang, query, slug):
     page = open_page(lang_url(lang, ""))
     page.locator(".md-search__input").click()
     page.locator(".md-search__input").fill(query)
@@ -91,8 +93,10 @@ def test_search_finds_the_initialization_page(open_page, lang, query):
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15000)
     paths = [urlsplit(results.nth(i).get_attribute("href")).path for i in range(results.count())]
-    target = f"/{lang_url(lang, REASON)}/"
+    target = f"/{lang_url(lang, slug)}/"
     assert target in paths, f"'{query}' did not find {target}: {paths}"
+    # only pages of the reader's language (sitebuild/search.py)
+    assert all(p.startswith("/zh/") == (lang == "zh") for p in paths), paths
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -155,13 +155,28 @@ def test_math_is_served_by_the_site(site):
     assert re.search(r'<script src="[./]*assets/mathjax/tex-chtml\.js" defer>', html)  # after first paint
 
 
-def test_search_index_holds_both_languages_segmented(site):
-    index = json.loads((site.dir / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert "\\u200b" in index["config"]["separator"]  # the regex escape, as written in mkdocs.yml
-    locations = [doc["location"] for doc in index["docs"]]
-    assert any(loc.startswith("zh/") for loc in locations) and any(not loc.startswith("zh/") for loc in locations)
-    chinese = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("zh/"))
+def test_each_language_has_its_own_search_index(site):
+    """sitebuild/search.py: English pages search the English index, Chinese pages the Chinese one."""
+    indexes = {lang: json.loads((site.dir / prefix / "search" / "search_index.json").read_text(encoding="utf-8"))
+               for lang, prefix in [("en", ""), ("zh", "zh")]}
+    for lang, index in indexes.items():
+        assert "\\u200b" in index["config"]["separator"]  # the regex escape, as written in mkdocs.yml
+        locations = [doc["location"] for doc in index["docs"]]
+        assert "initialization/" in locations and not any(loc.startswith("zh/") for loc in locations)
+        text = " ".join(doc["title"] + doc["text"] for doc in index["docs"])
+        has_han = re.search(r"[\u4e00-\u9fff]", text) is not None
+        assert has_han == (lang == "zh"), f"the {lang} index holds {'no ' if lang == 'zh' else ''}Chinese"
+    chinese = " ".join(doc["text"] for doc in indexes["zh"]["docs"])
     assert "\u200b" in chinese, "Chinese text was not segmented by jieba"
+    assert len(indexes["en"]["docs"]) == len(indexes["zh"]["docs"])  # same pages, same sections
+
+
+@pytest.mark.parametrize(("url", "base"), [("zh/", "."), ("zh/initialization/", ".."),
+                                           ("initialization/", ".."), ("", ".")])
+def test_pages_search_their_own_language(site, url, base):
+    """Material fetches search/search_index.json under its config's "base": the language's root."""
+    config = re.search(r'<script id="__config" type="application/json">(.*?)</script>', site.html(url), re.S)
+    assert json.loads(config[1])["base"] == base
 
 
 def test_the_404_page_speaks_both_languages(site):
