@@ -7,6 +7,7 @@ import functools
 import http.server
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -106,3 +107,22 @@ def built_results(name: str) -> dict:
     from sitebuild import cache
 
     return cache.ensure([name])[name].results
+
+
+@pytest.fixture
+def site_copy(tmp_path):
+    """A copy of the site whose docs/ a test may edit (code and config are linked, not copied), and
+    a function that builds it strictly into tmp_path/site and returns the finished process."""
+    for name in ("sitebuild", "snippets", "partials", "overrides", "mkdocs.yml"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+
+    def build() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+            cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        )
+
+    build.docs = tmp_path / "docs"
+    build.site = tmp_path / "site"
+    return build

@@ -3,36 +3,23 @@ an unknown number. Each case builds a copy of the site with one page broken."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
-
-from conftest import ROOT
 
 PAGE = "initialization.md"
 
 
 @pytest.fixture
-def broken_site(tmp_path):
-    """A copy of the site whose docs/ may be edited; code and config are linked, not copied."""
-    for name in ("sitebuild", "snippets", "partials", "overrides", "mkdocs.yml"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+def broken_site(site_copy):
+    """Edit PAGE in a copy of the site, build it, and return the strict build's log."""
 
     def build(*edits: tuple[str, str]) -> str:
-        page = tmp_path / "docs" / PAGE
+        page = site_copy.docs / PAGE
         text = page.read_text(encoding="utf-8")
         for old, new in edits:
             assert old in text, f"the test's anchor text {old!r} is no longer on {PAGE}"
             text = text.replace(old, new, 1)
         page.write_text(text, encoding="utf-8")
-        proc = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-            cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        )
+        proc = site_copy()
         assert proc.returncode != 0, f"the strict build accepted a broken {PAGE}"
         return proc.stderr
 
