@@ -580,7 +580,7 @@ LABELS = {
         "loss": "training loss",
         "acc": "test accuracy",
         "lr": "learning rate",
-        "seed_lr": "the seed's rate",
+        "seed_lr": "the article's rate",
         "nan": "loss became nan",
         "ln10": "ln 10 (uniform guess)",
     },
@@ -599,9 +599,9 @@ LABELS = {
         "loss": "训练损失",
         "acc": "测试准确率",
         "lr": "学习率",
-        "seed_lr": "种子文章的学习率",
+        "seed_lr": "该文的学习率",
         "nan": "损失变为nan",
-        "ln10": "ln 10（均匀猜测）",
+        "ln10": "ln 10（随机猜测）",
     },
 }
 

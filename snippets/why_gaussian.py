@@ -850,7 +850,7 @@ LABELS = {
         "fraction_units": "单元比例（累积）",
         "entropy_nats": "微分熵（奈特）",
         "normal": "正态分布",
-        "laplace": "Laplace分布",
+        "laplace": "拉普拉斯分布",
         "logistic": "logistic分布",
         "student_t5": "Student t分布，ν = 5",
         "x": "x",
