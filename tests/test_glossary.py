@@ -76,3 +76,46 @@ def test_no_space_between_chinese_and_latin(page):
     bad = [f"{page.name}:{n}: {m.group(0)!r}" for n, line in prose_lines(page.read_text(encoding="utf-8"))
            for m in SPACED.finditer(line)]
     assert not bad, "d2l-zh style: no space between Chinese and Latin/code/math:\n" + "\n".join(bad[:15])
+
+
+CJK_CHAR = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef“”‘’…—]")
+BLOCK_START = re.compile(r"(\||#|!!!|\?\?\?|[-*+] |\d+\. |<|\{\{ figure|\{%|--8<--|```|\$\$)")
+
+
+def broken_chinese_lines(text: str):
+    """Consecutive lines of one paragraph where a Chinese character meets the line break: the
+    browser renders the break as a space inside the sentence."""
+    def blank(match):  # keep the line numbers
+        return "\n" * match[0].count("\n")
+
+    text = re.sub(r"\A---\n.*?\n---\n", blank, text, flags=re.S)
+    text = re.sub(r"^```.*?^```", blank, text, flags=re.M | re.S)
+    lines = text.splitlines()
+    for number, (a, b) in enumerate(zip(lines, lines[1:]), 1):
+        first, second = a.strip(), b.strip()
+        if not first or not second or BLOCK_START.match(first) or BLOCK_START.match(second):
+            continue
+        if CJK_CHAR.match(first[-1]) or CJK_CHAR.match(second[0]):
+            yield number, first[-12:] + " ⏎ " + second[:12]
+
+
+def test_line_break_check_sees_a_broken_sentence():
+    assert list(broken_chinese_lines("第一行的句子\n继续写下去。\n"))
+    assert not list(broken_chinese_lines("第一段。\n\n第二段。\n- 列表\n- 列表\n"))
+
+
+@pytest.mark.parametrize("page", sorted(DOCS.rglob("*.zh.md")) + sorted(PARTIALS.glob("*.zh.md")),
+                         ids=lambda p: p.name)
+def test_no_line_break_inside_a_chinese_sentence(page):
+    bad = [f"{page.name}:{n}: {s}" for n, s in broken_chinese_lines(page.read_text(encoding="utf-8"))]
+    assert not bad, "a line break inside a Chinese paragraph renders as a space:\n" + "\n".join(bad[:15])
+
+
+@pytest.mark.parametrize("name", cache.snippet_names())
+def test_chinese_labels_do_not_mix_chinese_and_mathtext(name):
+    """A label with $...$ is drawn entirely by matplotlib's mathtext, whose fonts have no Chinese
+    glyphs: the Chinese characters and full-width punctuation come out as empty boxes."""
+    labels = importlib.import_module(f"snippets.{name}").LABELS["zh"]
+    bad = [f"{key}: {value!r}" for key, value in labels.items()
+           if "$" in str(value) and re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", str(value))]
+    assert not bad, f"snippets/{name}.py LABELS['zh']:\n" + "\n".join(bad)
