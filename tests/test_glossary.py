@@ -117,5 +117,5 @@ def test_chinese_labels_do_not_mix_chinese_and_mathtext(name):
     glyphs: the Chinese characters and full-width punctuation come out as empty boxes."""
     labels = importlib.import_module(f"snippets.{name}").LABELS["zh"]
     bad = [f"{key}: {value!r}" for key, value in labels.items()
-           if "$" in str(value) and re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", str(value))]
+           if "$" in str(value) and re.search(CJK, str(value))]
     assert not bad, f"snippets/{name}.py LABELS['zh']:\n" + "\n".join(bad)
