@@ -1,11 +1,12 @@
 """One archive of every executed notebook, for readers who cannot reach Colab (or prefer offline).
 
-    downloads/why-n01-notebooks.zip
-        why-n01-notebooks/README.txt          what the notebooks are and how to run them (en, zh)
+    downloads/why-n01-notebooks.zip           (zh/downloads/ for the Chinese notebooks)
+        why-n01-notebooks/README.txt          what the notebooks are and how to run them
         why-n01-notebooks/<slug>.ipynb        the same bytes the site serves at downloads/<slug>.ipynb
 
 The zip's bytes depend only on its entries: fixed timestamps, permissions and compression, sorted
-names. It lives in `.cache/archive/KEY/`, where KEY hashes the notebooks and everything the README
+names. One archive per language, each with that language's notebooks and README. It lives in
+`.cache/archive/LANG/KEY/`, where KEY hashes the notebooks and everything the README
 says, so a build makes it once per set of notebooks and then only hashes (~5 MB, a few ms).
 """
 
@@ -97,10 +98,37 @@ def pip_packages(requirements: list[str]) -> str:
     return " ".join(["jupyterlab", *requirements])
 
 
-def readme(requirements: list[str], python: str, site_url: str) -> str:
-    """README.txt of the archive, English then Chinese."""
+def readme(requirements: list[str], python: str, site_url: str, lang: str) -> str:
+    """README.txt of the archive, in the language of its notebooks."""
     packages = pip_packages(requirements)
     site = site_url.rstrip("/") + "/"
+    if lang == "zh":
+        return f"""\
+为什么是N(0, 1)？——笔记本
+========================
+
+这里的每个.ipynb文件对应{site}zh/上的一个原因页面：
+包含该页面的全部实验，均已运行，带有打印结果和图。每个笔记本都能在笔记本电脑的
+CPU上几秒到一分钟内跑完：不需要GPU，也不需要Colab。
+
+这些笔记本是用Python {python}和以下包运行的：
+
+    {" ".join(requirements)}
+
+在本地用Jupyter运行：
+
+    python -m pip install {packages}
+    jupyter lab
+
+如果PyPI访问缓慢或无法访问，可以使用国内的PyPI镜像，例如清华大学的镜像：
+
+    python -m pip install -i {PYPI_MIRROR} {packages}
+
+图中的中文标签需要一种中文字体。如果重新运行后中文显示为方框，在第一个代码单元之前
+运行一行，例如（按系统换成已安装的字体）：
+
+    import matplotlib; matplotlib.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC"]
+"""
     return f"""\
 Why N(0, 1)? - the notebooks
 ============================
@@ -121,27 +149,6 @@ To run them locally with Jupyter:
 If PyPI is slow or unreachable, any PyPI mirror serves the same packages, e.g.
 
     python -m pip install -i {PYPI_MIRROR} {packages}
-
-
-为什么是N(0, 1)？——笔记本
-========================
-
-这里的每个.ipynb文件对应{site}zh/上的一个原因页面：
-包含该页面的全部实验，均已运行，带有打印结果和图。每个笔记本都能在笔记本电脑的
-CPU上几秒到一分钟内跑完：不需要GPU，也不需要Colab。
-
-这些笔记本是用Python {python}和以下包运行的：
-
-    {" ".join(requirements)}
-
-在本地用Jupyter运行：
-
-    python -m pip install {packages}
-    jupyter lab
-
-如果PyPI访问缓慢或无法访问，可以使用国内的PyPI镜像，例如清华大学的镜像：
-
-    python -m pip install -i {PYPI_MIRROR} {packages}
 """
 
 
@@ -158,37 +165,39 @@ def zip_bytes(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def entries(outputs: dict[str, cache.Outputs], readme_text: str) -> dict[str, bytes]:
+def entries(notebooks: dict[str, Path], readme_text: str) -> dict[str, bytes]:
+    """{name inside the archive: bytes} for {snippet: its notebook} and the README."""
     files = {f"{NAME}/README.txt": readme_text.encode("utf-8")}
-    for name, out in outputs.items():
-        files[f"{NAME}/{cache.slug(name)}.ipynb"] = out.notebook.read_bytes()
+    for name, notebook in notebooks.items():
+        files[f"{NAME}/{cache.slug(name)}.ipynb"] = notebook.read_bytes()
     return files
 
 
-def _key(outputs: dict[str, cache.Outputs], site_url: str) -> str:
+def _key(notebooks: dict[str, Path], site_url: str, lang: str) -> str:
     """Everything the archive's bytes depend on: the notebooks, pyproject.toml's dependencies, this
-    module (the README's text), the Python version and the site's address."""
+    module (the README's text), the Python version, the site's address and the language."""
     digest = hashlib.sha256()
-    for name in sorted(outputs):
-        digest.update(name.encode() + b"\0" + outputs[name].notebook.read_bytes() + b"\0")
+    for name in sorted(notebooks):
+        digest.update(name.encode() + b"\0" + notebooks[name].read_bytes() + b"\0")
     digest.update(json.dumps(_pins()).encode() + b"\0" + Path(__file__).read_bytes() + b"\0")
-    digest.update(f"{python_version()}\0{site_url}".encode())
+    digest.update(f"{python_version()}\0{site_url}\0{lang}".encode())
     return digest.hexdigest()[:16]
 
 
-def ensure(outputs: dict[str, cache.Outputs], site_url: str) -> Archive:
-    """The archive of these notebooks, built only if no cached one has the same key."""
-    target = CACHE_DIR / _key(outputs, site_url)
+def ensure(notebooks: dict[str, Path], site_url: str, lang: str) -> Archive:
+    """The archive of these notebooks ({snippet: its notebook in `lang`}), built only if no cached
+    one has the same key."""
+    target = CACHE_DIR / lang / _key(notebooks, site_url, lang)
     manifest = target / "manifest.json"
     if not manifest.exists():
         partial = target.with_name(target.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        pins = requirements(sorted(outputs))
-        text = readme(pins, python_version(), site_url)
-        (partial / ARCHIVE).write_bytes(zip_bytes(entries(outputs, text)))
+        pins = requirements(sorted(notebooks))
+        text = readme(pins, python_version(), site_url, lang)
+        (partial / ARCHIVE).write_bytes(zip_bytes(entries(notebooks, text)))
         (partial / "manifest.json").write_text(json.dumps({"requirements": pins}, indent=1) + "\n")
-        for stale in CACHE_DIR.iterdir():  # older archives
+        for stale in target.parent.iterdir():  # older archives of this language
             if stale != partial:
                 shutil.rmtree(stale, ignore_errors=True)
         partial.rename(target)

@@ -1,8 +1,9 @@
 """The MkDocs hook: every generated thing enters the site here, and only here.
 
 - on_pre_build: bring every snippet's outputs up to date (sitebuild.cache; a changed snippet
-  reruns in a subprocess, an unchanged one costs a hash), then the archive of all notebooks
-  (sitebuild.archive; rebuilt only when a notebook changed).
+  reruns in a subprocess, an unchanged one costs a hash), then each language's notebooks
+  (sitebuild.notebooks) and the archive of them (sitebuild.archive; rebuilt only when a notebook
+  changed).
 - on_files (after mkdocs-static-i18n): add the generated files, which live outside docs/ so that
   `mkdocs serve` never rebuilds in a loop: figures, notebook downloads and their archive, MathJax,
   and one notebook page per snippet and language (see `notebook_page`).
@@ -15,7 +16,6 @@
 
 from __future__ import annotations
 
-import math
 import posixpath
 import re
 from pathlib import Path
@@ -26,7 +26,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from sitebuild import archive, cache
+from sitebuild import archive, cache, formats, notebooks
 
 log = get_plugin_logger("snippets")
 
@@ -42,7 +42,8 @@ MATHJAX_FILES = sorted(
 
 _outputs: dict[str, cache.Outputs] = {}
 _results: dict[str, dict] = {}  # what `{{ ... }}` sees: {snippet name: its results()}
-_archive: archive.Archive | None = None
+_notebooks: dict[str, dict[str, Path]] = {}  # {snippet: {lang: its notebook in that language}}
+_archives: dict[str, archive.Archive] = {}  # {lang: the archive of that language's notebooks}
 _downloads: dict[str, dict] = {}  # what `{{ downloads... }}` sees, per language
 
 
@@ -51,11 +52,15 @@ _downloads: dict[str, dict] = {}  # what `{{ downloads... }}` sees, per language
 
 
 def on_pre_build(config) -> None:
-    global _outputs, _results, _archive, _downloads
+    global _outputs, _results, _notebooks, _archives, _downloads
     try:
         _outputs = cache.ensure()
-        _archive = archive.ensure(_outputs, config.site_url or "")
-    except (cache.SnippetError, archive.ArchiveError) as error:
+        _notebooks = notebooks.ensure(_outputs, config.site_url or "")
+        _archives = {
+            lang: archive.ensure({name: paths[lang] for name, paths in _notebooks.items()}, config.site_url or "", lang)
+            for lang in _i18n(config).build_languages
+        }
+    except (cache.SnippetError, notebooks.NotebookError, archive.ArchiveError) as error:
         raise PluginError(str(error)) from None
     _results = {name: out.results for name, out in _outputs.items()}
     _downloads = {lang: downloads_context(config, lang) for lang in _i18n(config).build_languages}
@@ -84,7 +89,7 @@ def downloads_context(config, lang: str) -> dict:
     i18n = _i18n(config)
     translations = {} if lang == i18n.default_language else i18n.get_language_config(lang).nav_translations or {}
     pages = nav_titles(config.nav)
-    notebooks, listed = [], set()
+    listed_notebooks, listed = [], set()
     for page, title in pages.items():  # reading order
         name = page.removesuffix(".md").replace("-", "_")
         if name not in _outputs:
@@ -92,20 +97,21 @@ def downloads_context(config, lang: str) -> dict:
         listed.add(name)
         if lang != i18n.default_language and title not in translations:
             raise PluginError(f"mkdocs.yml: no '{lang}' title for '{title}' in nav_translations")
-        notebooks.append({
+        listed_notebooks.append({
             "slug": cache.slug(name),
             "title": translations.get(title, title),
-            "size": _outputs[name].notebook.stat().st_size,
+            "size": _notebooks[name][lang].stat().st_size,
         })
     missing = sorted(set(_outputs) - listed)
     if missing:
         raise PluginError(f"mkdocs.yml: the nav has no page for snippet(s) {missing}")
+    bundle = _archives[lang]
     return {
-        "size": _archive.size,
-        "count": len(notebooks),
-        "notebooks": notebooks,
-        "python": f"Python {_archive.python}",
-        "packages": archive.pip_packages(_archive.requirements),
+        "size": bundle.size,
+        "count": len(listed_notebooks),
+        "notebooks": listed_notebooks,
+        "python": f"Python {bundle.python}",
+        "packages": archive.pip_packages(bundle.requirements),
         "mirror": archive.PYPI_MIRROR,
     }
 
@@ -130,13 +136,20 @@ def _i18n(config):
     return config.plugins["i18n"]
 
 
+def _in_language(config, file: File, lang: str) -> File:
+    """A generated file of `lang`'s build: the Chinese one is served under zh/, and links from
+    Chinese pages (mkdocs-static-i18n keeps their src_uri) resolve to it."""
+    if lang != _i18n(config).default_language:
+        file.dest_uri = f"{lang}/{file.dest_uri}"
+    return file
+
+
 def notebook_page(config, name: str, lang: str) -> NotebookPage:
     i18n = _i18n(config)
     page = NotebookPage.generated(
-        config, f"notebooks/{cache.slug(name)}.ipynb", abs_src_path=str(_outputs[name].notebook)
+        config, f"notebooks/{cache.slug(name)}.ipynb", abs_src_path=str(_notebooks[name][lang])
     )
-    if lang != i18n.default_language:
-        page.dest_uri = f"{lang}/{page.dest_uri}"
+    _in_language(config, page, lang)
     page.locale = page.locale_alternate_of = lang
     page.localization = None if lang == i18n.default_language else lang
     page.norm_src_uri = page.src_uri
@@ -153,7 +166,7 @@ def on_files(files: Files, config) -> Files:
         for svg in out.figures():
             files.append(File.generated(config, f"figures/{name}/{svg.name}", abs_src_path=str(svg)))
         download = f"downloads/{cache.slug(name)}.ipynb"
-        files.append(File.generated(config, download, abs_src_path=str(out.notebook)))
+        files.append(_in_language(config, File.generated(config, download, abs_src_path=str(_notebooks[name][lang])), lang))
         page = notebook_page(config, name, lang)
         page.alternates = {
             other: page if other == lang else notebook_page(config, name, other)
@@ -164,39 +177,13 @@ def on_files(files: Files, config) -> Files:
         # this hook adds the notebook pages (its own on_files): list them too.
         _i18n(config).i18n_files_per_language.setdefault(lang, []).append(page)
     # Every notebook at once, for readers without Colab (docs/downloads.md links it).
-    files.append(File.generated(config, f"downloads/{archive.ARCHIVE}", abs_src_path=str(_archive.path)))
+    bundle = File.generated(config, f"downloads/{archive.ARCHIVE}", abs_src_path=str(_archives[lang].path))
+    files.append(_in_language(config, bundle, lang))
     return files
 
 
 # ---------------------------------------------------------------------------------------------
 # Numbers and figures in Markdown
-
-
-def _fixed(value: float, digits: int = 2) -> str:
-    return f"{value:,.{digits}f}"
-
-
-def _pct(value: float, digits: int = 0) -> str:
-    return f"{100 * value:.{digits}f}%"
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _sci(value: float, digits: int = 1) -> str:
-    """3.2×10⁻⁵ (plain text, so it reads the same in prose, tables and search)."""
-    if value == 0 or not math.isfinite(value):
-        return str(value)
-    exponent = math.floor(math.log10(abs(value)))
-    mantissa = value / 10**exponent
-    if round(abs(mantissa), digits) >= 10:
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return f"{mantissa:.{digits}f}×10{str(exponent).translate(_SUPERSCRIPT)}"
-
-
-def _filesize(size: int) -> str:
-    """A byte count as readers see it in a file manager: 436 kB, 4.6 MB (SI units)."""
-    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(1, round(size / 1e3))} kB"
 
 
 # Each page's Markdown is a Jinja template. Compiling one costs ~0.1 s (a page is long text full of
@@ -209,14 +196,10 @@ JINJA_CACHE.mkdir(parents=True, exist_ok=True)
 # Text that several pages must state identically (the recommended gain per activation, say) lives
 # once in partials/NAME.<lang>.md and enters a page with `{% include "NAME." ~ lang ~ ".md" %}`.
 PARTIALS_DIR = cache.ROOT / "partials"
-_env = jinja2.Environment(
+_env = formats.environment(
     loader=jinja2.ChoiceLoader([jinja2.DictLoader(_page_sources), jinja2.FileSystemLoader(PARTIALS_DIR)]),
     bytecode_cache=jinja2.FileSystemBytecodeCache(str(JINJA_CACHE)),
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-    autoescape=False,
 )
-_env.filters.update(fixed=_fixed, pct=_pct, sci=_sci, filesize=_filesize)
 
 
 def _template(src_uri: str, markdown: str) -> jinja2.Template:
@@ -224,17 +207,27 @@ def _template(src_uri: str, markdown: str) -> jinja2.Template:
     return _env.get_template(src_uri)
 
 
-def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: str) -> str:
-    """Both theme variants of a figure, for Material's #only-light / #only-dark."""
+def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: str,
+                    number: int, caption: str) -> str:
+    """A numbered figure with its caption: both theme variants of the image (Material's
+    #only-light / #only-dark), then "Figure N." and the caption, in one <figure> that the prose
+    links to as #fig-NAME."""
     here = posixpath.dirname(page_src_uri)
     lines = []
     for theme in ("light", "dark"):
         target = posixpath.relpath(f"figures/{snippet}/{name}_{lang}_{theme}.svg", here or ".")
         lines.append(f'![{alt}]({target}#only-{theme}){{ loading=lazy }}')
-    # A wrapper of its own (md_in_html), with blank lines around: a caption on the next line
-    # becomes its own paragraph, and at phone width the wrapper scrolls sideways
-    # (docs/stylesheets/extra.css) and becomes keyboard-focusable (docs/javascripts/figures.js).
-    return '\n\n<div class="n01-figure" markdown>\n\n' + "\n".join(lines) + "\n\n</div>\n\n"
+    # The images have a wrapper of their own (md_in_html): at phone width it scrolls sideways
+    # (docs/stylesheets/extra.css) and becomes keyboard-focusable (docs/javascripts/figures.js),
+    # while the caption below it wraps to the screen.
+    label = formats.figure_label(lang, number)
+    separator = " " if lang == "en" else ""
+    return (
+        f'\n\n<figure class="n01-numbered" id="{formats.figure_anchor(name)}" markdown>\n\n'
+        '<div class="n01-figure" markdown>\n\n' + "\n".join(lines) + "\n\n</div>\n\n"
+        f"<figcaption markdown>\n\n**{label}{'.' if lang == 'en' else '：'}**{separator}{caption.strip()}\n\n</figcaption>\n\n"
+        "</figure>\n\n"
+    )
 
 
 # nbconvert's page template loads MathJax 2 and mermaid from CDNs. The site already serves
@@ -273,11 +266,35 @@ def on_page_content(html: str, page, config, files) -> str:
     _notebook_css = css
     href = posixpath.relpath(NOTEBOOK_CSS, posixpath.dirname(page.file.dest_uri))
     html = _PLAIN_NAME.sub(r"\1", _INLINE_CSS.sub("", html))
+    html = _name_unnamed_headings(html)
     _match_toc_to_headings(page, html)
     return f'<link rel="stylesheet" href="{href}">\n{html}'
 
 
 _HEADING = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)</h\1>', re.S)
+_UNNAMED_HEADING = re.compile(r'<h([1-6]) id="">(.*?)<a class="anchor-link" href="#">(.*?)</a></h\1>', re.S)
+
+
+def _name_unnamed_headings(html: str) -> str:
+    """mkdocs-jupyter makes a heading's id from its text with the non-ASCII letters dropped, so a
+    Chinese heading gets id="" and an anchor to nowhere. Give it the slug Markdown pages use
+    (pymdownx.slugs, Unicode kept), numbered when two headings read the same."""
+    from pymdownx.slugs import slugify
+
+    slug = slugify(case="lower")
+    taken = set(re.findall(r'\bid="([^"]+)"', html))
+
+    def name(match):
+        level, inner, mark = match.groups()
+        base = slug(re.sub(r"<[^>]+>", "", inner).strip(), "-") or f"section-{level}"
+        heading_id, n = base, 1
+        while heading_id in taken:
+            n += 1
+            heading_id = f"{base}_{n}"
+        taken.add(heading_id)
+        return f'<h{level} id="{heading_id}">{inner}<a class="anchor-link" href="#{heading_id}">{mark}</a></h{level}>'
+
+    return _UNNAMED_HEADING.sub(name, html)
 _ANCHOR_LINK = re.compile(r'<a class="anchor-link".*?</a>', re.S)
 
 
@@ -295,7 +312,8 @@ def _match_toc_to_headings(page, html: str) -> None:
         items.append(item)
         stack.extend(reversed(item.children))
     if len(items) != len(headings):
-        raise PluginError(f"{page.file.src_uri}: {len(items)} contents entries for {len(headings)} headings")
+        raise PluginError(f"{page.file.src_uri} ({page.file.dest_uri}): {len(items)} contents entries "
+                          f"{[item.title for item in items]} for {len(headings)} headings {headings}")
     for item, (heading_id, text) in zip(items, headings):
         item.id, item.title = heading_id, text
 
@@ -307,19 +325,62 @@ def on_post_build(config) -> None:
         target.write_text(_notebook_css, encoding="utf-8")
 
 
+class PageFigures:
+    """`figure` and `fig` for one page's template: the page's figures are numbered in the order
+    its snippet's figures() draws them (the notebook's order), and must appear in that order."""
+
+    def __init__(self, src_uri: str, lang: str):
+        self.src_uri, self.lang = src_uri, lang
+        self.own = posixpath.basename(src_uri).split(".")[0].replace("-", "_")  # initialization.zh.md
+        self.shown: list[str] = []
+
+    def order(self, snippet: str) -> list[str]:
+        if snippet not in _outputs:
+            raise PluginError(f"{self.src_uri}: no snippet '{snippet}'")
+        return _outputs[snippet].manifest["figures"]
+
+    def figure(self, snippet: str, name: str, alt: str, caller=None) -> str:
+        """{% call figure("snippet", "name", "alt text") %}caption{% endcall %}"""
+        figures = self.order(snippet)
+        if name not in figures:
+            raise PluginError(f"{self.src_uri}: no figure '{name}' in snippet '{snippet}' ({figures})")
+        if caller is None:
+            raise PluginError(f"{self.src_uri}: figure '{name}' has no caption: "
+                              f'write {{% call figure("{snippet}", "{name}", "alt") %}}caption{{% endcall %}}')
+        if snippet != self.own:
+            raise PluginError(f"{self.src_uri}: figure '{name}' belongs to the page of snippet '{snippet}'")
+        self.shown.append(name)
+        if figures[:len(self.shown)] != self.shown:
+            raise PluginError(f"{self.src_uri}: figures must appear in the order figures() draws them, "
+                              f"{figures}; the page shows {self.shown}")
+        return self.draw(snippet, name, alt, len(self.shown), caller())
+
+    def draw(self, snippet: str, name: str, alt: str, number: int, caption: str) -> str:
+        return figure_markdown(self.src_uri, self.lang, snippet, name, alt, number, caption)
+
+    def fig(self, name: str) -> str:
+        """A link to the page's figure NAME, by its number: [Figure 3](#fig-name)."""
+        figures = self.order(self.own)
+        if name not in figures:
+            raise PluginError(f"{self.src_uri}: fig('{name}'): snippet '{self.own}' draws {figures}")
+        return f"[{formats.figure_label(self.lang, figures.index(name) + 1)}](#{formats.figure_anchor(name)})"
+
+    def check_all_shown(self) -> None:
+        if self.shown and self.shown != self.order(self.own):
+            raise PluginError(f"{self.src_uri}: shows figures {self.shown} of {self.order(self.own)}")
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         return markdown  # notebook pages are rendered by mkdocs-jupyter
     lang = getattr(page.file, "locale", None) or _i18n(config).default_language
 
-    def figure(snippet: str, name: str, alt: str) -> str:
-        svg = f"{name}_{lang}_light.svg"
-        if snippet not in _outputs or not (_outputs[snippet].dir / "figures" / svg).exists():
-            raise PluginError(f"{page.file.src_uri}: no figure '{name}' in snippet '{snippet}'")
-        return figure_markdown(page.file.src_uri, lang, snippet, name, alt)
-
+    figures = PageFigures(page.file.src_uri, lang)
     try:
-        return _template(page.file.src_uri, markdown).render(**_results, figure=figure, lang=lang, downloads=_downloads.get(lang))
+        rendered = _template(page.file.src_uri, markdown).render(
+            **_results, figure=figures.figure, fig=figures.fig, lang=lang, downloads=_downloads.get(lang))
+        figures.check_all_shown()
+        return rendered
     except PluginError:
         raise
     except Exception as error:  # undefined key, bad filter argument, arithmetic on the wrong type

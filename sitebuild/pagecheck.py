@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from sitebuild import cache
+from sitebuild import cache, formats
 
 INCLUDE = re.compile(r'--8<-- "(\w+)\.py:([\w-]+)"')
 
@@ -53,14 +53,18 @@ def render(page: Path) -> str:
     lang = "zh" if page.name.endswith(".zh.md") else "en"
     src_uri = page.relative_to(cache.ROOT / "docs").as_posix()
 
-    def figure(snippet: str, name: str, alt: str) -> str:
-        svg = f"{name}_{lang}_light.svg"
-        if snippet not in outputs or not (outputs[snippet].dir / "figures" / svg).exists():
-            raise SystemExit(f"{page}: no figure '{name}' in snippet '{snippet}'")
-        return f"[figure {snippet}/{name}: {alt}]"
+    class TextFigures(hook.PageFigures):
+        def draw(self, snippet, name, alt, number, caption):
+            return f"\n[{formats.figure_label(lang, number)} ({snippet}/{name}): {alt}]\n\n{caption.strip()}\n"
 
+    figures = TextFigures(src_uri, lang)
     template = hook._template(src_uri, markdown)
-    return template.render(**hook._results, figure=figure, lang=lang, downloads=None)
+    try:
+        text = template.render(**hook._results, figure=figures.figure, fig=figures.fig, lang=lang, downloads=None)
+        figures.check_all_shown()
+    except hook.PluginError as error:
+        raise SystemExit(str(error)) from None
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,14 @@ nbclient. After its last cell, one extra cell (never saved in the notebook) writ
 
     OUTDIR/results.json            the dict `results()` returned (the final cell's `RESULTS`)
     OUTDIR/figures/F_LANG_THEME.svg  every figure of `figures(RESULTS, lang)`, per language and theme
-    OUTDIR/NAME.ipynb              the executed notebook, for the notebook page and the download
-    OUTDIR/manifest.json           warnings for the build log, and the run time
+    OUTDIR/NAME.ipynb              the executed notebook, both languages' Markdown cells in it
+                                   (sitebuild.notebooks makes the English and the Chinese notebook)
+    OUTDIR/manifest.json           the figures in the order `figures()` draws them (their numbers on
+                                   the page), warnings for the build log, and the run time
+
+Before the export cell, one more cell draws the figures with Chinese labels, so that the Chinese
+notebook shows the figures its reader gets by rerunning it; it is kept in NAME.ipynb, marked
+`{"n01": "zh-figures"}`, for sitebuild.notebooks to move into the Chinese notebook's last cell.
 
 A cell that raises makes this process exit with status 1 after printing the cell's traceback;
 the hook turns that into a failed build naming the snippet.
@@ -27,12 +33,21 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from sitebuild import style
+
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPORT_CELL = """\
 from sitebuild.runner import export as _export
 _export(RESULTS, figures, {outdir!r})
 """
+# The Chinese notebook's figures: inline, as a reader's notebook draws them, with the CJK font.
+ZH_FIGURES_CELL = """\
+import matplotlib.pyplot as _plt
+_plt.rcParams["font.family"] = {family!r}
+figures(RESULTS, "zh")
+"""
+ZH_FIGURES = "zh-figures"
 
 
 def export(results: dict, figures, outdir: str) -> None:
@@ -53,15 +68,20 @@ def export(results: dict, figures, outdir: str) -> None:
             f"No CJK font: Chinese figures fall back to English labels. "
             f"Install the Debian package '{style.CJK_PACKAGE}' ({style.CJK_FAMILY})."
         )
+    order = []
     for lang in style.LANGS:
         drawn_lang = lang if (lang == "en" or cjk) else "en"
         for theme in style.THEMES:
             with style.theme(theme):
                 figs = figures(results, drawn_lang)
+                if order and list(figs) != order:
+                    raise ValueError(f"figures() draws {list(figs)} in {lang}/{theme}, but {order} before")
+                order = list(figs)
                 for name, fig in figs.items():
                     style.save_svg(fig, out / "figures" / f"{name}_{lang}_{theme}.svg")
                     plt.close(fig)
     (out / "warnings.json").write_text(json.dumps(warnings), encoding="utf-8")
+    (out / "figures.json").write_text(json.dumps(order), encoding="utf-8")
 
 
 SECTION_MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
@@ -81,6 +101,10 @@ def run(source: Path, outdir: Path) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
     strip_section_markers(nb)
+    if style.has_cjk_font():
+        family = style.rc("light")["font.family"]
+        nb.cells.append(nbformat.v4.new_code_cell(ZH_FIGURES_CELL.format(family=family),
+                                                  metadata={"n01": ZH_FIGURES}))
     nb.cells.append(nbformat.v4.new_code_cell(EXPORT_CELL.format(outdir=str(outdir))))
     client = NotebookClient(
         nb,
@@ -106,9 +130,11 @@ def run(source: Path, outdir: Path) -> None:
     manifest = {
         "snippet": name,
         "seconds": round(time.perf_counter() - started, 2),
+        "figures": json.loads((outdir / "figures.json").read_text(encoding="utf-8")),
         "warnings": json.loads((outdir / "warnings.json").read_text(encoding="utf-8")),
     }
     (outdir / "warnings.json").unlink()
+    (outdir / "figures.json").unlink()
     (outdir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
 
 

@@ -1,13 +1,47 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # Activation sweet spots
 #
-# This is the notebook of the *Activation sweet spots* page of *Why N(0, 1)?*.
+# The notebook of the page [*Activation sweet spots*]({{ page_url }}) of *Why N(0, 1)?*. Each section
+# below runs one experiment of the page and prints what it found; the last cell computes every number
+# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 激活函数的“甜点区”
+#
+# 这是《为什么是N(0, 1)？》中[激活函数的“甜点区”]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
+# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
+# 全部代码在CPU上不到一分钟就能跑完。
+
+# %% [markdown] lang="en"
 # ## Where each activation has slope
 #
-# Sigmoid, tanh, ReLU and GELU, their derivatives, and the windows where the
-# slope is at least half (or a tenth) of its peak, computed numerically.
+# For sigmoid, tanh, ReLU and GELU the code takes the derivative by autograd on a fine float64 grid
+# and prints the peak slope and the intervals where the slope is at least half, or a tenth, of its
+# peak, next to the windows of the popular "sweet spot" table ({{ fig("slopes") }}). Sigmoid's slope
+# peaks at only {{ activations.windows.sigmoid.half.peak | fixed(2) }} (tanh's at 1), and its
+# half-peak window, ({{ activations.windows.sigmoid.half.lo | fixed(2) }},
+# {{ activations.windows.sigmoid.half.hi | fixed(2) }}), is twice as wide as tanh's,
+# ({{ activations.windows.tanh.half.lo | fixed(2) }},
+# {{ activations.windows.tanh.half.hi | fixed(2) }}). Only
+# {{ activations.windows.tanh.half.std_normal_inside | pct(1) }} of N(0, 1) inputs land in tanh's
+# window. ReLU has slope 1 on the whole of (0, +∞), so it has no magnitude sweet spot; GELU's slope
+# peaks at {{ activations.windows.gelu.half.peak | fixed(3) }} near x = √2 and is negative left of x =
+# {{ activations.windows.gelu_slope_zero | fixed(3) }}.
+
+# %% [markdown] lang="zh"
+# ## 各激活函数在哪里有斜率
+#
+# 对sigmoid、tanh、ReLU和GELU，代码在一个精细的float64网格上用自动微分求导数，打印峰值斜率，
+# 以及斜率不低于峰值一半（或十分之一）的区间，旁边列出流行说法中那张“甜点区”表给出的区间
+# （{{ fig("slopes") }}）。sigmoid的斜率峰值只有{{ activations.windows.sigmoid.half.peak | fixed(2) }}（tanh为
+# 1），它的半峰值区间
+# ({{ activations.windows.sigmoid.half.lo | fixed(2) }}, {{ activations.windows.sigmoid.half.hi | fixed(2) }})宽
+# 度是tanh的区间
+# ({{ activations.windows.tanh.half.lo | fixed(2) }}, {{ activations.windows.tanh.half.hi | fixed(2) }})的两倍。
+# N(0, 1)输入中只有{{ activations.windows.tanh.half.std_normal_inside | pct(1) }}落在tanh的区间内。
+# ReLU在整个(0, +∞)上斜率都是1，所以没有关于幅度的甜点区；GELU的斜率在x = √2附近达到峰值
+# {{ activations.windows.gelu.half.peak | fixed(3) }}，在
+# x = {{ activations.windows.gelu_slope_zero | fixed(3) }}左侧为负。
 
 # %%
 # --8<-- [start:windows]
@@ -66,11 +100,38 @@ if __name__ == "__main__":
         )
 # --8<-- [end:windows]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Expected slope under N(0, s²) inputs
 #
-# The average slope E[f'(z)] for z ~ N(mean, s²), swept over s, and how
-# linear the unit is.
+# A layer sees a distribution of pre-activations, not one input. The code estimates the mean slope
+# E[f'(z)] for z ~ N(0, s²) from {{ activations.expected.n | fixed(0) }} samples and prints it for s =
+# 0.1, 1, 3 and 10; then, for each activation, the mean slope under the popular explanation's N(100,
+# 1) input and how nonlinear the unit is at s = 1 (1 − R² of the best straight line through f(z): 0
+# for a linear unit). Sigmoid and tanh lose slope like 1/s (at s = 10:
+# {{ activations.expected.table.sigmoid[2] | fixed(3) }} and
+# {{ activations.expected.table.tanh[2] | fixed(3) }}), while ReLU and GELU keep a mean slope of 1/2
+# at every scale ({{ fig("expected_slope") }}). The largest slopes, as s → 0, come with a linear unit:
+# at s = 1 the nonlinearity of tanh is only
+# {{ activations.expected.nonlinearity_s1.tanh | fixed(3) }}, of ReLU
+# {{ activations.expected.nonlinearity_s1.relu | fixed(3) }}. Under N(100, 1) sigmoid's mean slope is
+# {{ activations.expected.mean100.sigmoid | sci(1) }} but ReLU's is
+# {{ activations.expected.mean100.relu | fixed(2) }}: no vanishing gradient, but every unit is active
+# and the layer is linear.
+
+# %% [markdown] lang="zh"
+# ## N(0, s²)输入下的期望斜率
+#
+# 一层网络看到的不是单个输入，而是预激活值的一个分布。代码用{{ activations.expected.n | fixed(0) }}个样本估计
+# z ~ N(0, s²)时的平均斜率E[f'(z)]，打印s = 0.1、1、3和10时的值；再对每个激活函数打印流行说法中N(100, 1)输入下的
+# 平均斜率，以及s = 1时单元的非线性程度（对f(z)做最佳直线拟合后的1 − R²，线性单元为0）。
+# sigmoid和tanh的斜率按1/s流失（s = 10时分别为{{ activations.expected.table.sigmoid[2] | fixed(3) }}和
+# {{ activations.expected.table.tanh[2] | fixed(3) }}），而ReLU和GELU在任何尺度下平均斜率都保持1/2
+# （{{ fig("expected_slope") }}）。s → 0时斜率最大，但那时单元是线性的：
+# s = 1时tanh的非线性程度只有{{ activations.expected.nonlinearity_s1.tanh | fixed(3) }}，
+# ReLU为{{ activations.expected.nonlinearity_s1.relu | fixed(3) }}。在N(100, 1)下，
+# sigmoid的平均斜率为{{ activations.expected.mean100.sigmoid | sci(1) }}，
+# ReLU却是{{ activations.expected.mean100.relu | fixed(2) }}：梯度没有消失，但所有单元都处于激活状态，
+# 这一层成了线性层。
 
 # %%
 # --8<-- [start:expected_slope]
@@ -133,11 +194,31 @@ if __name__ == "__main__":
         )
 # --8<-- [end:expected_slope]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## When the float32 gradient is exactly zero
 #
-# The smallest |x| at which PyTorch's autograd returns exactly 0.0 for sigmoid
-# and tanh.
+# PyTorch computes the backward of sigmoid and tanh from the rounded output, so once σ(x) rounds to 1
+# the gradient is exactly 0.0, not merely small. The code finds by bisection the smallest |x| at which
+# autograd returns exactly 0.0, in float32 and in float64. In float32 that is x ≥
+# {{ activations.zero.float32.sigmoid.pos | fixed(2) }} (24 ln 2) and x ≤
+# {{ activations.zero.float32.sigmoid.neg | fixed(2) }} for sigmoid, and |x| ≥
+# {{ activations.zero.float32.tanh.pos | fixed(2) }} (13 ln 2) for tanh; float64 moves the positive
+# thresholds to {{ activations.zero.float64.sigmoid.pos | fixed(2) }} and
+# {{ activations.zero.float64.tanh.pos | fixed(2) }}. The tanh threshold is about nine standard
+# deviations of a pre-activation with unit variance, but less than a third of one in a layer with 784
+# unit-variance inputs and unscaled N(0, 1) weights, where the std is sqrt(784) = 28.
+
+# %% [markdown] lang="zh"
+# ## float32梯度何时严格为零
+#
+# PyTorch中sigmoid和tanh的反向计算都基于舍入后的输出，所以一旦σ(x)被舍入为1，梯度就严格等于0.0，而不只是很小。
+# 代码用二分法找出自动微分恰好返回0.0的最小|x|，分别在float32和float64下进行。在float32下，
+# sigmoid在x ≥ {{ activations.zero.float32.sigmoid.pos | fixed(2) }}（24 ln 2）
+# 和x ≤ {{ activations.zero.float32.sigmoid.neg | fixed(2) }}时梯度为零，
+# tanh在|x| ≥ {{ activations.zero.float32.tanh.pos | fixed(2) }}（13 ln 2）时为零；换成float64，
+# 正半轴上的阈值分别推到{{ activations.zero.float64.sigmoid.pos | fixed(2) }}和
+# {{ activations.zero.float64.tanh.pos | fixed(2) }}。对方差为1的预激活值，tanh的这个阈值大约是九个标准差；
+# 但在有784个单位方差输入、权重为未缩放N(0, 1)的层中，标准差是sqrt(784) = 28，这个阈值还不到三分之一个标准差。
 
 # %%
 # --8<-- [start:float32_zero]
@@ -173,12 +254,41 @@ if __name__ == "__main__":
             )
 # --8<-- [end:float32_zero]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Slopes multiply across depth, and so do the weights
 #
-# Gradient norms through a 10-layer sigmoid and tanh network on the digits data,
-# and a sigmoid network whose weights are 4 times larger, with and without a bias
-# that cancels the mean 1/2 of the sigmoid: with it, it is the tanh network.
+# A fresh, untrained {{ activations.depth.n_layers }}-layer MLP of width
+# {{ activations.depth.width }}, with the cross-entropy on the first {{ activations.depth.n_images }}
+# digit images, built four ways from the same random matrices: networks 1 (sigmoid) and 2 (tanh) with
+# weight variance 1/n; network 3, a sigmoid network with weights 4 times larger (2 times in the first
+# layer) and biases −W·½ that cancel the sigmoid's mean ½; network 4, network 3 without the biases.
+# The cell prints, for seed 0, the gradient norm at layer 1 over the one at layer
+# {{ activations.depth.n_layers }} and the root-mean-square slope of each layer
+# ({{ fig("depth_gradients") }}). Network 1 loses a factor of
+# {{ activations.depth.sigmoid.factor_per_layer | fixed(3) }} per layer,
+# {{ activations.depth.sigmoid.ratio_first_last | sci(1) }} in all; network 3 computes the tanh
+# network's logits (up to float32 rounding) and has exactly the tanh network's ratio,
+# {{ activations.depth.tanh.ratio_first_last | fixed(2) }}: each slope is still at most ¼, but each
+# weight matrix multiplies the gradient by 4. Without the biases the mean ½ pushes the units off the
+# steep part of the sigmoid, and the ratio falls to
+# {{ activations.depth.sigmoid_x4_nobias.ratio_first_last | sci(1) }}; the page's table repeats all
+# this over {{ activations.depth.seeds | length }} seeds.
+
+# %% [markdown] lang="zh"
+# ## 斜率随深度相乘，权重也是
+#
+# 一个刚初始化、未经训练的{{ activations.depth.n_layers }}层MLP，宽度为{{ activations.depth.width }}，
+# 在前{{ activations.depth.n_images }}张手写数字图像上计算交叉熵；四种网络由同一组随机矩阵构造：网络1（sigmoid）
+# 和网络2（tanh）的权重方差为1/n；网络3是sigmoid网络，权重放大到4倍（第一层为2倍），并带有偏置−W·½，
+# 抵消sigmoid的均值½；网络4是去掉这些偏置的网络3。代码打印随机种子0下第1层与第{{ activations.depth.n_layers }}层
+# 梯度范数之比，以及每一层斜率的均方根（{{ fig("depth_gradients") }}）。
+# 网络1每层乘以{{ activations.depth.sigmoid.factor_per_layer | fixed(3) }}，
+# 第1层的梯度只有最后一层的{{ activations.depth.sigmoid.ratio_first_last | sci(1) }}倍；
+# 网络3计算的logit与tanh网络相同（只差float32舍入误差），这个比值也与tanh网络完全相同，
+# 为{{ activations.depth.tanh.ratio_first_last | fixed(2) }}：每个斜率仍然至多为¼，
+# 但每个权重矩阵把梯度放大了4倍。去掉偏置后，均值½把单元推离了sigmoid的陡峭部分，
+# 这个比值降到{{ activations.depth.sigmoid_x4_nobias.ratio_first_last | sci(1) }}；
+# 页面的表格在{{ activations.depth.seeds | length }}个随机种子上重复了这些实验。
 
 # %%
 # --8<-- [start:depth]
@@ -280,13 +390,42 @@ if __name__ == "__main__":
           f"|dL/dz| ratio per layer {min(ratio):.6f} to {max(ratio):.6f}")
 # --8<-- [end:depth]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Training network 3 against network 2
 #
-# The sigmoid network with weights 4x and bias -W/2 computes the tanh network's
-# function. Plain SGD trains its biases freely and its weights with the mean
-# term; keeping the bias tied to -W/2 removes that term. Five seeds and a few
-# learning rates run at once as a batch of networks.
+# That network 3 is network 2 holds for the function, not for training. A smaller network of the same
+# construction ({{ activations.training.n_layers }} hidden layers of width
+# {{ activations.training.width }}) is trained by plain SGD for {{ activations.training.steps }} steps
+# on mini-batches of {{ activations.training.batch_size }}, {{ activations.training.seeds | length }}
+# seeds at once: network 2; network 3 with its biases trained like any sigmoid network's; and network
+# 3 with each bias tied to −W·½, which removes the mean term from the weight gradient. The cell tries
+# three learning rates per arm and prints each arm's lowest median training loss; the full run behind
+# the page's table tries {{ activations.training.grid.sigmoid | join(", ") }} for the two sigmoid
+# arms. There the tied network ends at
+# {{ activations.training.sigmoid_x4_tied.loss.median | fixed(3) }}, network 2 at
+# {{ activations.training.tanh.loss.median | fixed(3) }} and network 3 with trained biases at
+# {{ activations.training.sigmoid_x4.loss.median | fixed(3) }}. The tied network's edge over network 2
+# comes from its per-layer learning rates, not from the sigmoid: with rates 4 times network 2's in the
+# first layer and the readout and 16 times in the others it trains exactly like network 2 (the losses
+# differ by at most {{ activations.training.identity.max_loss_diff | sci(0) }}), as the cell's last
+# line shows.
+
+# %% [markdown] lang="zh"
+# ## 训练网络3与网络2
+#
+# 网络3就是网络2，这说的是函数相同，不是训练过程相同。我们用同样的构造搭一个更小的网络
+# （{{ activations.training.n_layers }}个隐藏层，宽度{{ activations.training.width }}），
+# 用普通SGD训练{{ activations.training.steps }}步，小批量大小为{{ activations.training.batch_size }}，
+# {{ activations.training.seeds | length }}个随机种子同时训练：网络2；像普通sigmoid网络那样训练偏置的网络3；
+# 以及把每个偏置固定为−W·½（“绑定”）的网络3，这样权重梯度中就没有了均值项。代码为每组试三个学习率，
+# 打印每组最低的训练损失中位数；页面表格背后的完整实验为两组sigmoid网络试了
+# {{ activations.training.grid.sigmoid | join("、") }}。在完整实验中，
+# 绑定网络的损失为{{ activations.training.sigmoid_x4_tied.loss.median | fixed(3) }}，
+# 网络2为{{ activations.training.tanh.loss.median | fixed(3) }}，偏置参与训练的网络3为
+# {{ activations.training.sigmoid_x4.loss.median | fixed(3) }}。绑定网络比网络2好，来自它的逐层学习率，
+# 而不是sigmoid：学习率在第一层和读出层取网络2的4倍、在其余各层取16倍时，
+# 它的训练与网络2完全相同（损失最多相差{{ activations.training.identity.max_loss_diff | sci(0) }}），
+# 代码的最后一行输出就是这个对比。
 
 # %%
 # --8<-- [start:depth_training]
@@ -390,13 +529,39 @@ if __name__ == "__main__":
           f"{(tied[0] - losses['tanh'][1]).abs().max():.1e}")
 # --8<-- [end:depth_training]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Non-zero-centred outputs and one-sign gradients
 #
-# Sigmoid outputs are all positive, so a next-layer unit's weight gradient
-# entries share one sign: by construction for one sample, and still often for a
-# mini-batch, at initialization and after training. Five seeds are run at once
-# as a batch of networks.
+# A weight's gradient is δ_i x_j, so when every input x_j comes from a sigmoid, and is positive, one
+# sample gives all the incoming weight gradients of unit i the sign of δ_i. The cell counts the
+# second-layer units whose whole row of weight gradients has one sign, in a 64 →
+# {{ activations.sign.width }} → {{ activations.sign.width }} → 10 network on the digits, for single
+# samples and mini-batches of {{ activations.sign.batch_sizes[1] }}, at initialization and after
+# {{ activations.sign.steps }} SGD steps at each activation's best learning rate, and prints the
+# median over {{ activations.sign.seeds | length }} seeds ({{ fig("one_sign") }}). With sigmoid every
+# unit is one-sign for one sample, and a median of
+# {{ activations.sign.sigmoid.batch_seeds.median | pct(0) }} for a mini-batch; training lowers that to
+# {{ activations.sign.sigmoid.trained.batch.median | pct(0) }}, not to zero, while tanh and the
+# zero-centred sigmoid σ(z) − ½ have none. The last control keeps the sigmoid but subtracts constant
+# biases −W·½ after it, so its forward pass is the zero-centred network's and only the inputs of layer
+# 2 stay positive: the one-sign share comes back,
+# {{ activations.sign.control.batch_seeds.median | pct(0) }} for mini-batches, so the positive inputs
+# cause most of the effect.
+
+# %% [markdown] lang="zh"
+# ## 输出不以零为中心与同号梯度
+#
+# 权重的梯度是δ_i x_j，所以当每个输入x_j都来自sigmoid、都为正时，对单个样本而言，
+# 单元i所有输入权重的梯度都与δ_i同号。代码在手写数字数据上的
+# 64 → {{ activations.sign.width }} → {{ activations.sign.width }} → 10网络中，
+# 统计第二层有多少单元的整行权重梯度同号，分别针对单个样本和大小为{{ activations.sign.batch_sizes[1] }}的小批
+# 量，在初始化时以及用各激活函数的最佳学习率做{{ activations.sign.steps }}步SGD之后统计，
+# 并打印{{ activations.sign.seeds | length }}个随机种子的中位数（{{ fig("one_sign") }}）。用sigmoid时，
+# 单个样本下全部单元都同号，小批量下中位数为{{ activations.sign.sigmoid.batch_seeds.median | pct(0) }}；
+# 训练把它降到{{ activations.sign.sigmoid.trained.batch.median | pct(0) }}，但没有降到零；
+# tanh和零中心sigmoid σ(z) − ½则完全没有同号的行。最后一个对照保留sigmoid，只在它后面加上常数偏置−W·½，
+# 于是前向传播与零中心网络相同，只有第2层的输入仍然全为正：同号的行又出现了，
+# 小批量下中位数为{{ activations.sign.control.batch_seeds.median | pct(0) }}，可见这个效应大部分来自为正的输入。
 
 # %%
 # --8<-- [start:one_sign]
@@ -520,10 +685,31 @@ if __name__ == "__main__":
         print(line + "  (median of 5 seeds)")
 # --8<-- [end:one_sign]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## GELU: the standard normal CDF as a gate
 #
-# GELU(x) = x Phi(x), and how close its tanh and sigmoid approximations are.
+# GELU(x) = x Φ(x), where Φ is the cumulative distribution function of N(0, 1): here the standard
+# normal is a fixed function, not an assumption about any data. The cell measures, in float64 on
+# [−{{ activations.gelu.edge | fixed(0) }}, {{ activations.gelu.edge | fixed(0) }}], how far the
+# paper's two cheaper approximations, a tanh formula and x σ(1.702 x), and PyTorch's two versions are
+# from x Φ(x) ({{ fig("gelu") }}). The tanh formula is off by at most
+# {{ activations.gelu.tanh_max_error | sci(1) }}, the sigmoid formula by
+# {{ activations.gelu.sigmoid_max_error | sci(1) }}, about
+# {{ (activations.gelu.sigmoid_max_error / activations.gelu.tanh_max_error) | fixed(0) }} times more.
+# PyTorch's `gelu(x, approximate="tanh")` is the tanh formula, and the default `gelu(x)` is the exact
+# x Φ(x) (error {{ activations.gelu.torch_default_max_error | sci(0) }}).
+
+# %% [markdown] lang="zh"
+# ## GELU：以标准正态累积分布函数为门控
+#
+# GELU(x) = x Φ(x)，其中Φ是N(0, 1)的累积分布函数：在这里，标准正态分布是一个固定的函数，而不是对任何数据的假设。
+# 代码在float64下、在[−{{ activations.gelu.edge | fixed(0) }}, {{ activations.gelu.edge | fixed(0) }}]上测量论文
+# 给出的两个计算更便宜的近似（tanh公式和x σ(1.702 x)）以及PyTorch的两个版本与x Φ(x)相差多少
+# （{{ fig("gelu") }}）。tanh公式的误差至多为{{ activations.gelu.tanh_max_error | sci(1) }}，
+# sigmoid公式至多为{{ activations.gelu.sigmoid_max_error | sci(1) }}，
+# 约为前者的{{ (activations.gelu.sigmoid_max_error / activations.gelu.tanh_max_error) | fixed(0) }}倍。
+# PyTorch的`gelu(x, approximate="tanh")`就是tanh公式，默认的`gelu(x)`则是精确的x Φ(x)（误差
+# {{ activations.gelu.torch_default_max_error | sci(0) }}）。
 
 # %%
 # --8<-- [start:gelu]
@@ -572,12 +758,18 @@ if __name__ == "__main__":
         print(f"{name:31s} max |error| {err:.2e}{at}")
 # --8<-- [end:gelu]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the
-# page's figures from them (the site's build renders them in its light and dark
-# themes, in English and Chinese).
+# `results()` runs every experiment at the page's full size (all seeds and learning rates) and returns
+# every number the page quotes; `figures()` draws the page's figures from them, {{ fig_range }} in the
+# page's order. This takes a few seconds.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模（全部随机种子和学习率）运行全部实验，返回页面引用的每一个数字；
+# `figures()`据此按页面顺序画出{{ fig_range }}。这一步只需几秒钟。
 
 # %%
 import inspect

@@ -1,12 +1,39 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # Attention scaling
 #
-# This is the notebook of the *Attention scaling* page of *Why N(0, 1)?*.
+# The notebook of the page [*Attention scaling*]({{ page_url }}) of *Why N(0, 1)?*. Each section below
+# runs one experiment of the page and prints what it found; the last cell computes every number the
+# page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 注意力的缩放
+#
+# 这是《为什么是N(0, 1)？》中[注意力的缩放]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
+# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
+# 全部代码在CPU上不到一分钟就能跑完。
+
+# %% [markdown] lang="en"
 # ## The variance of a dot product
 #
-# For independent unit-variance entries Var(q·k) = d_k; dividing by sqrt(d_k): 1.
+# If the entries of q and k are independent with mean 0 and variance 1 (footnote 4 of Vaswani et al.
+# 2017), q·k is a sum of d_k independent terms of variance 1, so Var(q·k) = d_k and Var(q·k /
+# sqrt(d_k)) = 1. The cell draws {{ attention_scaling.dot.n_pairs }} pairs of N(0, 1) vectors for each
+# d_k from {{ attention_scaling.dot.d_k[0] }} to {{ attention_scaling.dot.d_k[-1] }} and prints both
+# variances ({{ fig("variance") }}). At d_k = {{ attention_scaling.dot.d_k[-1] }} the raw variance is
+# {{ attention_scaling.dot.var_raw[-1] | fixed(1) }} and the scaled one
+# {{ attention_scaling.dot.var_scaled[-1] | fixed(3) }}. Dividing by sqrt(d_k), not by d_k, is what
+# keeps the logits' scale fixed: the standard deviation, not the variance, grows like sqrt(d_k).
+
+# %% [markdown] lang="zh"
+# ## 点积的方差
+#
+# 如果q和k的各分量相互独立、均值为0、方差为1（Vaswani et al. 2017，footnote 4），那么q·k是d_k个方差为1的独立项之和，
+# 所以Var(q·k) = d_k，Var(q·k / sqrt(d_k)) = 1。代码对从{{ attention_scaling.dot.d_k[0] }}到
+# {{ attention_scaling.dot.d_k[-1] }}的每个d_k抽取{{ attention_scaling.dot.n_pairs }}对N(0, 1)向量，
+# 打印这两个方差（{{ fig("variance") }}）。d_k = {{ attention_scaling.dot.d_k[-1] }}时，
+# 原始点积的方差为{{ attention_scaling.dot.var_raw[-1] | fixed(1) }}，
+# 缩放后为{{ attention_scaling.dot.var_scaled[-1] | fixed(3) }}。要让logit的尺度保持不变，
+# 应当除以sqrt(d_k)而不是d_k：随sqrt(d_k)增长的是标准差，而不是方差。
 
 # %%
 # --8<-- [start:dot_variance]
@@ -38,13 +65,61 @@ if __name__ == "__main__":
         print(f"d_k={d:5d}  Var(q.k)={v:8.1f}  Var(q.k/sqrt(d_k))={s:.3f}")
 # --8<-- [end:dot_variance]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Softmax saturation, and the gradient that reaches the query
 #
-# Without the scale the logits' std grows like sqrt(d_k) and the softmax becomes
-# one-hot. The gradient to q is (1/s) K^T (diag(p) - p p^T) V g: a factor of size
-# sqrt(d_k)/s times the softmax Jacobian. Autograd computes it; the distribution over
-# queries, not its mean, shows what saturation does.
+# For each d_k the cell draws {{ attention_scaling.saturation.n_queries }} random queries and
+# {{ attention_scaling.saturation.n_keys }} random keys and values with N(0, 1) entries, computes
+# every query's attention without and with the 1/sqrt(d_k) on the same draws, and prints, for the
+# first seed at three widths, the largest weight, the entropy of the weights (ln
+# {{ attention_scaling.saturation.n_keys }} ≈ {{ attention_scaling.saturation.ln_n_keys | fixed(2) }}
+# for uniform attention, 0 for one-hot) and the norm of the gradient that reaches each query, by
+# autograd, relative to the scaled arm's median. Without the scale, at d_k =
+# {{ attention_scaling.saturation.d_k[-1] }} the largest weight averages
+# {{ attention_scaling.saturation.unscaled.max_prob[-1] | fixed(3) }} and the entropy is
+# {{ attention_scaling.saturation.unscaled.entropy[-1] | fixed(2) }}, an almost hard lookup of one key
+# ({{ fig("attention_maps") }}); with it, the largest weight is
+# {{ attention_scaling.saturation.scaled.max_prob[-1] | fixed(3) }}. The gradient does not simply
+# vanish: at d_k = {{ attention_scaling.saturation.d_k[2] }} the unscaled median query gets
+# {{ attention_scaling.saturation.unscaled.rel_median[2] | fixed(1) }} times the scaled median, and at
+# d_k = {{ attention_scaling.saturation.d_k[-1] }} the distribution splits: the median query gets
+# {{ attention_scaling.saturation.unscaled.rel_median[-1] | pct(1) }} of the scaled median and
+# {{ attention_scaling.saturation.unscaled.share_below[-1] | pct(1) }} of the queries less than
+# {{ attention_scaling.saturation.threshold | pct(0) }} of it, while the mean is
+# {{ attention_scaling.saturation.unscaled.rel_mean[-1] | fixed(1) }} times the scaled median. The
+# full run behind {{ fig("gradient") }} covers every d_k from
+# {{ attention_scaling.saturation.d_k[0] }} to {{ attention_scaling.saturation.d_k[-1] }} and
+# {{ attention_scaling.saturation.seeds | length }} seeds; over the seeds that share at d_k =
+# {{ attention_scaling.saturation.d_k[-1] }} lies between
+# {{ attention_scaling.saturation.over_seeds.unscaled.share_below.min[-1] | pct(0) }} and
+# {{ attention_scaling.saturation.over_seeds.unscaled.share_below.max[-1] | pct(0) }}.
+
+# %% [markdown] lang="zh"
+# ## softmax的饱和，以及传到查询的梯度
+#
+# 对每个d_k，代码抽取{{ attention_scaling.saturation.n_queries }}个随机查询，
+# 以及{{ attention_scaling.saturation.n_keys }}个随机键和值向量，各分量服从N(0, 1)；
+# 在同一组样本上分别计算不缩放和除以sqrt(d_k)时每个查询的注意力，并对第一个随机种子、在三种宽度下打印最大权重、
+# 注意力权重的熵（均匀注意力为
+# ln {{ attention_scaling.saturation.n_keys }} ≈ {{ attention_scaling.saturation.ln_n_keys | fixed(2) }}，
+# 独热为0），以及用自动微分求出的传到每个查询的梯度范数，以缩放组的中位数为单位。不缩放时，
+# 在d_k = {{ attention_scaling.saturation.d_k[-1] }}处，最大权重平均为
+# {{ attention_scaling.saturation.unscaled.max_prob[-1] | fixed(3) }}，
+# 熵为{{ attention_scaling.saturation.unscaled.entropy[-1] | fixed(2) }}，
+# 注意力几乎变成了对单个键的硬查找（{{ fig("attention_maps") }}）；缩放时，
+# 最大权重为{{ attention_scaling.saturation.scaled.max_prob[-1] | fixed(3) }}。梯度并不是简单地消失了：
+# d_k = {{ attention_scaling.saturation.d_k[2] }}时，不缩放组位于中位数的查询得到的梯度是缩放组中位数的
+# {{ attention_scaling.saturation.unscaled.rel_median[2] | fixed(1) }}倍；
+# 到d_k = {{ attention_scaling.saturation.d_k[-1] }}时，分布发生分化：
+# 位于中位数的查询只得到缩放组中位数的{{ attention_scaling.saturation.unscaled.rel_median[-1] | pct(1) }}，
+# {{ attention_scaling.saturation.unscaled.share_below[-1] | pct(1) }}的查询得到的不到它的
+# {{ attention_scaling.saturation.threshold | pct(0) }}，而均值却是它的
+# {{ attention_scaling.saturation.unscaled.rel_mean[-1] | fixed(1) }}倍。
+# {{ fig("gradient") }}背后的完整实验覆盖从{{ attention_scaling.saturation.d_k[0] }}到
+# {{ attention_scaling.saturation.d_k[-1] }}的每个d_k和{{ attention_scaling.saturation.seeds | length }}个随机种
+# 子；在各种子之间，d_k = {{ attention_scaling.saturation.d_k[-1] }}时的这一比例在
+# {{ attention_scaling.saturation.over_seeds.unscaled.share_below.min[-1] | pct(0) }}到
+# {{ attention_scaling.saturation.over_seeds.unscaled.share_below.max[-1] | pct(0) }}之间。
 
 # %%
 # --8<-- [start:saturation]
@@ -100,10 +175,30 @@ if __name__ == "__main__":
             )
 # --8<-- [end:saturation]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## PyTorch's default scale
 #
-# `scaled_dot_product_attention` divides by sqrt(d_k) unless `scale=` says so.
+# `torch.nn.functional.scaled_dot_product_attention` multiplies the logits by 1/sqrt(d_k), with d_k
+# the last dimension of the query, unless the `scale=` argument replaces it. The cell compares it in
+# float64 with a manual softmax(Q Kᵀ / sqrt(d_k)) V for {{ attention_scaling.sdpa.batch }} ×
+# {{ attention_scaling.sdpa.heads }} heads, {{ attention_scaling.sdpa.seq }} positions and d_k =
+# {{ attention_scaling.sdpa.d_k }}. The default matches the manual scaled version to
+# {{ attention_scaling.sdpa.default_vs_manual_scaled | sci(1) }} and `scale=1.0` the unscaled one to
+# {{ attention_scaling.sdpa.scale1_vs_manual_unscaled | sci(1) }}, while the default and the unscaled
+# product differ by up to {{ attention_scaling.sdpa.default_vs_manual_unscaled | fixed(2) }}. With the
+# heads as a separate dimension, as here, d_k is the per-head dimension.
+
+# %% [markdown] lang="zh"
+# ## PyTorch的默认缩放
+#
+# `torch.nn.functional.scaled_dot_product_attention`默认把logit乘以1/sqrt(d_k)，其中d_k取自查询的最后一维；
+# 参数`scale=`可以替换这个值。代码在float64精度下把它与手写的softmax(Q Kᵀ / sqrt(d_k)) V做比较，
+# 共{{ attention_scaling.sdpa.batch }} × {{ attention_scaling.sdpa.heads }}个注意力头，
+# {{ attention_scaling.sdpa.seq }}个位置，d_k = {{ attention_scaling.sdpa.d_k }}。
+# 默认行为与手写的缩放版本相差{{ attention_scaling.sdpa.default_vs_manual_scaled | sci(1) }}，
+# `scale=1.0`与手写的不缩放版本相差{{ attention_scaling.sdpa.scale1_vs_manual_unscaled | sci(1) }}，
+# 而默认行为与不缩放的点积最多相差{{ attention_scaling.sdpa.default_vs_manual_unscaled | fixed(2) }}。
+# 像这里这样把注意力头单独作为一个维度时，d_k就是每个头的维度。
 
 # %%
 # --8<-- [start:sdpa]
@@ -141,10 +236,40 @@ if __name__ == "__main__":
         print(f"{name:28s} max |diff| = {diff:.2e}")
 # --8<-- [end:sdpa]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## When the entries are not independent
 #
-# Standardized features of real data are correlated, so Var(q·k) exceeds d_k.
+# The footnote's argument needs the entries of q and k to be independent; standardized real features
+# have mean 0 and variance 1 but are correlated. The cell takes two different training samples of
+# scikit-learn's wine data ({{ attention_scaling.wine.d_k }} features, standardized) as q and k,
+# {{ attention_scaling.wine.n_pairs }} random pairs: Var(q·k)/d_k is
+# {{ attention_scaling.wine.var_over_d | fixed(2) }}, not 1
+# ({{ attention_scaling.wine.exact_over_d | fixed(2) }} over all pairs of different samples; the
+# correlation matrix C predicts tr(C²)/d_k =
+# {{ attention_scaling.wine.sum_sq_corr_over_d | fixed(2) }}, a little more, because it also counts
+# each sample paired with itself), and after dividing by sqrt(d_k) the logits still have std
+# {{ attention_scaling.wine.scaled_logit_std | fixed(2) }}. An initialized layer hides the
+# correlations: `projected_dot_variance` passes the same features through independent random W_Q and
+# W_K with d_k = {{ attention_scaling.projected.d_k }}, and over
+# {{ attention_scaling.projected.n_draws }} draws of the weights Var(q·k)/d_k averages
+# {{ attention_scaling.projected.mean | fixed(2) }}. So the example shows what learned W_Q and W_K can
+# produce, not an initialized layer.
+
+# %% [markdown] lang="zh"
+# ## 分量不独立时
+#
+# 脚注的论证要求q和k的各分量相互独立；真实数据的特征经过标准化后，均值为0、方差为1，但彼此相关。
+# 代码取scikit-learn葡萄酒（wine）数据集中两个不同的训练样本（{{ attention_scaling.wine.d_k }}个特征，已标准化）
+# 作为q和k，随机抽取{{ attention_scaling.wine.n_pairs }}对：Var(q·k)/d_k为
+# {{ attention_scaling.wine.var_over_d | fixed(2) }}，而不是1（对所有不同样本的配对精确计算为
+# {{ attention_scaling.wine.exact_over_d | fixed(2) }}；由相关系数矩阵C预测的
+# tr(C²)/d_k = {{ attention_scaling.wine.sum_sq_corr_over_d | fixed(2) }}，略大一些，
+# 因为它把样本与自身的配对也算在内）；除以sqrt(d_k)之后，logit的标准差仍有
+# {{ attention_scaling.wine.scaled_logit_std | fixed(2) }}。刚初始化的层会把相关性掩盖掉：
+# `projected_dot_variance`让同样的特征经过相互独立的随机矩阵W_Q和W_K，
+# d_k = {{ attention_scaling.projected.d_k }}，在{{ attention_scaling.projected.n_draws }}次权重抽取上，
+# Var(q·k)/d_k平均为{{ attention_scaling.projected.mean | fixed(2) }}。因此，
+# 这个例子展示的是学到的W_Q和W_K可能产生的情形，而不是刚初始化的层。
 
 # %%
 # --8<-- [start:assumption]
@@ -217,11 +342,44 @@ if __name__ == "__main__":
           f" (10-90 % of draws: {p['quantiles'][0]:.2f}-{p['quantiles'][1]:.2f})")
 # --8<-- [end:assumption]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## After training: aligned queries and keys
 #
-# If q and one key share a per-coordinate correlation rho, their dot product has mean
-# rho d_k (it grows like d_k) and variance d_k (1 + rho^2). µP divides by d_k.
+# Training makes a query and the keys it should attend to point in similar directions. In a minimal
+# model each query has one aligned key whose coordinates have correlation ρ =
+# {{ attention_scaling.alignment.rho }} with the query's, and
+# {{ attention_scaling.alignment.n_keys - 1 }} independent keys; then E[q·k] = ρ d_k grows like d_k,
+# while the std, sqrt(d_k (1 + ρ²)), grows like sqrt(d_k). The cell prints both moments next to the
+# theory, and the mean attention weight on the aligned key with the standard scale 1/sqrt(d_k) and
+# with µP's {{ attention_scaling.alignment.mup_mult | fixed(0) }}/d_k (the two are equal at d_k =
+# {{ attention_scaling.alignment.mup_equal_at | fixed(0) }}), over
+# {{ attention_scaling.alignment.n_queries }} queries ({{ fig("alignment") }}). With 1/sqrt(d_k) the
+# weight climbs from {{ attention_scaling.alignment.weight_sqrt[1] | fixed(3) }} at d_k =
+# {{ attention_scaling.alignment.d_k[1] }} to
+# {{ attention_scaling.alignment.weight_sqrt[-1] | fixed(3) }} at d_k =
+# {{ attention_scaling.alignment.d_k[-1] }}; with µP's scale it settles near its limit
+# {{ attention_scaling.alignment.mup_weight_limit | fixed(3) }}
+# ({{ attention_scaling.alignment.weight_mup[-1] | fixed(3) }} at d_k =
+# {{ attention_scaling.alignment.d_k[-1] }}). That is why µP divides by d_k; the correlation is set by
+# hand, so the model illustrates µP's argument and does not measure a trained network.
+
+# %% [markdown] lang="zh"
+# ## 训练之后：对齐的查询和键
+#
+# 训练会让一个查询与它应当关注的键指向相近的方向。在一个最简单的模型中，每个查询有一个对齐的键，
+# 它的每个坐标与查询的对应坐标的相关系数为ρ = {{ attention_scaling.alignment.rho }}，
+# 另外{{ attention_scaling.alignment.n_keys - 1 }}个键与查询独立；于是E[q·k] = ρ d_k随d_k增长，
+# 而标准差sqrt(d_k (1 + ρ²))随sqrt(d_k)增长。代码打印这两个矩及其理论值，
+# 以及在标准缩放1/sqrt(d_k)和µP的{{ attention_scaling.alignment.mup_mult | fixed(0) }}/d_k缩放（两者在
+# d_k = {{ attention_scaling.alignment.mup_equal_at | fixed(0) }}时相等）下，
+# 对齐的键在{{ attention_scaling.alignment.n_queries }}个查询上所得的平均注意力权重（{{ fig("alignment") }}）。
+# 用1/sqrt(d_k)时，这个权重从d_k = {{ attention_scaling.alignment.d_k[1] }}时的
+# {{ attention_scaling.alignment.weight_sqrt[1] | fixed(3) }}升到d_k = {{ attention_scaling.alignment.d_k[-1] }}
+# 时的{{ attention_scaling.alignment.weight_sqrt[-1] | fixed(3) }}；用µP的缩放时，
+# 它稳定在极限{{ attention_scaling.alignment.mup_weight_limit | fixed(3) }}附近
+# （d_k = {{ attention_scaling.alignment.d_k[-1] }}时为
+# {{ attention_scaling.alignment.weight_mup[-1] | fixed(3) }}）。这正是µP除以d_k的原因；
+# 这里的相关性是人为设定的，所以这个模型只是演示µP的论证，并不是对训练好的网络的测量。
 
 # %%
 # --8<-- [start:alignment]
@@ -275,12 +433,18 @@ if __name__ == "__main__":
         )
 # --8<-- [end:alignment]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's
-# figures from them (the site's build renders them in light and dark themes, in
-# English and Chinese).
+# `results()` runs every experiment at the page's full size (all widths and seeds) and returns every
+# number the page quotes; `figures()` draws the page's figures from them, {{ fig_range }} in the
+# page's order. This takes well under a minute.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模（全部宽度和随机种子）运行全部实验，返回页面引用的每一个数字；
+# `figures()`据此按页面顺序画出{{ fig_range }}。这一步用时远不到一分钟。
 
 # %%
 import inspect
@@ -504,6 +668,16 @@ def figures(res: dict, lang: str) -> dict:
     ax.legend()
     figs["variance"] = fig
 
+    m = res["maps"]
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.6), layout="constrained")
+    for ax, key in zip(axes, ["unscaled", "scaled"]):
+        ax.imshow(m[key], vmin=0, vmax=1, aspect="auto")
+        ax.set_title(L[f"{key}_label"])
+        ax.grid(False)
+        ax.set_xlabel(L["key"])
+    axes[0].set_ylabel(L["query"])
+    figs["attention_maps"] = fig
+
     s = res["saturation"]
     arms = [("unscaled", "C1", "o"), ("scaled", "C0", "s")]
     fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
@@ -534,16 +708,6 @@ def figures(res: dict, lang: str) -> dict:
         ax.set_xlabel(L["d_k"])
     fig.legend(loc="outside lower center", ncol=2)
     figs["gradient"] = fig
-
-    m = res["maps"]
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.6), layout="constrained")
-    for ax, key in zip(axes, ["unscaled", "scaled"]):
-        ax.imshow(m[key], vmin=0, vmax=1, aspect="auto")
-        ax.set_title(L[f"{key}_label"])
-        ax.grid(False)
-        ax.set_xlabel(L["key"])
-    axes[0].set_ylabel(L["query"])
-    figs["attention_maps"] = fig
 
     a = res["alignment"]
     dk = a["d_k"]

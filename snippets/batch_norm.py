@@ -1,13 +1,47 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # Batch normalization
 #
-# This is the notebook of the *Batch normalization* page of *Why N(0, 1)?*.
+# The notebook of the page [*Batch normalization*]({{ page_url }}) of *Why N(0, 1)?*. Each section
+# below runs one experiment of the page and prints what it found; the last cell computes every number
+# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 批归一化
+#
+# 这是《为什么是N(0, 1)？》中[批归一化]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
+# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
+# 全部代码在CPU上不到一分钟就能跑完。
+
+# %% [markdown] lang="en"
 # ## The transform, in training and in evaluation
 #
-# Batch statistics, epsilon, gamma and beta; the biased variance normalizes, the
-# unbiased one goes into `running_var`.
+# In training mode BatchNorm standardizes each unit with the mean and variance of the current
+# mini-batch, then multiplies by γ and adds β; evaluation mode uses running averages collected during
+# training instead, so that a prediction does not depend on the other samples. The cell puts a batch
+# of {{ batch_norm.transform.batch }} samples through `nn.BatchNorm1d` with γ = 2 and β = −1 and
+# prints how far the output is from the formula. PyTorch normalizes with the biased variance
+# (difference {{ batch_norm.transform.err_biased | sci(1) }}, against
+# {{ batch_norm.transform.err_unbiased | fixed(3) }} with the unbiased one) but stores the unbiased
+# variance in `running_var` (difference {{ batch_norm.transform.running_var_err_unbiased | sci(1) }}).
+# The output has mean {{ batch_norm.transform.output_mean | fixed(3) }} = β and standard deviation
+# {{ batch_norm.transform.output_std | fixed(3) }} ≈ γ. After this one step in training mode the
+# running statistics are still far from the batch's, and the evaluation output differs from the
+# training output by up to {{ batch_norm.transform.eval_vs_train_max_diff | fixed(1) }}: a network
+# evaluated in the wrong mode is a classic bug.
+
+# %% [markdown] lang="zh"
+# ## 变换本身：训练模式与评估模式
+#
+# 训练模式下，BatchNorm用当前小批量的均值和方差对每个单元做标准化，再乘以γ、加上β；
+# 评估模式则改用训练期间累积的滑动平均，这样一个样本的预测就不再依赖于同批的其他样本。
+# 代码把一个含{{ batch_norm.transform.batch }}个样本的批量送入`nn.BatchNorm1d`，取γ = 2、β = −1，
+# 打印输出与公式相差多少。PyTorch用有偏方差做归一化（相差{{ batch_norm.transform.err_biased | sci(1) }}，
+# 而用无偏方差时相差{{ batch_norm.transform.err_unbiased | fixed(3) }}），
+# 却把无偏方差存进`running_var`（相差{{ batch_norm.transform.running_var_err_unbiased | sci(1) }}）。
+# 输出的均值为{{ batch_norm.transform.output_mean | fixed(3) }} = β，
+# 标准差为{{ batch_norm.transform.output_std | fixed(3) }} ≈ γ。训练模式下只走这一步之后，
+# 滑动统计量还远未接近这个批量的统计量，评估输出与训练输出最多相差
+# {{ batch_norm.transform.eval_vs_train_max_diff | fixed(1) }}：在错误的模式下评估网络，是一个经典错误。
 
 # %%
 # --8<-- [start:transform]
@@ -56,10 +90,27 @@ if __name__ == "__main__":
         print(f"{key:26s} {value:.3g}")
 # --8<-- [end:transform]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The bias before BatchNorm is redundant
 #
-# Adding a constant to a pre-activation leaves BatchNorm's output unchanged.
+# Adding a constant to every sample of a unit adds it to the batch mean and leaves each sample's
+# difference from the mean unchanged, so the bias of a linear layer followed by BatchNorm does
+# nothing; β takes its role. The cell shifts the bias of a linear layer before BatchNorm by
+# {{ batch_norm.bias.shift | fixed(0) }} and prints the change of the output and the gradients. The
+# output changes by at most {{ batch_norm.bias.max_output_change | sci(1) }} (float32 rounding), and
+# the gradient with respect to the bias is {{ batch_norm.bias.bias_grad_max | sci(1) }}, against
+# {{ batch_norm.bias.weight_grad_max | sci(1) }} for the weights. Hence `nn.Linear(..., bias=False)`
+# before BatchNorm.
+
+# %% [markdown] lang="zh"
+# ## BatchNorm之前的偏置是多余的
+#
+# 给一个单元的每个样本都加上同一个常数，批量均值也随之加上这个常数，而每个样本与均值之差不变；
+# 所以如果线性层后面紧跟BatchNorm，这个线性层的偏置不起任何作用，它的职责由β承担。
+# 代码把BatchNorm之前那个线性层的偏置平移{{ batch_norm.bias.shift | fixed(0) }}，打印输出的变化和梯度。
+# 输出最多只变化{{ batch_norm.bias.max_output_change | sci(1) }}（float32舍入误差），
+# 损失对偏置的梯度为{{ batch_norm.bias.bias_grad_max | sci(1) }}，而对权重的梯度为
+# {{ batch_norm.bias.weight_grad_max | sci(1) }}。所以BatchNorm之前的层通常写成`nn.Linear(..., bias=False)`。
 
 # %%
 # --8<-- [start:bias]
@@ -92,11 +143,27 @@ if __name__ == "__main__":
           f"max |dL/d W| = {r['weight_grad_max']:.2e}")
 # --8<-- [end:bias]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The batch couples the samples
 #
-# One sample's output depends on the other samples of its batch; a batch of one
-# fails in training.
+# In training mode the batch mean and variance depend on the whole batch, so one sample's output
+# depends on the other samples. The cell keeps sample 0 fixed and replaces its
+# {{ batch_norm.coupling.batch - 1 }} batch mates: its output changes by up to
+# {{ batch_norm.coupling.train_diff | fixed(2) }} in training mode and by
+# {{ batch_norm.coupling.eval_diff | fixed(2) }} in evaluation mode. A batch of one sample has no
+# variance to estimate, and `BatchNorm1d` refuses it in training mode with a `ValueError`, while
+# evaluation mode accepts it. This coupling is one reason why small batches hurt BatchNorm, and why
+# sequence models normalize each sample on its own instead (LayerNorm).
+
+# %% [markdown] lang="zh"
+# ## 批量把样本耦合在一起
+#
+# 训练模式下，批量的均值和方差取决于整个批量，因此一个样本的输出会依赖于同批的其他样本。代码固定样本0，
+# 只替换与它同批的{{ batch_norm.coupling.batch - 1 }}个样本：训练模式下它的输出最多变化
+# {{ batch_norm.coupling.train_diff | fixed(2) }}，评估模式下变化
+# {{ batch_norm.coupling.eval_diff | fixed(2) }}。只有一个样本的批量无从估计方差，
+# `BatchNorm1d`在训练模式下会抛出`ValueError`拒绝它，评估模式下则可以接受。小批量之所以对BatchNorm不利，
+# 序列模型之所以改为对每个样本单独归一化（层归一化，LayerNorm），这种耦合都是原因之一。
 
 # %%
 # --8<-- [start:coupling]
@@ -136,15 +203,58 @@ if __name__ == "__main__":
     print(f"batch of 1 in eval mode works: {r['eval_single_ok']}")
 # --8<-- [end:coupling]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## A deep sigmoid network, with and without BatchNorm
 #
-# Ten sigmoid layers on the digits, four ways: without BatchNorm at PyTorch's
-# default initialization, without BatchNorm at an initialization made for the
-# sigmoid, with BatchNorm, and with BatchNorm plus a random shift and scale after it.
-# Every way gets its own learning rate from a small sweep, and five seeds. The runs
-# of one way are trained side by side: their weights are stacked along a leading
-# "run" dimension, and one matrix product per layer serves them all.
+# {{ batch_norm.training.depth }} sigmoid layers of width {{ batch_norm.training.width }} on the 8×8
+# digits, trained for {{ batch_norm.training.epochs }} epochs by SGD with momentum
+# {{ batch_norm.training.momentum }} and batch size {{ batch_norm.training.batch_size }}, in four
+# versions: no BatchNorm at PyTorch's default initialization; no BatchNorm with an initialization made
+# for the sigmoid (weights N(0, 16/n_in) and biases that subtract the mean ½ of the sigmoids below);
+# BatchNorm before every sigmoid; and BatchNorm followed by a random shift and scale (after Santurkar
+# et al. 2018). The cell trains each version at the learning rates
+# {{ batch_norm.training.lrs | join(", ") }} with two seeds (the page uses
+# {{ batch_norm.training.seeds | length }}) and prints, per rate, the mean final training loss and the
+# range of the test accuracy; the runs of one version are trained side by side, their weights stacked
+# along a leading "run" dimension. In the full run behind {{ fig("training") }}, the
+# default-initialized network stays at chance at every rate (training loss within
+# {{ batch_norm.training.default.max_loss_gap_ln10 | fixed(3) }} of ln 10 =
+# {{ batch_norm.training.ln10 | fixed(3) }}, test accuracy at most
+# {{ batch_norm.training.default.max_acc_any_lr | pct(1) }}), while at each version's best rate the
+# mean test accuracy is {{ batch_norm.training.sigmoid_init.mean_acc | pct(1) }} with the sigmoid
+# initialization, {{ batch_norm.training.bn.mean_acc | pct(1) }} with BatchNorm and
+# {{ batch_norm.training.noisy_bn.mean_acc | pct(1) }} with the noisy BatchNorm. The default network
+# fails on scale, not on saturation: after training, the spread of a sigmoid's input across samples
+# falls from {{ batch_norm.training.default.sample_std[0] | fixed(2) }} at layer 1 to
+# {{ batch_norm.training.default.sample_std[-1] | sci(1) }} at layer {{ batch_norm.training.depth }}
+# ({{ fig("preact_hist") }}); BatchNorm rescues the network from this bad initialization and, in this
+# short budget, trains it somewhat better than the sigmoid initialization does
+# ({{ batch_norm.training.bn_minus_sigmoid_init_pts | fixed(1) }} points), which does not show that
+# the network needs BatchNorm to train.
+
+# %% [markdown] lang="zh"
+# ## 一个深层sigmoid网络，有无BatchNorm
+#
+# 在8×8手写数字上训练一个有{{ batch_norm.training.depth }}个宽度为{{ batch_norm.training.width }}的sigmoid层的网
+# 络，用动量为{{ batch_norm.training.momentum }}的SGD训练{{ batch_norm.training.epochs }}个迭代周期，
+# 批量大小为{{ batch_norm.training.batch_size }}，共四个版本：无BatchNorm、PyTorch默认初始化；无BatchNorm、
+# 为sigmoid设计的初始化（权重取自N(0, 16/n_in)，偏置用来减去前一层sigmoid输出的均值½）；
+# 每个sigmoid之前加BatchNorm；BatchNorm之后再加随机平移和缩放（仿照Santurkar et al. 2018）。
+# 代码对每个版本在学习率{{ batch_norm.training.lrs | join("、") }}下各用两个随机种子训练（页面用
+# {{ batch_norm.training.seeds | length }}个），并对每个学习率打印平均最终训练损失和测试准确率的范围；
+# 同一版本的各次运行并排训练，它们的权重沿着一个新的“运行”维度堆叠。在{{ fig("training") }}背后的完整实验中，
+# 默认初始化的网络在每个学习率下都停在随机猜测水平（训练损失与ln 10 = {{ batch_norm.training.ln10 | fixed(3) }}
+# 之差不超过{{ batch_norm.training.default.max_loss_gap_ln10 | fixed(3) }}，
+# 测试准确率不超过{{ batch_norm.training.default.max_acc_any_lr | pct(1) }}）；而在各自的最佳学习率下，
+# 用sigmoid初始化时平均测试准确率为{{ batch_norm.training.sigmoid_init.mean_acc | pct(1) }}，
+# 用BatchNorm时为{{ batch_norm.training.bn.mean_acc | pct(1) }}，用加噪声的BatchNorm时为
+# {{ batch_norm.training.noisy_bn.mean_acc | pct(1) }}。默认初始化的网络败在尺度上，而不是饱和上：训练之后，
+# sigmoid输入在样本间的离散程度从第1层的{{ batch_norm.training.default.sample_std[0] | fixed(2) }}降到第
+# {{ batch_norm.training.depth }}层的{{ batch_norm.training.default.sample_std[-1] | sci(1) }}
+# （{{ fig("preact_hist") }}）；BatchNorm把网络从这种糟糕的初始化中救了出来，
+# 并在这么短的训练预算内比sigmoid初始化训练得稍好一些（高
+# {{ batch_norm.training.bn_minus_sigmoid_init_pts | fixed(1) }}个百分点），
+# 但这并不表明这个网络非得有BatchNorm才能训练。
 
 # %%
 # --8<-- [start:deep_sigmoid]
@@ -304,11 +414,36 @@ if __name__ == "__main__":
                   f"{min(accs):.1%} to {max(accs):.1%} over {len(i)} seeds")
 # --8<-- [end:deep_sigmoid]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Before or after the activation?
 #
-# BatchNorm before tanh keeps the units out of saturation under a bad
-# initialization; after tanh it is too late.
+# With a bad initialization, W = `randn`, a layer of width {{ batch_norm.placement.width }} gives
+# pre-activations with standard deviation about sqrt({{ batch_norm.placement.width }}): BatchNorm
+# before tanh rescales them to unit variance before tanh can saturate, while BatchNorm after tanh
+# comes too late. The cell stacks {{ batch_norm.placement.n_layers }} such layers on a batch of
+# {{ batch_norm.placement.batch }} inputs and prints the theory for z ~ N(0, 1),
+# {{ batch_norm.placement.theory_unit | fixed(4) }}, and the fraction of saturated units (|tanh| >
+# 0.99) at each layer ({{ fig("placement") }}). With BatchNorm before tanh the fraction is
+# {{ batch_norm.placement.before[0] | fixed(4) }} at layer 1 and
+# {{ batch_norm.placement.before[-1] | fixed(4) }} at layer {{ batch_norm.placement.n_layers }}; with
+# BatchNorm after tanh it is {{ batch_norm.placement.after[0] | pct(1) }} and
+# {{ batch_norm.placement.after[-1] | pct(1) }}, as the theory for z ~ N(0,
+# {{ batch_norm.placement.width }}) predicts ({{ batch_norm.placement.theory_after | pct(1) }}).
+
+# %% [markdown] lang="zh"
+# ## 放在激活函数之前还是之后？
+#
+# 在糟糕的初始化下（W取`randn`），宽度为{{ batch_norm.placement.width }}的层给出的预激活值标准差约为
+# sqrt({{ batch_norm.placement.width }})：放在tanh之前的BatchNorm能赶在tanh饱和之前把它们缩放到单位方差，
+# 放在tanh之后就为时已晚了。代码把{{ batch_norm.placement.n_layers }}个这样的层叠起来，
+# 输入一个含{{ batch_norm.placement.batch }}个样本的批量，先打印z ~ N(0, 1)时的理论值
+# {{ batch_norm.placement.theory_unit | fixed(4) }}，再打印每一层饱和单元（|tanh| > 0.99）
+# 的比例（{{ fig("placement") }}）。BatchNorm放在tanh之前时，这一比例在第1层为
+# {{ batch_norm.placement.before[0] | fixed(4) }}，在第{{ batch_norm.placement.n_layers }}层为
+# {{ batch_norm.placement.before[-1] | fixed(4) }}；放在tanh之后时，
+# 分别为{{ batch_norm.placement.after[0] | pct(1) }}和{{ batch_norm.placement.after[-1] | pct(1) }}，
+# 与z ~ N(0, {{ batch_norm.placement.width }})时的理论值（{{ batch_norm.placement.theory_after | pct(1) }}）
+# 一致。
 
 # %%
 # --8<-- [start:placement]
@@ -352,10 +487,29 @@ if __name__ == "__main__":
         print(f"BN {order:6s} tanh, saturated:", " ".join(f"{v:.3f}" for v in f))
 # --8<-- [end:placement]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## BatchNorm does not make anything Gaussian
 #
-# A skewed input keeps its skewness: BatchNorm is an affine map per unit.
+# BatchNorm only subtracts a mean and divides by a standard deviation: within one batch, and in
+# evaluation mode, it is an affine map per unit, which leaves the skewness and the kurtosis unchanged.
+# The cell passes {{ batch_norm.skew.n }} exponential samples (skewness 2 and excess kurtosis 6 in
+# theory) through `BatchNorm1d` in training and in evaluation mode and prints the skewness and excess
+# kurtosis before and after. The skewness is {{ batch_norm.skew.input[0] | fixed(3) }} before and
+# {{ batch_norm.skew.train[0] | fixed(3) }} (training mode) and
+# {{ batch_norm.skew.eval[0] | fixed(3) }} (evaluation mode) after, while the output has mean
+# {{ batch_norm.skew.train_mean | sci(1) }} and standard deviation
+# {{ batch_norm.skew.train_std | fixed(4) }}: mean 0 and variance 1 are not N(0, 1).
+
+# %% [markdown] lang="zh"
+# ## BatchNorm不会让任何东西变成高斯分布
+#
+# BatchNorm只是减去均值、再除以标准差：在一个批量之内以及在评估模式下，对每个单元而言这是一个仿射变换，
+# 偏度和峰度都保持不变。代码把{{ batch_norm.skew.n }}个服从指数分布的样本（理论偏度为2、超额峰度为6）
+# 分别在训练模式和评估模式下送入`BatchNorm1d`，打印前后的偏度和超额峰度。
+# 偏度在变换前为{{ batch_norm.skew.input[0] | fixed(3) }}，变换后为{{ batch_norm.skew.train[0] | fixed(3) }}（训
+# 练模式）和{{ batch_norm.skew.eval[0] | fixed(3) }}（评估模式），而输出的均值为
+# {{ batch_norm.skew.train_mean | sci(1) }}，标准差为{{ batch_norm.skew.train_std | fixed(4) }}：均值为0、
+# 方差为1并不等于N(0, 1)。
 
 # %%
 # --8<-- [start:not_gaussian]
@@ -391,11 +545,18 @@ if __name__ == "__main__":
     print(f"after BN (train): mean {r['train_mean']:.1e}, std {r['train_std']:.4f}")
 # --8<-- [end:not_gaussian]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's figures
-# from them (the site's build renders them in its light and dark themes, in English and Chinese).
+# `results()` runs every experiment at the page's full size (all learning rates and seeds) and returns
+# every number the page quotes; `figures()` draws the page's figures from them, {{ fig_range }} in the
+# page's order. This takes well under a minute.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模（全部学习率和随机种子）运行全部实验，返回页面引用的每一个数字；
+# `figures()`据此按页面顺序画出{{ fig_range }}。这一步用时远不到一分钟。
 
 # %%
 import inspect
@@ -547,21 +708,6 @@ def figures(res: dict, lang: str) -> dict:
     figs = {}
     t = res["training"]
     edges = np.array(t["hist_edges"])
-    fig, axes = plt.subplots(
-        1, 2, figsize=(6.4, 3.2), sharey=True, layout="constrained"
-    )
-    for ax, arm in zip(axes, HIST_ARMS):
-        pairs = zip(t["hist_layers"], t[arm]["hist_fraction"])
-        for k, (layer, frac) in enumerate(pairs):
-            ax.stairs(frac, edges, color=f"C{k}", linestyle=["-", "--", ":"][k],
-                      label=L["layer_n"].format(n=layer))
-        ax.set_title(L[arm])
-        ax.set_xlabel(L["preact"])
-    axes[0].set_ylabel(L["fraction"])
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3)
-    figs["preact_hist"] = fig
-
     # the learning-rate sweep: mean over seeds, a band from the lowest to the highest seed
     fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
     lrs = np.array(t["lrs"])
@@ -592,6 +738,21 @@ def figures(res: dict, lang: str) -> dict:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3)
     figs["training"] = fig
+
+    fig, axes = plt.subplots(
+        1, 2, figsize=(6.4, 3.2), sharey=True, layout="constrained"
+    )
+    for ax, arm in zip(axes, HIST_ARMS):
+        pairs = zip(t["hist_layers"], t[arm]["hist_fraction"])
+        for k, (layer, frac) in enumerate(pairs):
+            ax.stairs(frac, edges, color=f"C{k}", linestyle=["-", "--", ":"][k],
+                      label=L["layer_n"].format(n=layer))
+        ax.set_title(L[arm])
+        ax.set_xlabel(L["preact"])
+    axes[0].set_ylabel(L["fraction"])
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
+    figs["preact_hist"] = fig
 
     p = res["placement"]
     fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")

@@ -1,13 +1,47 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # The edge of chaos
 #
-# This is the notebook of the page *The edge of chaos* of *Why N(0, 1)?*.
+# The notebook of the page [*The edge of chaos*]({{ page_url }}) of *Why N(0, 1)?*. Each section
+# below runs one experiment of the page and prints what it found, mean-field theory next to
+# simulated random networks; the last cell computes every number the page quotes and draws its
+# figures ({{ fig_range }}). Everything runs on a CPU in less than a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 混沌边缘
+#
+# 这是《为什么是N(0, 1)？》中[混沌边缘]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
+# 并打印实验结果，把平均场理论与模拟的随机网络放在一起对比；最后一个单元计算该页引用的全部数字，
+# 并画出该页的图（{{ fig_range }}）。全部代码在CPU上不到一分钟就能跑完。
+
+# %% [markdown] lang="en"
 # ## The length map and its fixed point
 #
-# Mean-field theory of a deep random tanh network: the squared length of the
-# pre-activations follows a one-dimensional map, checked against simulation.
+# In a deep random tanh network the squared length $q^l$ of the pre-activations follows a
+# one-dimensional map, computed here by Gauss–Hermite quadrature and compared with simulated
+# networks of width {{ edge_of_chaos.length.width }}. The cell is a quick version with one network per
+# weight distribution (normal, uniform, orthogonal) at $\sigma_w^2$ = {{ edge_of_chaos.length.shape.sw2 }} and
+# $\sigma_b^2$ = {{ edge_of_chaos.length.shape.sb2 }}, where $q^*$ = {{ edge_of_chaos.length.settings[1].q_star | fixed(3) }}: it
+# prints the simulated length after 1, 2, 3 and {{ edge_of_chaos.length.depth }} layers next to the theory, from
+# $q^0$ = {{ edge_of_chaos.length.q0s | join(" and ") }}, and the excess kurtosis of the last pre-activations. The full
+# run behind {{ fig("length_map") }} averages {{ edge_of_chaos.length.seeds | length }} networks and adds
+# $\sigma_w^2$ = {{ edge_of_chaos.length.settings[0].sw2 }} ($q^*$ = {{ edge_of_chaos.length.settings[0].q_star | fixed(3) }}): whatever the
+# start, the length reaches $q^*$ within about ten layers. All three weight distributions come within
+# {{ edge_of_chaos.length.shape.max_rel_dev | pct(1) }} of the theory, and the excess kurtosis is at most
+# {{ edge_of_chaos.length.shape.max_abs_kurtosis | fixed(3) }} in absolute value: the map uses only the weights' variance.
+
+# %% [markdown] lang="zh"
+# ## 长度映射及其不动点
+#
+# 在深层随机tanh网络中，预激活值的平方长度$q^l$服从一个一维映射。这里用高斯–埃尔米特求积计算它，
+# 并与宽度为{{ edge_of_chaos.length.width }}的模拟网络比较。单元是快速版：取$\sigma_w^2$ = {{ edge_of_chaos.length.shape.sw2 }}、
+# $\sigma_b^2$ = {{ edge_of_chaos.length.shape.sb2 }}（此时$q^*$ = {{ edge_of_chaos.length.settings[1].q_star | fixed(3) }}），
+# 每种权重分布（正态、均匀、正交）各一个网络，从$q^0$ = {{ edge_of_chaos.length.q0s | join("和") }}出发，
+# 打印第1、2、3和{{ edge_of_chaos.length.depth }}层的模拟长度与理论值，以及最后一层预激活值的超额峰度。
+# {{ fig("length_map") }}背后的完整实验对{{ edge_of_chaos.length.seeds | length }}个网络取平均，并增加了
+# $\sigma_w^2$ = {{ edge_of_chaos.length.settings[0].sw2 }}的设置（$q^*$ = {{ edge_of_chaos.length.settings[0].q_star | fixed(3) }}）：
+# 无论从哪里出发，长度都在大约十层之内到达$q^*$。三种权重分布与理论的偏差都不超过
+# {{ edge_of_chaos.length.shape.max_rel_dev | pct(1) }}，超额峰度的绝对值至多为{{ edge_of_chaos.length.shape.max_abs_kurtosis | fixed(3) }}：
+# 这个映射只用到权重的方差。
 
 # %%
 # --8<-- [start:variance_map]
@@ -101,11 +135,29 @@ if __name__ == "__main__":
               f"{sim['excess_kurtosis']:.3f}")
 # --8<-- [end:variance_map]
 
-# %% [markdown]
-# ## Order, chaos and the gradient gain chi_1
+# %% [markdown] lang="en"
+# ## Order, chaos and the gain χ₁
 #
-# chi_1 = sigma_w^2 E[tanh'(sqrt(q*) z)^2] from theory, against the per-layer growth
-# of backpropagated gradients measured with autograd.
+# Each layer multiplies the squared gradient norm by $\chi_1 = \sigma_w^2\,\operatorname{E}[\tanh'(\sqrt{q^*}\,z)^2]$: below 1
+# the network is ordered and gradients vanish, above 1 it is chaotic and they explode. The cell
+# computes $\chi_1$ from theory, finds the edge of chaos ($\chi_1 = 1$; $\sigma_w^2$ = {{ edge_of_chaos.chi.crit_sb2_005 | fixed(3) }}
+# at $\sigma_b^2 = 0.05$), and measures $\chi_1$ with autograd in random tanh networks of width
+# {{ edge_of_chaos.chi.width }} and depth {{ edge_of_chaos.chi.depth }}. PyTorch's tanh gain, `calculate_gain("tanh")` =
+# {{ edge_of_chaos.chi.gain_tanh | fixed(3) }}, is chaotic without biases: $\chi_1$ = {{ edge_of_chaos.chi.gain.theory | fixed(3) }}
+# (measured {{ edge_of_chaos.chi.gain.measured | fixed(3) }}). Over the {{ edge_of_chaos.chi.n_all }} simulated settings of
+# {{ fig("phase") }}, the measured gain differs from the theory by at most
+# {{ edge_of_chaos.chi.max_rel_error_all | pct(1) }}, and every network off the edge lands on the side the theory predicts.
+
+# %% [markdown] lang="zh"
+# ## 有序、混沌与增益χ₁
+#
+# 每一层把梯度范数的平方乘以$\chi_1 = \sigma_w^2\,\operatorname{E}[\tanh'(\sqrt{q^*}\,z)^2]$：小于1时网络处于有序相，梯度消失；
+# 大于1时处于混沌相，梯度爆炸。单元按理论公式计算$\chi_1$，求出混沌边缘（$\chi_1 = 1$；$\sigma_b^2 = 0.05$时
+# $\sigma_w^2$ = {{ edge_of_chaos.chi.crit_sb2_005 | fixed(3) }}），并在宽度为{{ edge_of_chaos.chi.width }}、深度为{{ edge_of_chaos.chi.depth }}的
+# 随机tanh网络中用自动微分实测$\chi_1$。PyTorch的tanh增益`calculate_gain("tanh")` = {{ edge_of_chaos.chi.gain_tanh | fixed(3) }}
+# 在无偏置时落在混沌相：$\chi_1$ = {{ edge_of_chaos.chi.gain.theory | fixed(3) }}（实测{{ edge_of_chaos.chi.gain.measured | fixed(3) }}）。
+# 在{{ fig("phase") }}的{{ edge_of_chaos.chi.n_all }}个模拟设置中，实测增益与理论的偏差最多为
+# {{ edge_of_chaos.chi.max_rel_error_all | pct(1) }}，而且每个不在边界上的网络都落在理论预测的那一侧。
 
 # %%
 # --8<-- [start:chi]
@@ -175,13 +227,35 @@ if __name__ == "__main__":
               f"{chi1(sw2, sb2):.3f}, measured {measured_chi1(sw2, sb2):.3f}")
 # --8<-- [end:chi]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## PyTorch's tanh gain over depth
 #
-# Three bias-free or nearly bias-free tanh networks started at q^0 = 1: PyTorch's gain,
-# sigma_w = 1, and a point on the edge of chaos with a small bias. Squared-gradient growth,
-# length and correlation of two nearly equal inputs after 10, 50 and 100 layers, mean-field
-# theory against simulation.
+# Three tanh networks started at $q^0 = 1$, each with {{ edge_of_chaos.depth.pairs }} pairs of inputs at correlation
+# {{ edge_of_chaos.depth.c0 }}: PyTorch's gain without biases, $\sigma_w = 1$ without biases, and a point on the edge
+# of chaos with a small bias ($\sigma_b^2$ = {{ edge_of_chaos.depth.nets.edge.sb2 }}). The cell simulates one network of
+# each (width {{ edge_of_chaos.depth.width }}, depth {{ edge_of_chaos.depth.depth }}) and prints, after
+# {{ edge_of_chaos.depth.report | join(", ") }} layers, the squared-gradient gain, the length and the correlation, each next
+# to the mean-field theory. The full run behind {{ fig("tanh_depth") }} takes the median of
+# {{ edge_of_chaos.depth.seeds | length }} networks. At PyTorch's gain the squared gradient norm grows by about
+# {{ edge_of_chaos.depth.nets.pytorch.grad.theory[0] | fixed(1) }} over {{ edge_of_chaos.depth.report[0] }} layers but by
+# {{ edge_of_chaos.depth.nets.pytorch.grad.theory[2] | sci(1) }} over {{ edge_of_chaos.depth.report[2] }} (theory; median
+# {{ edge_of_chaos.depth.nets.pytorch.grad.median[2] | sci(1) }}), and the two nearly equal inputs decorrelate to
+# {{ edge_of_chaos.depth.nets.pytorch.corr.theory[1] | fixed(2) }} by layer {{ edge_of_chaos.depth.report[1] }}; on the edge of chaos the gain
+# settles at {{ edge_of_chaos.depth.nets.edge.grad.theory[2] | fixed(2) }} (theory) and the inputs stay correlated.
+
+# %% [markdown] lang="zh"
+# ## PyTorch的tanh增益与深度
+#
+# 三个tanh网络都从$q^0 = 1$出发，各取{{ edge_of_chaos.depth.pairs }}对相关系数为{{ edge_of_chaos.depth.c0 }}的输入：
+# 无偏置的PyTorch增益、无偏置的$\sigma_w = 1$，以及混沌边缘上带小偏置（$\sigma_b^2$ = {{ edge_of_chaos.depth.nets.edge.sb2 }}）的一点。
+# 单元对每种设置模拟一个网络（宽度{{ edge_of_chaos.depth.width }}，深度{{ edge_of_chaos.depth.depth }}），
+# 打印第{{ edge_of_chaos.depth.report | join("、") }}层的梯度范数平方增益、长度和相关系数，并与平均场理论值并列。
+# {{ fig("tanh_depth") }}背后的完整实验取{{ edge_of_chaos.depth.seeds | length }}个网络的中位数。在PyTorch增益下，
+# 梯度范数的平方经过{{ edge_of_chaos.depth.report[0] }}层约增大{{ edge_of_chaos.depth.nets.pytorch.grad.theory[0] | fixed(1) }}倍，
+# 经过{{ edge_of_chaos.depth.report[2] }}层却增大{{ edge_of_chaos.depth.nets.pytorch.grad.theory[2] | sci(1) }}倍（理论值；中位数为
+# {{ edge_of_chaos.depth.nets.pytorch.grad.median[2] | sci(1) }}），两个几乎相同的输入到第{{ edge_of_chaos.depth.report[1] }}层时
+# 相关系数降到{{ edge_of_chaos.depth.nets.pytorch.corr.theory[1] | fixed(2) }}；在混沌边缘上，增益稳定在
+# {{ edge_of_chaos.depth.nets.edge.grad.theory[2] | fixed(2) }}（理论值），输入也保持相关。
 
 # %%
 # --8<-- [start:tanh_depth]
@@ -264,11 +338,32 @@ if __name__ == "__main__":
                   f"({theory['corr'][L]:.3f})")
 # --8<-- [end:tanh_depth]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Variance 1 at every layer is not enough
 #
-# Three tanh networks whose pre-activations have variance 1 at every layer:
-# ordered, critical and chaotic.
+# Three tanh networks whose pre-activations have variance 1 at every layer ($\sigma_b^2$ chosen for each
+# $\sigma_w^2$ so that $q^* = 1$): ordered, critical and chaotic, width {{ edge_of_chaos.unit.width }},
+# {{ edge_of_chaos.unit.depth }} layers. For each the cell prints the range of $q^l$, the squared gradient norm at layer 0
+# relative to layer {{ edge_of_chaos.unit.depth }} next to $\chi_1^{40}$, and where the correlation of two inputs ends
+# ({{ fig("unit_variance") }}). Every $q^l$ lies between {{ edge_of_chaos.unit.q_min | fixed(2) }} and
+# {{ edge_of_chaos.unit.q_max | fixed(2) }}, yet the ordered network ($\chi_1$ = {{ edge_of_chaos.unit.nets.ordered.chi1 | fixed(2) }}) shrinks
+# the squared gradient norm to {{ edge_of_chaos.unit.nets.ordered.grad_first | sci(1) }}, the chaotic one
+# ($\chi_1$ = {{ edge_of_chaos.unit.nets.chaotic.chi1 | fixed(2) }}) multiplies it by {{ edge_of_chaos.unit.nets.chaotic.grad_first | fixed(0) }} and
+# decorrelates two inputs from {{ edge_of_chaos.unit.c0s[1] }} to {{ edge_of_chaos.unit.nets.chaotic.corr_last[1] | fixed(3) }}, and only the
+# critical one keeps it of order 1 ({{ edge_of_chaos.unit.nets.critical.grad_first | fixed(2) }}). The variance fixes $q^*$;
+# $\chi_1$ decides whether gradients survive.
+
+# %% [markdown] lang="zh"
+# ## 每层方差为1还不够
+#
+# 三个tanh网络的预激活值在每一层的方差都是1（对每个$\sigma_w^2$选取$\sigma_b^2$，使$q^* = 1$），分别处于有序、临界和混沌，
+# 宽度{{ edge_of_chaos.unit.width }}，共{{ edge_of_chaos.unit.depth }}层。单元对每个网络打印$q^l$的范围、第0层与第{{ edge_of_chaos.unit.depth }}层
+# 梯度范数平方之比（与$\chi_1^{40}$并列），以及两个输入的相关系数最后到了哪里（{{ fig("unit_variance") }}）。
+# 所有$q^l$都在{{ edge_of_chaos.unit.q_min | fixed(2) }}到{{ edge_of_chaos.unit.q_max | fixed(2) }}之间，然而有序网络
+# （$\chi_1$ = {{ edge_of_chaos.unit.nets.ordered.chi1 | fixed(2) }}）把梯度范数的平方缩小到{{ edge_of_chaos.unit.nets.ordered.grad_first | sci(1) }}，
+# 混沌网络（$\chi_1$ = {{ edge_of_chaos.unit.nets.chaotic.chi1 | fixed(2) }}）把它放大{{ edge_of_chaos.unit.nets.chaotic.grad_first | fixed(0) }}倍，
+# 并让两个输入的相关系数从{{ edge_of_chaos.unit.c0s[1] }}降到{{ edge_of_chaos.unit.nets.chaotic.corr_last[1] | fixed(3) }}；只有临界网络
+# 让它保持在1的量级（{{ edge_of_chaos.unit.nets.critical.grad_first | fixed(2) }}）。方差只决定$q^*$，梯度能否存活由$\chi_1$决定。
 
 # %%
 # --8<-- [start:unit_variance]
@@ -361,10 +456,35 @@ if __name__ == "__main__":
               f" (theory {c:.3f}); 0.2 -> {out['corr'][0][-1]:.3f}")
 # --8<-- [end:unit_variance]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## ReLU: why Kaiming is exactly critical
 #
-# For ReLU the length map is linear, q -> (sigma_w^2 / 2) q; chi_1 = sigma_w^2 / 2.
+# For ReLU without biases the length map is linear, $q \mapsto (\sigma_w^2/2)\,q$, and $\chi_1 = \sigma_w^2/2$: Kaiming's
+# $\sigma_w^2 = 2$ keeps the length and is the edge of chaos at once. The cell runs bias-free networks of
+# width {{ edge_of_chaos.relu.width }} and depth {{ edge_of_chaos.relu.depth }} with $\sigma_w^2$ = {{ edge_of_chaos.relu.sw2s | join(", ") }}, one each, and
+# prints the length and the squared gradient norm after {{ edge_of_chaos.relu.depth }} layers next to
+# $(\sigma_w^2/2)^{50}$ ({{ fig("relu") }}): a 10% error in the variance compounds to a factor of about
+# {{ (edge_of_chaos.relu.nets[2].theory_last / edge_of_chaos.relu.nets[0].theory_last) | sci(0) }}. It then takes {{ edge_of_chaos.relu.n_seeds }} Kaiming
+# networks, each input on its own: on average they follow the mean-field value ({{ edge_of_chaos.relu.q_mean_ratio | fixed(2) }}
+# forward, {{ edge_of_chaos.relu.grad_mean_ratio | fixed(2) }} backward, against 1), but the medians
+# ({{ edge_of_chaos.relu.q_median_ratio | fixed(2) }} and {{ edge_of_chaos.relu.grad_median_ratio | fixed(2) }}) lie below, as the finite-width
+# prediction $e^{-5L/(2N)}$ = {{ edge_of_chaos.relu.median_theory | fixed(2) }} says. Critical does not mean that nothing
+# changes: inputs that start uncorrelated are nearly parallel after {{ edge_of_chaos.relu.depth }} layers (theory:
+# correlation {{ edge_of_chaos.relu.corr_theory | fixed(3) }}).
+
+# %% [markdown] lang="zh"
+# ## ReLU：为什么Kaiming初始化恰好处于临界
+#
+# 无偏置的ReLU网络的长度映射是线性的，$q \mapsto (\sigma_w^2/2)\,q$，且$\chi_1 = \sigma_w^2/2$：Kaiming初始化的$\sigma_w^2 = 2$
+# 既保持长度不变，又恰好处在混沌边缘。单元运行宽度为{{ edge_of_chaos.relu.width }}、深度为{{ edge_of_chaos.relu.depth }}的无偏置网络，
+# $\sigma_w^2$分别取{{ edge_of_chaos.relu.sw2s | join("、") }}，各一个，打印第{{ edge_of_chaos.relu.depth }}层的长度和梯度范数的平方，
+# 并与$(\sigma_w^2/2)^{50}$并列（{{ fig("relu") }}）：权重方差10%的误差会累积成约
+# {{ (edge_of_chaos.relu.nets[2].theory_last / edge_of_chaos.relu.nets[0].theory_last) | sci(0) }}倍的差距。接着取{{ edge_of_chaos.relu.n_seeds }}个Kaiming网络，
+# 每个输入单独计算：平均而言它们符合平均场理论值（前向{{ edge_of_chaos.relu.q_mean_ratio | fixed(2) }}，
+# 反向{{ edge_of_chaos.relu.grad_mean_ratio | fixed(2) }}，理论值为1），但中位数（{{ edge_of_chaos.relu.q_median_ratio | fixed(2) }}和
+# {{ edge_of_chaos.relu.grad_median_ratio | fixed(2) }}）低于均值，正如有限宽度的预测$e^{-5L/(2N)}$ = {{ edge_of_chaos.relu.median_theory | fixed(2) }}所说。
+# 临界并不意味着什么都不变：起初不相关的输入，经过{{ edge_of_chaos.relu.depth }}层后几乎指向同一方向
+# （理论相关系数{{ edge_of_chaos.relu.corr_theory | fixed(3) }}）。
 
 # %%
 # --8<-- [start:relu]
@@ -439,11 +559,37 @@ if __name__ == "__main__":
               f"{statistics.median(x):.3f} (theory {math.exp(-5 * 50 / 2 / 500):.3f})")
 # --8<-- [end:relu]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Dynamical isometry: Gaussian versus orthogonal weights
 #
-# Singular values of the input-output Jacobian of deep linear, tanh and ReLU
-# networks at criticality.
+# At criticality the squared singular values of the input–output Jacobian have mean 1 at any depth;
+# dynamical isometry asks that they all stay near 1. The cell computes the singular values for one
+# network per setting (linear, tanh at a critical point with small $q^*$, and ReLU at Kaiming, each
+# with Gaussian and with orthogonal weights, width {{ edge_of_chaos.isometry.width }}) and prints their relative
+# variance $\operatorname{var}(s^2)/\operatorname{mean}(s^2)^2$ next to the infinite-width formula $L(\mu_2 - 1 + v_W)$. In the
+# full run behind {{ fig("isometry") }} ({{ edge_of_chaos.isometry.seeds | length }} networks per setting), at depth
+# {{ edge_of_chaos.isometry.depths[-1] }} Gaussian weights spread the spectrum to
+# {{ edge_of_chaos.isometry.nets.linear_gaussian.var_s2[-1] | fixed(1) }} even in a linear network, while tanh with orthogonal weights
+# stays at {{ edge_of_chaos.isometry.nets.tanh_orthogonal.var_s2[-1] | fixed(3) }}, every singular value between
+# {{ edge_of_chaos.isometry.nets.tanh_orthogonal.s_min | fixed(2) }} and {{ edge_of_chaos.isometry.nets.tanh_orthogonal.s_max | fixed(2) }}. ReLU stays
+# spread with either ({{ edge_of_chaos.isometry.nets.relu_gaussian.var_s2[-1] | fixed(1) }} and
+# {{ edge_of_chaos.isometry.nets.relu_orthogonal.var_s2[-1] | fixed(1) }}): already at depth 1,
+# {{ edge_of_chaos.isometry.nets.relu_orthogonal.frac_zero_first | pct(0) }} of the singular values are exactly 0, one per inactive unit.
+
+# %% [markdown] lang="zh"
+# ## 动力学等距：高斯权重与正交权重
+#
+# 在临界点，输入–输出雅可比矩阵奇异值平方的均值在任何深度都是1；动力学等距则要求所有奇异值都接近1。
+# 单元对每种设置的一个网络计算奇异值（线性网络、处在$q^*$很小的临界点的tanh网络、Kaiming初始化的ReLU网络，
+# 各用高斯权重和正交权重，宽度{{ edge_of_chaos.isometry.width }}），打印奇异值平方的相对方差
+# $\operatorname{var}(s^2)/\operatorname{mean}(s^2)^2$，并与无限宽公式$L(\mu_2 - 1 + v_W)$并列。
+# 在{{ fig("isometry") }}背后的完整实验中（每种设置{{ edge_of_chaos.isometry.seeds | length }}个网络），深度为
+# {{ edge_of_chaos.isometry.depths[-1] }}时，高斯权重即使在线性网络中也让谱分散到{{ edge_of_chaos.isometry.nets.linear_gaussian.var_s2[-1] | fixed(1) }}，
+# 而正交权重的tanh网络只有{{ edge_of_chaos.isometry.nets.tanh_orthogonal.var_s2[-1] | fixed(3) }}，所有奇异值都在
+# {{ edge_of_chaos.isometry.nets.tanh_orthogonal.s_min | fixed(2) }}到{{ edge_of_chaos.isometry.nets.tanh_orthogonal.s_max | fixed(2) }}之间。
+# ReLU无论用哪种权重都很分散（{{ edge_of_chaos.isometry.nets.relu_gaussian.var_s2[-1] | fixed(1) }}和
+# {{ edge_of_chaos.isometry.nets.relu_orthogonal.var_s2[-1] | fixed(1) }}）：在深度1时就已有
+# {{ edge_of_chaos.isometry.nets.relu_orthogonal.frac_zero_first | pct(0) }}的奇异值严格为0，每个未激活的单元对应一个。
 
 # %%
 # --8<-- [start:isometry]
@@ -527,12 +673,34 @@ if __name__ == "__main__":
                       f"  s in [{min(s):.1e}, {max(s):.2f}]")
 # --8<-- [end:isometry]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Looks-linear initialization: an isometric ReLU network
 #
-# Mirrored orthogonal weights make a deep ReLU network exactly linear at initialization;
-# its input-output Jacobian is then orthogonal. Against Kaiming initialization (Gaussian
-# and orthogonal) in the same architecture.
+# Looks-linear initialization (Balduzzi et al. 2017) pairs every ReLU unit with a mirror unit and
+# builds each layer from mirrored blocks of a random orthogonal matrix, so that at initialization the
+# network computes exactly a product of orthogonal matrices. The cell compares it with Kaiming
+# initialization, Gaussian and orthogonal, in the same network ({{ edge_of_chaos.looks_linear.n }} inputs and outputs,
+# {{ edge_of_chaos.looks_linear.units }} ReLU units per layer, depth {{ edge_of_chaos.looks_linear.depths[-1] }}, one network each): it prints
+# the range of the singular values of $\partial y/\partial x$, the share within a factor 2 of 1, and how far the
+# network is from linear. Over the full run's {{ edge_of_chaos.looks_linear.seeds | length }} networks per kind,
+# looks-linear keeps {{ edge_of_chaos.looks_linear.nets.looks_linear.frac_within_2[-1] | pct(0) }} of the singular values within a factor 2 of 1
+# at that depth, Kaiming only {{ edge_of_chaos.looks_linear.nets.kaiming_gaussian.frac_within_2[-1] | pct(0) }} (Gaussian) and
+# {{ edge_of_chaos.looks_linear.nets.kaiming_orthogonal.frac_within_2[-1] | pct(0) }} (orthogonal). The last line shows that the zero slopes
+# are still there: between hidden layers {{ edge_of_chaos.looks_linear.hidden_frac_zero | max | pct(0) }} of the singular values are 0,
+# one per inactive unit, and all the others equal $\sqrt 2$.
+
+# %% [markdown] lang="zh"
+# ## looks-linear初始化：等距的ReLU网络
+#
+# looks-linear初始化（Balduzzi et al. 2017）给每个ReLU单元配一个镜像单元，每一层都由一个随机正交矩阵的镜像块构成，
+# 因此网络在初始化时恰好计算正交矩阵的乘积。单元在同一个网络中把它与Kaiming初始化（高斯和正交）比较
+# （输入和输出各{{ edge_of_chaos.looks_linear.n }}维，每层{{ edge_of_chaos.looks_linear.units }}个ReLU单元，深度{{ edge_of_chaos.looks_linear.depths[-1] }}，各一个网络）：
+# 打印$\partial y/\partial x$奇异值的范围、与1相差不到2倍的奇异值所占的比例，以及网络离线性有多远。
+# 在完整实验中（每种初始化{{ edge_of_chaos.looks_linear.seeds | length }}个网络），这个深度下looks-linear有
+# {{ edge_of_chaos.looks_linear.nets.looks_linear.frac_within_2[-1] | pct(0) }}的奇异值与1相差不到2倍，Kaiming只有
+# {{ edge_of_chaos.looks_linear.nets.kaiming_gaussian.frac_within_2[-1] | pct(0) }}（高斯）和{{ edge_of_chaos.looks_linear.nets.kaiming_orthogonal.frac_within_2[-1] | pct(0) }}（正交）。
+# 最后一行表明为零的斜率依然存在：在隐藏层之间，{{ edge_of_chaos.looks_linear.hidden_frac_zero | max | pct(0) }}的奇异值为0，
+# 每个未激活的单元对应一个，其余的全部等于$\sqrt 2$。
 
 # %%
 # --8<-- [start:looks_linear]
@@ -626,11 +794,18 @@ if __name__ == "__main__":
           f" (sqrt 2 = {math.sqrt(2):.6f})")
 # --8<-- [end:looks_linear]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's figures
-# from them (the site's build renders them in its light and dark themes, in English and Chinese).
+# `results()` runs every experiment at the page's full size (more networks and settings than the
+# quick cells above) and returns every number the page quotes; `figures()` draws the page's
+# figures from them, {{ fig_range }} in the page's order. This takes less than a minute.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模运行全部实验（网络和设置比上面的快速版更多），返回页面引用的每一个数字；
+# `figures()`据此按页面顺序画出{{ fig_range }}。这一步不到一分钟。
 
 # %%
 import inspect
@@ -1179,6 +1354,33 @@ def figures(res: dict, lang: str) -> dict:
     _bottom_legend(fig, handles)
     figs["phase"] = fig
 
+    # PyTorch's tanh gain over depth: gradient growth and correlations
+    r = res["depth"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 4.0), layout="constrained")
+    layers = np.arange(r["depth"] + 1)
+    colors = {"pytorch": "C1", "sigma1": "C0", "edge": "C2"}
+    handles = []
+    for name, n in r["nets"].items():
+        for ax, key in ((ax1, "grad"), (ax2, "corr")):
+            cv = n[key]["curve"]
+            ax.fill_between(layers, cv["min"], cv["max"], color=colors[name], alpha=0.2,
+                            linewidth=0)
+            ax.plot(layers, cv["median"], color=colors[name], linestyle="--")
+            (line,) = ax.plot(layers, cv["theory"], color=colors[name],
+                              label=L[name].format(**n))
+        handles.append(line)
+    ax1.set_yscale("log")
+    handles += ax1.plot([], [], color="C7", label=L["mean_field"])
+    handles += ax1.plot([], [], color="C7", linestyle="--",
+                        label=L["median_band"].format(n=len(r["seeds"])))
+    for ax in (ax1, ax2):
+        ax.set_xlabel(L["depth"])
+    ax1.set_ylabel(L["grad_gain"])
+    ax2.set_ylabel(L["corr_depth"])
+    ax2.set_ylim(-0.3, 1.02)
+    _bottom_legend(fig, handles, ncol=2)
+    figs["tanh_depth"] = fig
+
     # Unit variance at every layer: gradients and correlations
     r = res["unit"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 4.1), layout="constrained")
@@ -1259,33 +1461,6 @@ def figures(res: dict, lang: str) -> dict:
     ax2.set_ylabel(L["sv"].format(L=r["depths"][-1]))
     _bottom_legend(fig, handles, ncol=3)
     figs["isometry"] = fig
-
-    # PyTorch's tanh gain over depth: gradient growth and correlations
-    r = res["depth"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 4.0), layout="constrained")
-    layers = np.arange(r["depth"] + 1)
-    colors = {"pytorch": "C1", "sigma1": "C0", "edge": "C2"}
-    handles = []
-    for name, n in r["nets"].items():
-        for ax, key in ((ax1, "grad"), (ax2, "corr")):
-            cv = n[key]["curve"]
-            ax.fill_between(layers, cv["min"], cv["max"], color=colors[name], alpha=0.2,
-                            linewidth=0)
-            ax.plot(layers, cv["median"], color=colors[name], linestyle="--")
-            (line,) = ax.plot(layers, cv["theory"], color=colors[name],
-                              label=L[name].format(**n))
-        handles.append(line)
-    ax1.set_yscale("log")
-    handles += ax1.plot([], [], color="C7", label=L["mean_field"])
-    handles += ax1.plot([], [], color="C7", linestyle="--",
-                        label=L["median_band"].format(n=len(r["seeds"])))
-    for ax in (ax1, ax2):
-        ax.set_xlabel(L["depth"])
-    ax1.set_ylabel(L["grad_gain"])
-    ax2.set_ylabel(L["corr_depth"])
-    ax2.set_ylim(-0.3, 1.02)
-    _bottom_legend(fig, handles, ncol=2)
-    figs["tanh_depth"] = fig
 
     return figs
 

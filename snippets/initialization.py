@@ -1,12 +1,39 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # Weight initialization
 #
-# This is the notebook of the *Weight initialization* page of *Why N(0, 1)?*.
+# The notebook of the page [*Weight initialization*]({{ page_url }}) of *Why N(0, 1)?*. Each
+# section below runs one experiment of the page and prints what it found; the last cell computes
+# every number the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU
+# in about a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 权重初始化
+#
+# 这是《为什么是N(0, 1)？》中[权重初始化]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
+# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
+# 大约一分钟跑完。
+
+# %% [markdown] lang="en"
 # ## Why not zeros or a constant
 #
-# A constant initialization never breaks the symmetry between hidden units; all zeros also blocks the gradients.
+# A small MLP ({{ initialization.symmetry.hidden_units }} hidden units) trained on handwritten
+# digits from three starts. With every weight equal to {{ initialization.symmetry.constant_value }}
+# all hidden units compute the same function and get the same gradient, so they stay identical:
+# the first layer keeps rank {{ initialization.symmetry.constant.rank }} and the test accuracy is
+# {{ initialization.symmetry.constant.test_acc | pct(1) }}. All zeros is worse: no gradient
+# reaches the first layer at all (rank {{ initialization.symmetry.zeros.rank }},
+# {{ initialization.symmetry.zeros.test_acc | pct(1) }}, chance level). Random weights break the
+# symmetry: rank {{ initialization.symmetry.random.rank }}, {{ initialization.symmetry.random.test_acc | pct(1) }}.
+
+# %% [markdown] lang="zh"
+# ## 为什么不用零或常数
+#
+# 一个小型MLP（{{ initialization.symmetry.hidden_units }}个隐藏单元）从三种初始值出发，在手写数字上训练。
+# 所有权重都等于{{ initialization.symmetry.constant_value }}时，每个隐藏单元计算同一个函数、得到同一个梯度，
+# 因此始终一模一样：第一层的秩一直是{{ initialization.symmetry.constant.rank }}，测试准确率为
+# {{ initialization.symmetry.constant.test_acc | pct(1) }}。全零更糟：第一层根本收不到梯度（秩为
+# {{ initialization.symmetry.zeros.rank }}，准确率{{ initialization.symmetry.zeros.test_acc | pct(1) }}，即随机猜测）。
+# 随机权重打破了对称性：秩为{{ initialization.symmetry.random.rank }}，准确率{{ initialization.symmetry.random.test_acc | pct(1) }}。
 
 # %%
 # --8<-- [start:symmetry]
@@ -86,11 +113,32 @@ if __name__ == "__main__":
         )
 # --8<-- [end:symmetry]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Why `torch.randn(784, 256)` is wrong
 #
-# With N(0, 1) weights the pre-activation std grows like sqrt(fan_in) and tanh saturates.
-# Saturation shrinks the gradient reaching the layer's own weights, not the one passed back.
+# One tanh layer with {{ initialization.randn.fan_in }} standardized inputs. With N(0, 1) weights
+# each pre-activation sums {{ initialization.randn.fan_in }} terms of variance 1, so its std is
+# sqrt(fan_in): {{ initialization.randn.randn.preact_std | fixed(1) }} here, and
+# {{ initialization.randn.randn.saturated | pct(1) }} of the tanh outputs lie beyond ±{{ initialization.randn.saturation_threshold }}
+# ({{ fig("randn_saturation") }}). Dividing by sqrt({{ initialization.randn.fan_in }}) = 28 brings the std to
+# {{ initialization.randn.scaled.preact_std | fixed(2) }} and the saturated share to
+# {{ initialization.randn.scaled.saturated | pct(1) }}. The cell also prints what saturation does to
+# the gradients: it shrinks the gradient reaching the layer's own weights (relative to the weights,
+# {{ initialization.randn.weight_grad_relative_ratio | fixed(0) }}× smaller than with the scaled
+# weights), not the gradient passed back to the input. The sweep at the end shows the sqrt(fan_in)
+# law for fan-ins from 16 to 4096.
+
+# %% [markdown] lang="zh"
+# ## 为什么`torch.randn(784, 256)`是错的
+#
+# 一个tanh层，输入是{{ initialization.randn.fan_in }}个标准化后的特征。权重取N(0, 1)时，每个预激活值是
+# {{ initialization.randn.fan_in }}个方差为1的项之和，标准差等于扇入的平方根：这里是
+# {{ initialization.randn.randn.preact_std | fixed(1) }}，有{{ initialization.randn.randn.saturated | pct(1) }}的tanh输出落在
+# ±{{ initialization.randn.saturation_threshold }}之外（{{ fig("randn_saturation") }}）。除以sqrt({{ initialization.randn.fan_in }}) = 28之后，
+# 标准差变为{{ initialization.randn.scaled.preact_std | fixed(2) }}，饱和比例降到{{ initialization.randn.scaled.saturated | pct(1) }}。
+# 这个单元还打印了饱和对梯度的影响：饱和缩小的是到达该层自身权重的梯度（相对于权重本身，只有缩放后权重情形的
+# 1/{{ initialization.randn.weight_grad_relative_ratio | fixed(0) }}），而不是传回输入的梯度。最后的扫描展示了扇入从16到4096时
+# 标准差与扇入平方根的关系。
 
 # %%
 # --8<-- [start:randn]
@@ -174,11 +222,31 @@ if __name__ == "__main__":
         )
 # --8<-- [end:randn]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The rules, in PyTorch
 #
-# LeCun, Xavier and Kaiming, their `torch.nn.init` calls, PyTorch's gains next to the gains that
-# preserve the second moment, and what `nn.Linear` really does.
+# LeCun (std 1/sqrt(fan_in)), Xavier (sqrt(2/(fan_in + fan_out))) and Kaiming (gain/sqrt(fan_in))
+# through their `torch.nn.init` calls on a {{ initialization.init_rules.fan_in }}×{{ initialization.init_rules.fan_out }}
+# layer: the measured std of each matches its formula. Two traps are printed too: `nn.Linear`'s
+# default initialization has {{ initialization.init_rules.linear_default_var_over_kaiming | fixed(2) }} of Kaiming's
+# variance, and `torch.nn.init` reads fan-in from the weight's second dimension, so a
+# (fan_in, fan_out) tensor silently gets fan-out scaling. The table compares
+# `calculate_gain` with the gain that keeps the second moment of N(0, 1) inputs: they agree for
+# ReLU ({{ initialization.gains.relu.pytorch | fixed(4) }}) but not for tanh
+# ({{ initialization.gains.tanh.pytorch | fixed(4) }} against {{ initialization.gains.tanh.variance_preserving | fixed(4) }})
+# or sigmoid ({{ initialization.gains.sigmoid.pytorch }} against {{ initialization.gains.sigmoid.variance_preserving | fixed(4) }}),
+# and PyTorch has no gain for GELU or SiLU.
+
+# %% [markdown] lang="zh"
+# ## PyTorch中的几种规则
+#
+# 在一个{{ initialization.init_rules.fan_in }}×{{ initialization.init_rules.fan_out }}的层上调用`torch.nn.init`的LeCun（标准差
+# 1/sqrt(fan_in)）、Xavier（sqrt(2/(fan_in + fan_out))）和Kaiming（gain/sqrt(fan_in)）初始化：每种初始化实测的标准差都与公式一致。
+# 单元还打印了两个陷阱：`nn.Linear`的默认初始化的方差只有Kaiming的{{ initialization.init_rules.linear_default_var_over_kaiming | fixed(2) }}；
+# `torch.nn.init`从权重的第二个维度读取扇入，所以形状为(fan_in, fan_out)的张量会悄悄按扇出缩放。最后的表格把`calculate_gain`
+# 与使N(0, 1)输入的二阶矩保持不变的增益对比：ReLU两者一致（{{ initialization.gains.relu.pytorch | fixed(4) }}），tanh不一致
+# （{{ initialization.gains.tanh.pytorch | fixed(4) }}对{{ initialization.gains.tanh.variance_preserving | fixed(4) }}），sigmoid也不一致
+# （{{ initialization.gains.sigmoid.pytorch }}对{{ initialization.gains.sigmoid.variance_preserving | fixed(4) }}）；GELU和SiLU在PyTorch中没有增益。
 
 # %%
 # --8<-- [start:init_rules]
@@ -286,11 +354,30 @@ if __name__ == "__main__":
         )
 # --8<-- [end:init_rules]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Signal through depth
 #
-# Activation std and gradient norm per layer of deep tanh, ReLU and sigmoid stacks under several
-# initializations.
+# Stacks of {{ initialization.depth.n_layers }} layers of width {{ initialization.depth.width }}, tanh and ReLU, under
+# N(0, 0.01²), N(0, 1), Xavier and Kaiming weights; the cell prints the activation std at four
+# depths and how much the gradient norm changes from the last layer back to the input
+# ({{ fig("depth_std") }}, {{ fig("depth_hist") }}). Only the rule matched to the activation keeps
+# both level: ReLU with Kaiming ends with std {{ initialization.depth.relu_kaiming_final_std | fixed(2) }} at
+# layer {{ initialization.depth.n_layers }} and a gradient ratio of {{ initialization.depth.grad_ratio.relu.kaiming | fixed(2) }};
+# ReLU with Xavier loses a factor {{ initialization.depth.relu_xavier_factor_per_layer | fixed(3) }} per layer
+# (gradient ratio {{ initialization.depth.grad_ratio.relu.xavier | sci(1) }}). With N(0, 1) weights tanh keeps its
+# std near 1 only because {{ initialization.depth.tanh_unit_saturated_final | pct(0) }} of its units are saturated,
+# and the gradient grows by {{ initialization.depth.grad_ratio.tanh.unit | sci(1) }} on the way back.
+
+# %% [markdown] lang="zh"
+# ## 信号随深度的传播
+#
+# {{ initialization.depth.n_layers }}层、宽度为{{ initialization.depth.width }}的tanh网络和ReLU网络，权重分别取N(0, 0.01²)、N(0, 1)、
+# Xavier和Kaiming；单元打印四个深度处激活值的标准差，以及梯度范数从最后一层回到输入时变化了多少（{{ fig("depth_std") }}、
+# {{ fig("depth_hist") }}）。只有与激活函数匹配的规则能让两者都保持平稳：ReLU配Kaiming时，第{{ initialization.depth.n_layers }}层的
+# 标准差为{{ initialization.depth.relu_kaiming_final_std | fixed(2) }}，梯度比值为{{ initialization.depth.grad_ratio.relu.kaiming | fixed(2) }}；
+# ReLU配Xavier时每层乘以{{ initialization.depth.relu_xavier_factor_per_layer | fixed(3) }}（梯度比值{{ initialization.depth.grad_ratio.relu.xavier | sci(1) }}）。
+# 权重取N(0, 1)时，tanh网络的标准差之所以保持在1附近，只是因为{{ initialization.depth.tanh_unit_saturated_final | pct(0) }}的单元已经饱和，
+# 而梯度在反向传播中增大了{{ initialization.depth.grad_ratio.tanh.unit | sci(1) }}倍。
 
 # %%
 # --8<-- [start:depth]
@@ -394,10 +481,21 @@ if __name__ == "__main__":
     # relu + small: float32 underflows to exact zeros just before layer 50.
 # --8<-- [end:depth]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Shape versus variance
 #
-# Normal and uniform weights with the same std give the same signal.
+# The same deep stacks with normal and with uniform weights of equal std ({{ fig("shape_vs_variance") }}).
+# At every layer of every setting the two stds stay within a factor of
+# {{ initialization.shape.min_ratio_any_layer | fixed(2) }} to {{ initialization.shape.max_ratio_any_layer | fixed(2) }} of each other,
+# while the wrong variance (ReLU with Xavier's std) loses orders of magnitude under both shapes:
+# only the variance of the weights matters here, not their distribution.
+
+# %% [markdown] lang="zh"
+# ## 形状与方差
+#
+# 同样的深层网络，权重分别取标准差相同的正态分布和均匀分布（{{ fig("shape_vs_variance") }}）。在每种设置的每一层，
+# 两种权重下的标准差之比都在{{ initialization.shape.min_ratio_any_layer | fixed(2) }}到{{ initialization.shape.max_ratio_any_layer | fixed(2) }}之间；
+# 而方差选错时（ReLU配Xavier的标准差），两种形状都损失若干个数量级：这里起作用的只是权重的方差，而不是它的分布。
 
 # %%
 # --8<-- [start:shape_vs_variance]
@@ -454,10 +552,23 @@ if __name__ == "__main__":
         )
 # --8<-- [end:shape_vs_variance]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## GELU and SiLU
 #
-# The gain that preserves the second moment, against sqrt(2), in deep bias-free stacks.
+# `calculate_gain` raises for GELU and SiLU, and √2 is not their gain: in
+# {{ initialization.gelu_silu.n_layers }}-layer bias-free stacks, √2 shrinks the GELU pre-activation std to
+# {{ initialization.gelu_silu.at.gelu.sqrt2["50"].std | sci(1) }} by layer 50. The gain that keeps the
+# second moment ({{ initialization.gelu_silu.gain.gelu | fixed(3) }} for GELU, {{ initialization.gelu_silu.gain.silu | fixed(3) }}
+# for SiLU) keeps the median layer near 1, but its fixed point is unstable (map slope
+# {{ initialization.gelu_silu.map_slope.gelu | fixed(2) }} for GELU), so the spread between units grows with depth.
+
+# %% [markdown] lang="zh"
+# ## GELU和SiLU
+#
+# 对GELU和SiLU，`calculate_gain`会报错，而√2也不是它们的增益：在{{ initialization.gelu_silu.n_layers }}层、无偏置的网络中，
+# 用√2时GELU预激活值的标准差到第50层缩小到{{ initialization.gelu_silu.at.gelu.sqrt2["50"].std | sci(1) }}。保持二阶矩不变的增益
+# （GELU为{{ initialization.gelu_silu.gain.gelu | fixed(3) }}，SiLU为{{ initialization.gelu_silu.gain.silu | fixed(3) }}）能让中位数处的层保持在1附近，
+# 但它的不动点不稳定（GELU的映射斜率为{{ initialization.gelu_silu.map_slope.gelu | fixed(2) }}），所以各单元之间的差异随深度增大。
 
 # %%
 # --8<-- [start:gelu_silu]
@@ -526,11 +637,28 @@ if __name__ == "__main__":
             )
 # --8<-- [end:gelu_silu]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Training a deep ReLU network
 #
-# Xavier against Kaiming, each with its own learning rate: SGD with momentum and Adam, a small
-# learning-rate sweep, five seeds per rate.
+# A {{ initialization.training.hidden_layers }}-hidden-layer ReLU MLP on handwritten digits, Xavier against
+# Kaiming, with SGD with momentum and with Adam. The cell below is a quick version (one learning
+# rate, three seeds); the full run behind {{ fig("training") }} gives each initialization its own
+# learning rate from {{ initialization.training.lrs.sgd | join(", ") }} (SGD) and five seeds per rate.
+# With SGD at each arm's best rate, Kaiming reaches a median test accuracy of
+# {{ initialization.training.sgd.kaiming.best.median | pct(1) }} and Xavier {{ initialization.training.sgd.xavier.best.median | pct(1) }};
+# with Adam the gap almost closes ({{ initialization.training.adam.kaiming.best.median | pct(1) }} against
+# {{ initialization.training.adam.xavier.best.median | pct(1) }}): Adam's per-parameter scaling undoes most
+# of a bad initial scale.
+
+# %% [markdown] lang="zh"
+# ## 训练深层ReLU网络
+#
+# 在手写数字上训练一个有{{ initialization.training.hidden_layers }}个隐藏层的ReLU MLP，对比Xavier和Kaiming，优化器分别为带动量的SGD和Adam。
+# 下面的单元是快速版（一个学习率、三个随机种子）；{{ fig("training") }}背后的完整实验为每种初始化分别从
+# {{ initialization.training.lrs.sgd | join("、") }}（SGD）中选学习率，每个学习率五个随机种子。SGD在各自最佳学习率下，
+# Kaiming的测试准确率中位数为{{ initialization.training.sgd.kaiming.best.median | pct(1) }}，Xavier为{{ initialization.training.sgd.xavier.best.median | pct(1) }}；
+# 换成Adam后差距几乎消失（{{ initialization.training.adam.kaiming.best.median | pct(1) }}对{{ initialization.training.adam.xavier.best.median | pct(1) }}）：
+# Adam按参数缩放更新量，抵消了初始尺度不当的大部分影响。
 
 # %%
 # --8<-- [start:training]
@@ -679,11 +807,18 @@ if __name__ == "__main__":
             )
 # --8<-- [end:training]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's figures
-# from them (the site's build renders them in its light and dark themes, in English and Chinese).
+# `results()` runs every experiment at the page's full size and returns every number the page
+# quotes; `figures()` draws the page's figures from them, {{ fig_range }} in the page's order.
+# This takes about a minute.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模运行全部实验，返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
+# 这一步大约需要一分钟。
 
 # %%
 import inspect
@@ -1200,6 +1335,26 @@ def figures(res: dict, lang: str) -> dict:
     d = res["depth"]
     n_layers = d["n_layers"]
 
+    # One layer: randn vs randn / sqrt(fan_in)
+    r = res["randn"]
+    edges = np.array(r["hist_edges"])
+    fig, axes = plt.subplots(
+        1, 2, figsize=(6.4, 3.0), sharey=True, layout="constrained"
+    )
+    for ax, (key, title), color in zip(
+        axes,
+        [("randn", "randn_title"), ("scaled", "scaled_title")],
+        ["C1", "C0"],
+    ):
+        ax.stairs(
+            r[key]["hist_fraction"], edges, color=color, fill=True, alpha=0.6
+        )
+        ax.set_title(L[title])
+        ax.set_xlabel(L["tanh_output"])
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel(L["fraction_units"])
+    figs["randn_saturation"] = fig
+
     # Top: activation std per layer; bottom: gradient norm per layer (tanh and ReLU)
     fig, axes = plt.subplots(2, 2, figsize=(6.4, 6.6), layout="constrained")
     for ax, act in zip(axes[0], ["tanh", "relu"]):
@@ -1281,26 +1436,6 @@ def figures(res: dict, lang: str) -> dict:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=4)
     figs["depth_hist"] = fig
-
-    # One layer: randn vs randn / sqrt(fan_in)
-    r = res["randn"]
-    edges = np.array(r["hist_edges"])
-    fig, axes = plt.subplots(
-        1, 2, figsize=(6.4, 3.0), sharey=True, layout="constrained"
-    )
-    for ax, (key, title), color in zip(
-        axes,
-        [("randn", "randn_title"), ("scaled", "scaled_title")],
-        ["C1", "C0"],
-    ):
-        ax.stairs(
-            r[key]["hist_fraction"], edges, color=color, fill=True, alpha=0.6
-        )
-        ax.set_title(L[title])
-        ax.set_xlabel(L["tanh_output"])
-    axes[0].set_yscale("log")
-    axes[0].set_ylabel(L["fraction_units"])
-    figs["randn_saturation"] = fig
 
     # Shape vs variance
     s = res["shape"]

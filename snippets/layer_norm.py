@@ -1,12 +1,44 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # LayerNorm and RMSNorm
 #
-# This is the notebook of the *LayerNorm and RMSNorm* page of *Why N(0, 1)?*.
+# The notebook of the page [*LayerNorm and RMSNorm*]({{ page_url }}) of *Why N(0, 1)?*. Each
+# section below runs one experiment of the page on PyTorch's own modules and prints what it found;
+# the last cell computes every number the page quotes and draws its figures ({{ fig_range }}).
+# Everything runs on a CPU in seconds.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # LayerNorm与RMSNorm
+#
+# 这是《为什么是N(0, 1)？》中[LayerNorm与RMSNorm]({{ page_url }})一页的笔记本。下面每一节在PyTorch自带的模块上
+# 运行该页的一个实验，并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
+# 全部代码在CPU上几秒内就能跑完。
+
+# %% [markdown] lang="en"
 # ## Which entries share statistics
 #
-# Perturb one input entry and see which outputs of torch's own modules change.
+# Rather than trust a diagram, the cell perturbs one entry of the input and records which outputs
+# change: those are the entries that share its statistics. On an (N, C, H, W) =
+# ({{ layer_norm.groups.shape | join(", ") }}) tensor it prints, for each layer, how many entries change and
+# which (sample, channel) pairs they cover ({{ fig("groups") }}): BatchNorm
+# {{ layer_norm.groups.image.BatchNorm.count }} (one channel, all samples), LayerNorm and RMSNorm
+# {{ layer_norm.groups.image.LayerNorm.count }} (one sample, all channels), GroupNorm with
+# {{ layer_norm.groups.groups }} groups {{ layer_norm.groups.image.GroupNorm.count }} (one sample, one group of
+# channels). On a (batch, tokens, features) = ({{ layer_norm.groups.token_shape | join(", ") }}) tensor, as in
+# a Transformer, `nn.LayerNorm(features)` normalizes each token on its own
+# ({{ layer_norm.groups.tokens.LayerNorm }} entries), while BatchNorm mixes one feature across all tokens of all
+# sequences ({{ layer_norm.groups.tokens.BatchNorm }} entries).
+
+# %% [markdown] lang="zh"
+# ## 哪些元素共享统计量
+#
+# 与其相信示意图，不如扰动输入中的一个元素，记下哪些输出随之改变：这些就是与它共享统计量的元素。
+# 在形状为(N, C, H, W) = ({{ layer_norm.groups.shape | join(", ") }})的张量上，单元对每种归一化层打印随之改变的元素个数，
+# 以及它们覆盖哪些“样本–通道”组合（{{ fig("groups") }}）：BatchNorm为{{ layer_norm.groups.image.BatchNorm.count }}个
+# （一个通道，所有样本），LayerNorm和RMSNorm为{{ layer_norm.groups.image.LayerNorm.count }}个（一个样本，所有通道），
+# 分成{{ layer_norm.groups.groups }}组的GroupNorm为{{ layer_norm.groups.image.GroupNorm.count }}个（一个样本，一组通道）。
+# 在Transformer常见的(batch, tokens, features) = ({{ layer_norm.groups.token_shape | join(", ") }})张量上，
+# `nn.LayerNorm(features)`对每个词元单独归一化（{{ layer_norm.groups.tokens.LayerNorm }}个元素），
+# 而BatchNorm把所有序列、所有词元的同一个特征混在一起（{{ layer_norm.groups.tokens.BatchNorm }}个元素）。
 
 # %%
 # --8<-- [start:groups]
@@ -67,11 +99,39 @@ if __name__ == "__main__":
               f"{int(mask.sum())} entries")
 # --8<-- [end:groups]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Invariances, and where epsilon breaks them
 #
-# Rescaling (with PyTorch's and a fixed epsilon), shifting, and the shape of the values:
-# within one digit image, and across samples.
+# The 8×8 digits of scikit-learn as 64-feature rows. First the output RMS of LayerNorm and RMSNorm
+# (ε = {{ layer_norm.invariance.eps | sci(0) }}) for standardized rows multiplied by c: it follows c/√(c² + ε), so it
+# is 1 only while c ≫ √ε, {{ layer_norm.invariance.rms_at_sqrt_eps | fixed(3) }} at c = √ε and
+# {{ layer_norm.invariance.ln_rms_small | sci(1) }} at c = {{ layer_norm.invariance.sweep.c[0] | sci(0) }}
+# ({{ fig("eps_scale") }}, which also shows `nn.RMSNorm` with its much smaller default ε). Then the largest
+# change of the output: multiplying the input by {{ layer_norm.invariance.scale | fixed(0) }} moves LayerNorm by
+# {{ layer_norm.invariance.ln_scale | sci(1) }}, still {{ layer_norm.invariance.ln_scale_f64 | sci(1) }} in float64 and
+# {{ layer_norm.invariance.ln_scale_f64_eps0 | sci(1) }} only with ε = 0, so ε, not rounding, breaks the invariance;
+# adding {{ layer_norm.invariance.shift | fixed(0) }} moves LayerNorm by {{ layer_norm.invariance.ln_shift | sci(1) }} but
+# RMSNorm by up to {{ layer_norm.invariance.rms_shift | fixed(2) }}, since RMSNorm does not remove the mean. Last,
+# the shape: within one digit LayerNorm keeps it (skewness {{ layer_norm.invariance.skew_in | fixed(3) }} before,
+# {{ layer_norm.invariance.skew_out | fixed(3) }} after), but across samples, by dividing out a random per-row
+# scale, it brings a heavy-tailed feature's excess kurtosis from {{ layer_norm.invariance.kurt_in | fixed(2) }}
+# to {{ layer_norm.invariance.kurt_out | fixed(2) }}.
+
+# %% [markdown] lang="zh"
+# ## 不变性，以及epsilon在哪里打破它
+#
+# 把scikit-learn自带的8×8手写数字图像展平成64维特征的行向量。先把每一行标准化后乘以c，看LayerNorm和RMSNorm
+# （ε = {{ layer_norm.invariance.eps | sci(0) }}）输出的均方根：它服从c/√(c² + ε)，只有当c ≫ √ε时才等于1，
+# 在c = √ε处为{{ layer_norm.invariance.rms_at_sqrt_eps | fixed(3) }}，在c = {{ layer_norm.invariance.sweep.c[0] | sci(0) }}处只有
+# {{ layer_norm.invariance.ln_rms_small | sci(1) }}（{{ fig("eps_scale") }}，图中还画出了默认ε小得多的`nn.RMSNorm`）。
+# 接着看输出的最大变化：把输入乘以{{ layer_norm.invariance.scale | fixed(0) }}，LayerNorm的输出改变
+# {{ layer_norm.invariance.ln_scale | sci(1) }}，换成float64仍有{{ layer_norm.invariance.ln_scale_f64 | sci(1) }}，
+# 只有令ε = 0才降到{{ layer_norm.invariance.ln_scale_f64_eps0 | sci(1) }}，可见打破不变性的是ε而不是舍入误差；
+# 加上{{ layer_norm.invariance.shift | fixed(0) }}，LayerNorm的输出只改变{{ layer_norm.invariance.ln_shift | sci(1) }}，
+# RMSNorm的输出却最多改变{{ layer_norm.invariance.rms_shift | fixed(2) }}，因为RMSNorm不减去均值。最后是形状：
+# 在一张数字图像内部，LayerNorm保留了它的形状（变换前偏度为{{ layer_norm.invariance.skew_in | fixed(3) }}，
+# 变换后为{{ layer_norm.invariance.skew_out | fixed(3) }}）；但跨样本来看，LayerNorm除掉了每行各自的随机尺度，
+# 使一个重尾特征的超额峰度从{{ layer_norm.invariance.kurt_in | fixed(2) }}变为{{ layer_norm.invariance.kurt_out | fixed(2) }}。
 
 # %%
 # --8<-- [start:invariance]
@@ -188,10 +248,29 @@ if __name__ == "__main__":
     print("feature excess kurtosis, in -> out:", scale_mixture())
 # --8<-- [end:invariance]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## BatchNorm depends on the batch; LayerNorm does not
 #
-# Other samples, padding, train() vs eval(), a batch of one.
+# The cell changes what surrounds sample 0 and prints the largest (and median) change of its
+# output. For BatchNorm: {{ layer_norm.batch.bn_other_samples | fixed(2) }} ({{ layer_norm.batch.bn_other_samples_median | fixed(2) }})
+# when the other {{ layer_norm.batch.batch_size - 1 }} samples of its batch change,
+# {{ layer_norm.batch.bn_train_vs_eval | fixed(2) }} ({{ layer_norm.batch.bn_train_vs_eval_median | fixed(2) }}) between `train()` and
+# `eval()` with the exact statistics of all 200 images, and {{ layer_norm.batch.padding.bn | fixed(2) }}
+# ({{ layer_norm.batch.padding.bn_median | fixed(2) }}) when a batch-mate pads a {{ layer_norm.batch.tokens }}-token
+# sequence to {{ layer_norm.batch.pad_to }} tokens. For LayerNorm all three are exactly 0: its output for a
+# sample depends on that sample alone. A batch of a single token makes `BatchNorm1d` raise a
+# `ValueError` in training mode; LayerNorm gives it an output RMS of {{ layer_norm.batch.one_ln_rms | fixed(3) }}.
+
+# %% [markdown] lang="zh"
+# ## BatchNorm依赖批量，LayerNorm不依赖
+#
+# 单元改变样本0周围的内容，打印它的输出的最大变化（括号内为中位数）。BatchNorm：同一批量中其余
+# {{ layer_norm.batch.batch_size - 1 }}个样本换掉时变化{{ layer_norm.batch.bn_other_samples | fixed(2) }}（{{ layer_norm.batch.bn_other_samples_median | fixed(2) }}）；
+# 从`train()`切换到用全部200张图像精确统计量的`eval()`时变化{{ layer_norm.batch.bn_train_vs_eval | fixed(2) }}（{{ layer_norm.batch.bn_train_vs_eval_median | fixed(2) }}）；
+# 同一批量中的另一条序列把{{ layer_norm.batch.tokens }}个词元的序列填充到{{ layer_norm.batch.pad_to }}个词元时变化
+# {{ layer_norm.batch.padding.bn | fixed(2) }}（{{ layer_norm.batch.padding.bn_median | fixed(2) }}）。LayerNorm在这三种情况下的变化都恰好是0：
+# 它对一个样本的输出只取决于这个样本本身。训练模式下，只有一个词元的批量会让`BatchNorm1d`抛出`ValueError`；
+# LayerNorm处理同样的单个词元，输出均方根为{{ layer_norm.batch.one_ln_rms | fixed(3) }}。
 
 # %%
 # --8<-- [start:batch]
@@ -275,11 +354,34 @@ if __name__ == "__main__":
     print(batch_of_one())
 # --8<-- [end:batch]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Post-LN versus Pre-LN at initialization
 #
-# Gradient norm per residual block in a tiny stack (Xiong et al. 2020), the residual
-# stream's size, and the last block's gradient against depth.
+# Stacks of residual feed-forward blocks (width {{ layer_norm.pre_post.d }}, no attention) on a batch of
+# {{ layer_norm.pre_post.batch }} digits, one backward pass at PyTorch's default initialization. The cell is a quick
+# version with one seed: it prints the gradient norm of each of {{ layer_norm.pre_post.n_layers }} blocks, the RMS
+# of the residual stream, and the last block's gradient for {{ layer_norm.pre_post.depths | join(", ") }} blocks
+# (Xiong et al. 2020, Theorem 1). The full run behind {{ fig("grad_norms") }} uses {{ layer_norm.pre_post.n_seeds }}
+# seeds: Pre-LN's last-block gradient falls to {{ layer_norm.pre_post.pre.last_ratio_deep_shallow | fixed(2) }} of its
+# value from {{ layer_norm.pre_post.depths[0] }} to {{ layer_norm.pre_post.depths[2] }} blocks while Post-LN's does not
+# depend on depth, and within one Pre-LN stack block 1 gets {{ layer_norm.pre_post.pre.first_over_last.median | fixed(2) }}
+# times the gradient of the last block, because the stream it is divided by grows by a factor of
+# {{ layer_norm.pre_post.pre.stream_growth.median | fixed(2) }} on the way. Post-LN stays flat (largest over
+# smallest block: {{ layer_norm.pre_post.post.max_over_min.median | fixed(2) }}), so the toy does not reproduce
+# the paper's picture of Post-LN gradients largest near the output.
+
+# %% [markdown] lang="zh"
+# ## 初始化时的Post-LN与Pre-LN
+#
+# 用残差前馈块（宽度{{ layer_norm.pre_post.d }}，没有注意力）堆叠成网络，在{{ layer_norm.pre_post.batch }}个手写数字上、
+# 以PyTorch默认初始化做一次反向传播。单元是只用一个随机种子的快速版：打印{{ layer_norm.pre_post.n_layers }}个块各自的梯度范数、
+# 残差流的均方根，以及块数为{{ layer_norm.pre_post.depths | join("、") }}时最后一块的梯度（Xiong et al. 2020，Theorem 1）。
+# {{ fig("grad_norms") }}背后的完整实验用了{{ layer_norm.pre_post.n_seeds }}个随机种子：从{{ layer_norm.pre_post.depths[0] }}块到
+# {{ layer_norm.pre_post.depths[2] }}块，Pre-LN最后一块的梯度降到原来的{{ layer_norm.pre_post.pre.last_ratio_deep_shallow | fixed(2) }}，
+# 而Post-LN的与深度无关；在同一个Pre-LN堆叠内部，第1块得到的梯度是最后一块的{{ layer_norm.pre_post.pre.first_over_last.median | fixed(2) }}倍，
+# 因为梯度要除以残差流的大小，而残差流一路增大到{{ layer_norm.pre_post.pre.stream_growth.median | fixed(2) }}倍。
+# Post-LN则是平的（各块梯度最大值与最小值之比为{{ layer_norm.pre_post.post.max_over_min.median | fixed(2) }}），
+# 所以这个玩具模型没有复现论文中Post-LN越靠近输出梯度越大的图景。
 
 # %%
 # --8<-- [start:pre_post]
@@ -372,11 +474,18 @@ if __name__ == "__main__":
               f"{pre['grads'][-1] * pre['stream_rms'][-1]:.3f}")
 # --8<-- [end:pre_post]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's figures
-# from them (the site's build renders them in its light and dark themes, in English and Chinese).
+# `results()` runs every experiment at the page's full size (the Post-LN/Pre-LN comparison over
+# {{ layer_norm.pre_post.n_seeds }} seeds) and returns every number the page quotes; `figures()` draws the
+# page's figures from them, {{ fig_range }} in the page's order. This takes a few seconds.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模运行全部实验（Post-LN与Pre-LN的对比用{{ layer_norm.pre_post.n_seeds }}个随机种子），
+# 返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。这一步只需几秒。
 
 # %%
 import inspect

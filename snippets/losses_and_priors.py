@@ -1,13 +1,42 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # Losses and priors
 #
-# This is the notebook of the *Losses and priors* page of *Why N(0, 1)?*.
+# The notebook of the page [*Losses and priors*]({{ page_url }}) of *Why N(0, 1)?*. Each section
+# below runs one experiment of the page and prints what it found; the last cell computes every
+# number the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under
+# a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 损失与先验
+#
+# 这是《为什么是N(0, 1)？》中[损失与先验]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
+# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
+# 不到一分钟就能跑完。
+
+# %% [markdown] lang="en"
 # ## MSE is a Gaussian negative log-likelihood
 #
-# With a fixed sigma, the Gaussian NLL is MSE / (2 sigma^2) plus a constant; what
-# `torch.nn.GaussianNLLLoss` computes, and what it leaves out.
+# The targets of the {{ losses_and_priors.mse.n }} patients of scikit-learn's diabetes data and the
+# predictions of a least-squares linear fit, in float64. With σ = {{ losses_and_priors.mse.sigma | fixed(0) }},
+# the Gaussian negative log-likelihood computed by `torch.distributions.Normal` is
+# {{ losses_and_priors.mse.nll | fixed(4) }}, which is MSE/(2σ²) + ½ log(2πσ²) with MSE =
+# {{ losses_and_priors.mse.mse | fixed(1) }}; the cell prints the difference in each identity, all at most
+# {{ losses_and_priors.mse.max_identity_diff | sci(0) }}. `torch.nn.GaussianNLLLoss` takes the variance,
+# not σ, and by default leaves out the constant, so it comes out lower than the true negative
+# log-likelihood by {{ losses_and_priors.mse.torch_default_gap | fixed(4) }} = ½ log 2π. The σ that
+# maximizes the likelihood is the root mean squared error: {{ losses_and_priors.mse.sigma_mle | fixed(4) }}
+# found numerically, against an RMSE of {{ losses_and_priors.mse.rmse | fixed(4) }}.
+
+# %% [markdown] lang="zh"
+# ## MSE是高斯分布的负对数似然
+#
+# 数据是scikit-learn糖尿病数据集中{{ losses_and_priors.mse.n }}名患者的目标值，以及最小二乘线性拟合给出的预测值，
+# 全部用float64计算。取σ = {{ losses_and_priors.mse.sigma | fixed(0) }}时，`torch.distributions.Normal`算出的
+# 高斯负对数似然为{{ losses_and_priors.mse.nll | fixed(4) }}，等于MSE/(2σ²) + ½log(2πσ²)，其中MSE为
+# {{ losses_and_priors.mse.mse | fixed(1) }}；单元打印每个等式两边的差，都不超过{{ losses_and_priors.mse.max_identity_diff | sci(0) }}。
+# `torch.nn.GaussianNLLLoss`接收的是方差而不是σ，而且默认省略常数项，所以比真正的负对数似然小
+# {{ losses_and_priors.mse.torch_default_gap | fixed(4) }}，正是½log 2π。使似然最大的σ就是均方根误差：
+# 数值最大化得到{{ losses_and_priors.mse.sigma_mle | fixed(4) }}，均方根误差为{{ losses_and_priors.mse.rmse | fixed(4) }}。
 
 # %%
 # --8<-- [start:mse_nll]
@@ -79,11 +108,36 @@ if __name__ == "__main__":
         print(f"{key:26s} {value:.6g}")
 # --8<-- [end:mse_nll]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Learning the variance too
 #
-# A small network with two outputs, mean and log-variance, trained with
-# `GaussianNLLLoss` on data whose noise grows with x.
+# Synthetic data with a known noise level: y = sin(2πx) plus Gaussian noise whose standard deviation
+# grows linearly from {{ losses_and_priors.hetero.std_true[0] | fixed(2) }} at x = 0 to
+# {{ losses_and_priors.hetero.std_true[-1] | fixed(2) }} at x = 1. A network with one hidden layer of
+# {{ losses_and_priors.hetero.hidden }} tanh units outputs a mean and a log-variance and is trained with
+# `GaussianNLLLoss` (Adam, {{ losses_and_priors.hetero.steps }} full-batch steps on {{ losses_and_priors.hetero.n }} points).
+# The cell prints, as fractions, how closely the learned standard deviation follows the true one, a mean relative
+# error of {{ losses_and_priors.hetero.mean_rel_error | pct(1) }} against {{ losses_and_priors.hetero.const_mean_rel_error | pct(0) }}
+# for one σ for all x, and the share of fresh points inside the 95% intervals:
+# {{ losses_and_priors.hetero.coverage.low | pct(1) }} for x < 0.5 and {{ losses_and_priors.hetero.coverage.high | pct(1) }}
+# for x ≥ 0.5 with the learned σ(x), against {{ losses_and_priors.hetero.coverage_const.low | pct(1) }} and
+# {{ losses_and_priors.hetero.coverage_const.high | pct(1) }} with one σ ({{ fig("heteroscedastic") }}). One σ gets
+# the overall coverage about right only because intervals that are too wide on the left make up for
+# intervals that are too narrow on the right.
+
+# %% [markdown] lang="zh"
+# ## 把方差也学出来
+#
+# 数据是合成的，真实的噪声水平已知：y = sin(2πx)加上高斯噪声，噪声标准差从x = 0处的
+# {{ losses_and_priors.hetero.std_true[0] | fixed(2) }}线性增长到x = 1处的{{ losses_and_priors.hetero.std_true[-1] | fixed(2) }}。
+# 网络只有一个含{{ losses_and_priors.hetero.hidden }}个tanh单元的隐藏层，输出均值和对数方差，用`GaussianNLLLoss`训练
+# （Adam，在{{ losses_and_priors.hetero.n }}个点上做{{ losses_and_priors.hetero.steps }}步全批量训练）。
+# 单元打印（以小数表示）学到的标准差与真实值的接近程度：平均相对误差为{{ losses_and_priors.hetero.mean_rel_error | pct(1) }}，
+# 而所有x共用一个σ时为{{ losses_and_priors.hetero.const_mean_rel_error | pct(0) }}；还打印新数据点落在95%区间内的比例：
+# 用学到的σ(x)时，x < 0.5和x ≥ 0.5两部分分别为{{ losses_and_priors.hetero.coverage.low | pct(1) }}和
+# {{ losses_and_priors.hetero.coverage.high | pct(1) }}，只用一个σ时为{{ losses_and_priors.hetero.coverage_const.low | pct(1) }}和
+# {{ losses_and_priors.hetero.coverage_const.high | pct(1) }}（{{ fig("heteroscedastic") }}）。只用一个σ时总体覆盖率看上去还过得去，
+# 但那只是因为左边过宽的区间抵消了右边过窄的区间。
 
 # %%
 # --8<-- [start:heteroscedastic]
@@ -175,10 +229,39 @@ if __name__ == "__main__":
     print("95% interval coverage, constant:   ", res["coverage_const"])
 # --8<-- [end:heteroscedastic]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Outliers: mean, median and Huber
 #
-# Diabetes progression targets with ten of them multiplied by 10 (an entry error).
+# The negative log-likelihood of a noise distribution is the loss: Gaussian noise gives the squared
+# error, Laplace noise the absolute error, and Huber's loss is quadratic near zero and linear beyond
+# a threshold ({{ fig("nll_shapes") }}). The cell takes the {{ losses_and_priors.outliers.n_train }} training
+# targets of the diabetes data, multiplies {{ losses_and_priors.outliers.n_outliers }} of them by
+# {{ losses_and_priors.outliers.factor | fixed(0) }} (a slipped decimal point) and prints the constant that
+# minimizes each loss before and after: the mean moves from {{ losses_and_priors.outliers.constants.clean.mean | fixed(1) }}
+# to {{ losses_and_priors.outliers.constants.outliers.mean | fixed(1) }}, the median only from
+# {{ losses_and_priors.outliers.constants.clean.median | fixed(0) }} to {{ losses_and_priors.outliers.constants.outliers.median | fixed(0) }},
+# and Huber's constant a little more than the median. It then fits a linear model on the
+# {{ losses_and_priors.outliers.n_features }} standardized features with each loss: with the outliers the
+# least-squares test MAE rises from {{ losses_and_priors.outliers.fits.mse.mae_clean | fixed(1) }} to
+# {{ losses_and_priors.outliers.fits.mse.mae_outliers | fixed(1) }} and its coefficients move by
+# {{ losses_and_priors.outliers.fits.mse.coef_change | pct(0) }}, while the coefficients of the Huber and L1 fits
+# move by {{ losses_and_priors.outliers.fits.huber.coef_change | pct(0) }} and {{ losses_and_priors.outliers.fits.l1.coef_change | pct(0) }}
+# ({{ fig("outliers") }}).
+
+# %% [markdown] lang="zh"
+# ## 离群点：均值、中位数与Huber
+#
+# 噪声分布的负对数似然就是损失：高斯噪声给出平方误差，拉普拉斯噪声给出绝对误差，而Huber损失在零附近是二次的、
+# 超过阈值后是线性的（{{ fig("nll_shapes") }}）。单元取糖尿病数据的{{ losses_and_priors.outliers.n_train }}个训练目标值，
+# 把其中{{ losses_and_priors.outliers.n_outliers }}个乘以{{ losses_and_priors.outliers.factor | fixed(0) }}（就像小数点点错了位置），
+# 然后打印加入离群点前后使每种损失最小的常数：均值从{{ losses_and_priors.outliers.constants.clean.mean | fixed(1) }}移到
+# {{ losses_and_priors.outliers.constants.outliers.mean | fixed(1) }}，中位数只从{{ losses_and_priors.outliers.constants.clean.median | fixed(0) }}
+# 移到{{ losses_and_priors.outliers.constants.outliers.median | fixed(0) }}，Huber常数的移动比中位数略多。接着用每种损失在
+# {{ losses_and_priors.outliers.n_features }}个标准化特征上拟合线性模型：有离群点时，最小二乘拟合的测试集MAE从
+# {{ losses_and_priors.outliers.fits.mse.mae_clean | fixed(1) }}升到{{ losses_and_priors.outliers.fits.mse.mae_outliers | fixed(1) }}，
+# 系数变化{{ losses_and_priors.outliers.fits.mse.coef_change | pct(0) }}；而Huber和L1拟合的系数只变化
+# {{ losses_and_priors.outliers.fits.huber.coef_change | pct(0) }}和{{ losses_and_priors.outliers.fits.l1.coef_change | pct(0) }}
+# （{{ fig("outliers") }}）。
 
 # %%
 # --8<-- [start:outliers]
@@ -261,11 +344,33 @@ if __name__ == "__main__":
               f", coefficients move by {r['coef_change']:.0%}")
 # --8<-- [end:outliers]
 
-# %% [markdown]
-# ## MLE with other families
+# %% [markdown] lang="en"
+# ## MLE does not assume normality
 #
-# Each family's negative log-likelihood is a familiar loss; and the estimator
-# that family gives is the efficient one when the data follow it.
+# Maximum likelihood needs a family of distributions, and each common family's negative
+# log-likelihood is a familiar loss. The cell computes both in float64 on {{ losses_and_priors.families.n }}
+# random predictions and targets, the likelihood with `torch.distributions`, and prints their
+# difference: Bernoulli against binary cross-entropy, categorical against cross-entropy, Laplace
+# against the L1 loss, and Poisson against `poisson_nll_loss` plus the log y! it leaves out
+# ({{ losses_and_priors.families.poisson_constant | fixed(1) }} on average); all agree to
+# {{ losses_and_priors.families.max_diff | sci(0) }}. The family still decides how well a location is
+# estimated: over {{ losses_and_priors.families.efficiency.reps }} samples of {{ losses_and_priors.families.efficiency.n }}
+# points, the variance of the median divided by that of the mean is
+# {{ losses_and_priors.families.efficiency.gaussian | fixed(2) }} under Gaussian noise (π/2 ≈
+# {{ losses_and_priors.families.half_pi | fixed(2) }} asymptotically) and {{ losses_and_priors.families.efficiency.laplace | fixed(2) }}
+# under Laplace noise (1/2 asymptotically).
+
+# %% [markdown] lang="zh"
+# ## 最大似然估计并不假设正态分布
+#
+# 最大似然估计需要选定一个分布族，而每种常见分布族的负对数似然都是一个熟悉的损失。单元在
+# {{ losses_and_priors.families.n }}组随机的预测值和目标值上用float64计算两者（似然由`torch.distributions`计算），
+# 并打印它们的差：伯努利分布对二元交叉熵，类别分布对交叉熵，拉普拉斯分布对L1损失，泊松分布对`poisson_nll_loss`
+# 加上它省略的log y!（平均为{{ losses_and_priors.families.poisson_constant | fixed(1) }}）；全部吻合到
+# {{ losses_and_priors.families.max_diff | sci(0) }}。不过分布族仍然决定位置参数估计得有多好：重复
+# {{ losses_and_priors.families.efficiency.reps }}次、每次{{ losses_and_priors.families.efficiency.n }}个点，中位数的方差与均值的方差之比
+# 在高斯噪声下为{{ losses_and_priors.families.efficiency.gaussian | fixed(2) }}（渐近值为π/2 ≈ {{ losses_and_priors.families.half_pi | fixed(2) }}），
+# 在拉普拉斯噪声下为{{ losses_and_priors.families.efficiency.laplace | fixed(2) }}（渐近值为1/2）。
 
 # %%
 # --8<-- [start:families]
@@ -326,12 +431,32 @@ if __name__ == "__main__":
           f"(pi/2 = {math.pi / 2:.2f}), Laplace {ratio['laplace']:.2f} (-> 0.5)")
 # --8<-- [end:families]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Weight decay as a Gaussian prior
 #
-# For a linear model, MAP with w ~ N(0, tau^2 I) and noise N(0, sigma^2) is ridge
-# regression with lambda = sigma^2 / tau^2: closed form, scikit-learn and
-# `torch.optim.SGD`.
+# For a linear model with noise N(0, σ²) and the prior w ~ N(0, τ²I), the maximum a posteriori (MAP)
+# estimate is ridge regression with λ = σ²/τ². The cell uses the {{ losses_and_priors.ridge.n }}
+# standardized training patients of the diabetes data, σ = {{ losses_and_priors.ridge.sigma | fixed(1) }}
+# estimated from the least-squares residuals and τ = {{ losses_and_priors.ridge.tau | fixed(0) }}, so
+# λ = {{ losses_and_priors.ridge.lam | fixed(1) }}; `torch.optim.SGD`, which adds `weight_decay` times w to
+# the gradient of the mean loss, then needs a weight decay of 2λ/n = {{ losses_and_priors.ridge.weight_decay | fixed(4) }}.
+# It prints these numbers, how far apart the closed form, scikit-learn's `Ridge` and
+# {{ losses_and_priors.ridge.steps }} steps of full-batch SGD land (at most {{ losses_and_priors.ridge.max_diff | sci(0) }}),
+# the gradient of the negative log-posterior at that point ({{ losses_and_priors.ridge.map_grad | sci(0) }}),
+# and the shrinkage: the prior shrinks the coefficient vector to {{ losses_and_priors.ridge.shrinkage | pct(0) }}
+# of its least-squares length.
+
+# %% [markdown] lang="zh"
+# ## 把权重衰减看作高斯先验
+#
+# 对噪声为N(0, σ²)、先验为w ~ N(0, τ²I)的线性模型，最大后验（MAP）估计就是λ = σ²/τ²的岭回归。
+# 单元使用糖尿病数据中{{ losses_and_priors.ridge.n }}名训练患者的标准化特征，噪声水平σ = {{ losses_and_priors.ridge.sigma | fixed(1) }}
+# 由最小二乘残差估计，先验取τ = {{ losses_and_priors.ridge.tau | fixed(0) }}，于是λ = {{ losses_and_priors.ridge.lam | fixed(1) }}；
+# `torch.optim.SGD`在平均损失的梯度上加上`weight_decay`乘以w，所以需要的权重衰减系数为
+# 2λ/n = {{ losses_and_priors.ridge.weight_decay | fixed(4) }}。单元打印这些数，以及闭式解、scikit-learn的`Ridge`和
+# {{ losses_and_priors.ridge.steps }}步全批量SGD给出的系数相差多少（不超过{{ losses_and_priors.ridge.max_diff | sci(0) }}）、
+# 负对数后验在这一点的梯度（{{ losses_and_priors.ridge.map_grad | sci(0) }}），还有收缩程度：先验把系数向量的长度收缩到
+# 最小二乘解的{{ losses_and_priors.ridge.shrinkage | pct(0) }}。
 
 # %%
 # --8<-- [start:weight_decay]
@@ -400,11 +525,36 @@ if __name__ == "__main__":
         print(f"{key:18s} {value:.3g}")
 # --8<-- [end:weight_decay]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Weight decay before a normalization layer
 #
-# A linear layer followed by LayerNorm: the loss does not depend on the scale of
-# that layer's weights, and weight decay sets their effective learning rate.
+# A network 64 → {{ losses_and_priors.scale.hidden }} (linear, no bias) → LayerNorm → ReLU → 10 on the 8×8
+# digits, whose loss does not depend on the size of the first layer's weights W: the cell first
+# checks that multiplying W by {{ losses_and_priors.scale.scales | join(", ") }} changes the loss by at most
+# {{ losses_and_priors.scale.max_loss_change | sci(0) }} of its value, and only because of LayerNorm's ε. It then
+# trains with minibatch SGD, without and with weight decay λ = {{ losses_and_priors.scale.weight_decay }} on W:
+# a quick version with seed 0 and η = {{ losses_and_priors.scale.lrs[1] }} only, while the full run behind
+# {{ fig("scale_invariance") }} uses η = {{ losses_and_priors.scale.lrs | join(", ") }} and {{ losses_and_priors.scale.seeds }} seeds.
+# Without decay ‖W‖ grows and its rotation per step falls; with decay ‖W‖ shrinks until W turns by
+# about arccos(1 − ηλ) per step: {{ losses_and_priors.scale.rows[4].angle_last.median | fixed(3) }} rad (median of
+# the full run) at η = {{ losses_and_priors.scale.lrs[1] }}, against {{ losses_and_priors.scale.rows[4].angle_theory | fixed(3) }}.
+# The last line shows that weight decay is a learning-rate schedule here: SGD without decay, with a
+# learning rate for W that grows as η(1 − ηλ)^(−2t−1), makes the same predictions, and its W is longer by
+# (1 − ηλ)^(−{{ losses_and_priors.scale.steps }}) = {{ losses_and_priors.scale.equivalence.norm_ratio[1] | fixed(0) }} times.
+
+# %% [markdown] lang="zh"
+# ## 归一化层之前的权重衰减
+#
+# 在8×8手写数字上训练网络64 → {{ losses_and_priors.scale.hidden }}（线性层，无偏置）→ LayerNorm → ReLU → 10，
+# 它的损失与第一层权重W的大小无关：单元先验证这一点，把W乘以{{ losses_and_priors.scale.scales | join("、") }}，
+# 损失的相对变化至多为{{ losses_and_priors.scale.max_loss_change | sci(0) }}，而且只是LayerNorm的ε造成的。然后用小批量SGD
+# 训练，分别不加和加上λ = {{ losses_and_priors.scale.weight_decay }}的权重衰减（只作用于W）：这里是快速版，只用随机种子0和
+# η = {{ losses_and_priors.scale.lrs[1] }}；{{ fig("scale_invariance") }}背后的完整实验用η = {{ losses_and_priors.scale.lrs | join("、") }}，
+# 各{{ losses_and_priors.scale.seeds }}个随机种子。不加衰减时，‖W‖变大，每步转角变小；加衰减时，‖W‖不断缩小，直到W每步转过
+# 约arccos(1 − ηλ)：在η = {{ losses_and_priors.scale.lrs[1] }}时，完整实验的中位数为
+# {{ losses_and_priors.scale.rows[4].angle_last.median | fixed(3) }}弧度，理论值为{{ losses_and_priors.scale.rows[4].angle_theory | fixed(3) }}。
+# 最后一行验证了在这里权重衰减就是一种学习率调度：不加衰减、但W的学习率按η(1 − ηλ)^(−2t−1)增长的SGD给出同样的预测，
+# 只是它的W长了(1 − ηλ)^(−{{ losses_and_priors.scale.steps }}) = {{ losses_and_priors.scale.equivalence.norm_ratio[1] | fixed(0) }}倍。
 
 # %%
 # --8<-- [start:scale_invariance]
@@ -528,11 +678,32 @@ if __name__ == "__main__":
           f"{(1 - lr * wd) ** -steps:.4g}")
 # --8<-- [end:scale_invariance]
 
-# %% [markdown]
-# ## Input noise is ridge regression
+# %% [markdown] lang="en"
+# ## Training with input noise is ridge regression
 #
-# For a linear model, E[(w.(x + e) + b - y)^2] = (w.x + b - y)^2 + s^2 ||w||^2
-# when e has covariance s^2 I (Bishop 1995).
+# For a linear model and input noise with mean 0 and covariance s²I, the expected squared error is
+# the MSE plus s²‖w‖², a ridge penalty, whatever the shape of the noise. The cell averages the noisy
+# loss at the least-squares weights over {{ losses_and_priors.noise.draws }} draws of Gaussian and of uniform noise
+# for s = {{ losses_and_priors.noise.mc.s[0] }}, {{ losses_and_priors.noise.mc.s[1] }} and {{ losses_and_priors.noise.mc.s[2] }},
+# and prints the averages next to the formula: they are within {{ losses_and_priors.noise.mc_max_rel_error | pct(1) }}
+# (Gaussian) and {{ losses_and_priors.noise.mc_uniform_max_rel_error | pct(1) }} (uniform) of it ({{ fig("input_noise") }}).
+# It then trains the linear model with fresh Gaussian noise (s = {{ losses_and_priors.noise.s }}) at every step:
+# the weights averaged over the second half of {{ losses_and_priors.noise.steps }} steps lie at a relative distance
+# of {{ losses_and_priors.noise.train.noise_to_ridge | pct(1) }} from ridge with α = n s² = {{ losses_and_priors.noise.train.alpha | fixed(2) }},
+# where the least-squares weights are {{ losses_and_priors.noise.train.ols_to_ridge | pct(0) }} away (both printed
+# as fractions).
+
+# %% [markdown] lang="zh"
+# ## 带输入噪声训练就是岭回归
+#
+# 对线性模型和均值为0、协方差为s²I的输入噪声，期望平方误差等于MSE加上s²‖w‖²，也就是岭回归的惩罚项，与噪声的形状无关。
+# 单元在最小二乘权重处，对s = {{ losses_and_priors.noise.mc.s[0] }}、{{ losses_and_priors.noise.mc.s[1] }}和{{ losses_and_priors.noise.mc.s[2] }}，
+# 分别抽取高斯噪声和均匀噪声各{{ losses_and_priors.noise.draws }}次，求带噪声损失的平均值，并与公式对比：平均值与公式的相对差异
+# 在{{ losses_and_priors.noise.mc_max_rel_error | pct(1) }}（高斯噪声）和{{ losses_and_priors.noise.mc_uniform_max_rel_error | pct(1) }}
+# （均匀噪声）以内（{{ fig("input_noise") }}）。接着每一步都重新抽取高斯噪声（s = {{ losses_and_priors.noise.s }}）来训练
+# 线性模型：对{{ losses_and_priors.noise.steps }}步中后一半的权重取平均，它与α = n s² = {{ losses_and_priors.noise.train.alpha | fixed(2) }}
+# 的岭回归解的相对距离为{{ losses_and_priors.noise.train.noise_to_ridge | pct(1) }}，而最小二乘权重与它相距
+# {{ losses_and_priors.noise.train.ols_to_ridge | pct(0) }}（两者打印的都是小数）。
 
 # %%
 # --8<-- [start:input_noise]
@@ -620,12 +791,18 @@ if __name__ == "__main__":
           f" (least squares: {r['ols_to_ridge']:.3f})")
 # --8<-- [end:input_noise]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's
-# figures from them (the site's build renders them in light and dark themes, in
-# English and Chinese).
+# `results()` runs every experiment at the page's full size and returns every number the page
+# quotes; `figures()` draws the page's figures from them, {{ fig_range }}, numbered as on the page.
+# This takes well under a minute.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模运行全部实验，返回页面引用的每一个数字；`figures()`据此画出该页的图，即{{ fig_range }}，
+# 编号与页面一致。这一步不到一分钟就能完成。
 
 # %%
 import inspect
@@ -962,35 +1139,6 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(loc="outside lower center", ncol=2)
     figs["outliers"] = fig
 
-    # Input noise: the expected loss identity, and the weights it leads to
-    n = res["noise"]
-    mc = n["mc"]
-    s = np.linspace(0, max(mc["s"]), 50)
-    w_ols = np.array(n["train"]["w_ols"])
-    fig, axes = plt.subplots(2, 1, figsize=(6.4, 5.6), layout="constrained")
-    axes[0].plot(s, mc["mse"] + s**2 * (w_ols @ w_ols), color="C2",
-                 label=L["theory"])
-    axes[0].plot(mc["s"], mc["gaussian"], "o", color="C0", label=L["mc_gauss"])
-    axes[0].plot(mc["s"], mc["uniform"], "x", color="C1", markersize=9,
-                 label=L["mc_uniform"])
-    axes[0].set_xlabel(L["s"])
-    axes[0].set_ylabel(L["expected_loss"])
-    axes[0].legend()
-    t = n["train"]
-    pos = np.arange(len(res["features"]))
-    for i, (key, color) in enumerate([("w_ols", "C7"), ("w_ridge", "C2"),
-                                      ("w_noise", "C0")]):
-        label = {"w_ols": L["ols"], "w_ridge": L["ridge"],
-                 "w_noise": L["noise_trained"]}[key]
-        axes[1].bar(pos + (i - 1) * 0.27, t[key], width=0.27, color=color,
-                    label=label)
-    axes[1].axhline(0, color="C7", linewidth=0.8)
-    axes[1].set_xticks(pos, res["features"])
-    axes[1].set_ylabel(L["coef"])
-    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center",
-               ncol=3)
-    figs["input_noise"] = fig
-
     # Weights before LayerNorm: their norm, and how far they turn per step
     sc = res["scale"]
     fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
@@ -1024,6 +1172,35 @@ def figures(res: dict, lang: str) -> dict:
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=3)
     figs["scale_invariance"] = fig
+    # Input noise: the expected loss identity, and the weights it leads to
+    n = res["noise"]
+    mc = n["mc"]
+    s = np.linspace(0, max(mc["s"]), 50)
+    w_ols = np.array(n["train"]["w_ols"])
+    fig, axes = plt.subplots(2, 1, figsize=(6.4, 5.6), layout="constrained")
+    axes[0].plot(s, mc["mse"] + s**2 * (w_ols @ w_ols), color="C2",
+                 label=L["theory"])
+    axes[0].plot(mc["s"], mc["gaussian"], "o", color="C0", label=L["mc_gauss"])
+    axes[0].plot(mc["s"], mc["uniform"], "x", color="C1", markersize=9,
+                 label=L["mc_uniform"])
+    axes[0].set_xlabel(L["s"])
+    axes[0].set_ylabel(L["expected_loss"])
+    axes[0].legend()
+    t = n["train"]
+    pos = np.arange(len(res["features"]))
+    for i, (key, color) in enumerate([("w_ols", "C7"), ("w_ridge", "C2"),
+                                      ("w_noise", "C0")]):
+        label = {"w_ols": L["ols"], "w_ridge": L["ridge"],
+                 "w_noise": L["noise_trained"]}[key]
+        axes[1].bar(pos + (i - 1) * 0.27, t[key], width=0.27, color=color,
+                    label=label)
+    axes[1].axhline(0, color="C7", linewidth=0.8)
+    axes[1].set_xticks(pos, res["features"])
+    axes[1].set_ylabel(L["coef"])
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center",
+               ncol=3)
+    figs["input_noise"] = fig
+
     return figs
 
 

@@ -1,15 +1,44 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # Misconceptions
 #
-# This is the notebook of the *Misconceptions* page of *Why N(0, 1)?*: eight
-# popular claims about the standard normal distribution in deep learning, each with
-# one short check.
+# The notebook of the page [*Misconceptions*]({{ page_url }}) of *Why N(0, 1)?*: eight popular claims
+# about the standard normal distribution in deep learning, each with one short check. Each section
+# below runs the check of one claim and prints what it found; the last cell computes every number the
+# page quotes and draws its figure ({{ fig_range }}). Everything runs on a CPU in under a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 常见误区
+#
+# 这是《为什么是N(0, 1)？》中[常见误区]({{ page_url }})一页的笔记本：关于深度学习中标准正态分布的八条流行说法，
+# 每条配一个简短的检验。下面每一节运行其中一条说法的检验，并打印检验结果；最后一个单元计算该页引用的全部数字，
+# 并画出该页的图（{{ fig_range }}）。全部代码在CPU上不到一分钟就能跑完。
+
+# %% [markdown] lang="en"
 # ## `torch.randn` as initialization
 #
-# N(0, 1) weights multiply the scale by the square root of the fan-in at every
-# layer.
+# A stack of {{ misconceptions.randn_init.n_layers }} layers of width {{ misconceptions.randn_init.width }} without
+# activations, on unit-variance inputs, once with weights from `torch.randn` and once with the same
+# kind of weights divided by sqrt({{ misconceptions.randn_init.width }}) = 28. The cell prints the standard
+# deviation after each layer: with N(0, 1) weights it is {{ misconceptions.randn_init.first_std | fixed(1) }}
+# after one layer and grows by a factor of {{ misconceptions.randn_init.factor_per_layer | fixed(1) }} per layer,
+# to {{ misconceptions.randn_init.last_std | sci(2) }}, while the scaled weights keep it at
+# {{ misconceptions.randn_init.scaled_last_std | fixed(3) }} ({{ fig("scale_per_layer") }}, left). It also puts a
+# tanh after the tutorial's `randn(784, 256)` layer: {{ misconceptions.randn_init.tanh_saturated | pct(1) }} of
+# the units output more than 0.99 in absolute value, saturated, so almost no gradient reaches their
+# weights. Xavier and Kaiming initialization are not refinements of `torch.randn` but its correction: a
+# division by the square root of a fan.
+
+# %% [markdown] lang="zh"
+# ## 用`torch.randn`初始化
+#
+# {{ misconceptions.randn_init.n_layers }}层、宽度为{{ misconceptions.randn_init.width }}、不带激活函数的堆叠，输入的方差为1；
+# 权重一次直接取`torch.randn`，一次取同样的权重再除以sqrt({{ misconceptions.randn_init.width }}) = 28。单元打印每一层之后的
+# 标准差：权重取N(0, 1)时，第一层之后为{{ misconceptions.randn_init.first_std | fixed(1) }}，此后每层放大
+# {{ misconceptions.randn_init.factor_per_layer | fixed(1) }}倍，最终达到{{ misconceptions.randn_init.last_std | sci(2) }}；而缩放后的权重
+# 让它保持在{{ misconceptions.randn_init.scaled_last_std | fixed(3) }}（{{ fig("scale_per_layer") }}左图）。单元还在教程自己的
+# `randn(784, 256)`层后面接一个tanh：有{{ misconceptions.randn_init.tanh_saturated | pct(1) }}的单元输出的绝对值超过0.99，
+# 已经饱和，几乎没有梯度能到达它们的权重。Xavier初始化和Kaiming初始化并不是对`torch.randn`的改进，而是对它的纠正：
+# 除以扇入或扇出的平方根。
 
 # %%
 # --8<-- [start:randn_init]
@@ -44,10 +73,27 @@ if __name__ == "__main__":
           "have |output| > 0.99")
 # --8<-- [end:randn_init]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## "BatchNorm makes activations standard normal"
 #
-# ReLU outputs through BatchNorm: mean 0 and variance 1, the shape untouched.
+# ReLU outputs, half of them exactly zero, go through `nn.BatchNorm1d` in training mode as one batch
+# of {{ misconceptions.bn_standard_normal.n | fixed(0) }} samples. The cell prints that afterwards every unit
+# has a mean within {{ misconceptions.bn_standard_normal.max_abs_mean_bound | sci(0) }} of 0 and a standard
+# deviation of {{ misconceptions.bn_standard_normal.mean_std | fixed(4) }}, but the skewness is
+# {{ misconceptions.bn_standard_normal.skew_in | fixed(3) }} before and {{ misconceptions.bn_standard_normal.skew_out | fixed(3) }}
+# after (0 for a normal distribution), and {{ misconceptions.bn_standard_normal.share_at_min_out | pct(1) }} of
+# the outputs still share one value, the image of the zeros. Within one batch BatchNorm subtracts one
+# number and divides by another: it sets the mean and the variance and keeps the shape.
+
+# %% [markdown] lang="zh"
+# ## “BatchNorm让激活值服从标准正态分布”
+#
+# 把一半恰好为0的ReLU输出作为一个含{{ misconceptions.bn_standard_normal.n | fixed(0) }}个样本的批量，送进训练模式下的
+# `nn.BatchNorm1d`。单元打印的结果是：之后每个单元的均值与0相差不超过{{ misconceptions.bn_standard_normal.max_abs_mean_bound | sci(0) }}，
+# 标准差为{{ misconceptions.bn_standard_normal.mean_std | fixed(4) }}；但偏度在归一化前为{{ misconceptions.bn_standard_normal.skew_in | fixed(3) }}，
+# 归一化后为{{ misconceptions.bn_standard_normal.skew_out | fixed(3) }}（正态分布为0），而且仍有
+# {{ misconceptions.bn_standard_normal.share_at_min_out | pct(1) }}的输出取同一个值，也就是原来那些0变换后的值。在一个批量之内，
+# BatchNorm只是减去一个数、再除以另一个数：它设定均值和方差，形状则原样保留。
 
 # %%
 # --8<-- [start:bn_standard_normal]
@@ -85,13 +131,39 @@ if __name__ == "__main__":
           f"before, {r['share_at_min_out']:.1%} after")
 # --8<-- [end:bn_standard_normal]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## "BatchNorm works by removing internal covariate shift"
 #
-# Add a random shift and scale after every BatchNorm at every step: the inputs of
-# the layers move far more than without BatchNorm, and the network still trains.
-# Four sigmoid networks, each at its own learning rate (a small sweep) and five
-# seeds; all runs of one network are trained at once, their weights stacked.
+# Four sigmoid networks of {{ misconceptions.covariate_shift.depth }} layers of width {{ misconceptions.covariate_shift.width }},
+# trained for {{ misconceptions.covariate_shift.steps }} full-batch SGD steps (momentum 0.9) on
+# {{ misconceptions.covariate_shift.n }} digits: without BatchNorm at PyTorch's default initialization, without
+# BatchNorm but initialized for the sigmoid, with BatchNorm, and with BatchNorm followed by a random
+# scale and shift redrawn at every step, so that the layers' inputs drift more than without BatchNorm
+# (Santurkar et al. 2018). For each learning rate of {{ misconceptions.covariate_shift.lrs | join(", ") }} the cell
+# prints the training accuracy and the drift, how far the batch mean of the last sigmoid's input moves
+# per step; it runs one seed, while the full run uses {{ misconceptions.covariate_shift.seeds | length }} and gives
+# each network the rate with the lowest mean final training loss. There the noisy network drifts
+# {{ misconceptions.covariate_shift.noisy_bn.shift_mean | fixed(2) }} per step and still fits
+# {{ misconceptions.covariate_shift.noisy_bn.acc_mean | pct(1) }} of its training digits on average, the network
+# initialized for the sigmoid drifts {{ (misconceptions.covariate_shift.sigmoid_init.shift_mean / misconceptions.covariate_shift.bn.shift_mean) | fixed(0) }}
+# times as much as the BatchNorm network and fits {{ misconceptions.covariate_shift.sigmoid_init.acc_mean | pct(1) }},
+# and the default network stays at chance level (at most {{ misconceptions.covariate_shift.default.max_acc_any_lr | pct(1) }}).
+# The amount of drift does not predict which network trains.
+
+# %% [markdown] lang="zh"
+# ## “BatchNorm靠消除内部协变量偏移起作用”
+#
+# 四个{{ misconceptions.covariate_shift.depth }}层、宽度{{ misconceptions.covariate_shift.width }}的sigmoid网络，在
+# {{ misconceptions.covariate_shift.n }}个手写数字上做{{ misconceptions.covariate_shift.steps }}步全批量梯度下降（动量0.9）：
+# 不用BatchNorm、采用PyTorch默认初始化；不用BatchNorm、按sigmoid初始化；用BatchNorm；以及在BatchNorm之后加上每一步都
+# 重新抽取的随机缩放和平移，使各层的输入比不用BatchNorm时漂移得更厉害（Santurkar et al. 2018）。对
+# {{ misconceptions.covariate_shift.lrs | join("、") }}中的每个学习率，单元打印训练准确率和漂移，即最后一个sigmoid输入的
+# 批量均值每步移动多少；这里只用一个随机种子，完整实验则用{{ misconceptions.covariate_shift.seeds | length }}个，并为每个网络
+# 选取平均最终训练损失最低的学习率。在完整实验中，加噪声的网络每步漂移{{ misconceptions.covariate_shift.noisy_bn.shift_mean | fixed(2) }}，
+# 平均训练准确率仍有{{ misconceptions.covariate_shift.noisy_bn.acc_mean | pct(1) }}；按sigmoid初始化的网络漂移约为BatchNorm网络的
+# {{ (misconceptions.covariate_shift.sigmoid_init.shift_mean / misconceptions.covariate_shift.bn.shift_mean) | fixed(0) }}倍，训练准确率为
+# {{ misconceptions.covariate_shift.sigmoid_init.acc_mean | pct(1) }}；默认初始化的网络则停留在随机猜测的水平（最多
+# {{ misconceptions.covariate_shift.default.max_acc_any_lr | pct(1) }}）。漂移的大小并不能预示哪个网络训练得起来。
 
 # %%
 # --8<-- [start:covariate_shift]
@@ -196,11 +268,36 @@ if __name__ == "__main__":
                   f"last sigmoid's input moves {shift:.4f} per step")
 # --8<-- [end:covariate_shift]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## "Networks need Gaussian features"
 #
-# Standardized digits are far from Gaussian; a small network learns them anyway,
-# and a quantile transform to a Gaussian shape does not help.
+# After `StandardScaler` the 8×8 digits are far from normal: {{ misconceptions.gaussian_features.share_at_min | pct(1) }}
+# of all values sit exactly at their pixel's minimum (blank paper), and the median absolute skewness
+# of the pixels is {{ misconceptions.gaussian_features.median_abs_skew | fixed(2) }} (0 for a normal distribution).
+# A quantile transform pushes the pixels toward a Gaussian shape as far as it can: the median absolute
+# skewness falls to {{ misconceptions.gaussian_features.quantile_median_abs_skew | fixed(2) }}, but tied values stay
+# tied. The cell trains a small MLP (64 → 32 ReLU units → 10, Adam) on both inputs with
+# {{ misconceptions.gaussian_features.seeds | length }} seeds and prints the range of test accuracies, at the
+# learning rate 0.01 only; the full run picks each input's rate from
+# {{ misconceptions.gaussian_features.lrs | join(", ") }} on a validation fifth of the training split
+# ({{ misconceptions.gaussian_features.standardized.best_lr }} and {{ misconceptions.gaussian_features.quantile.best_lr }}).
+# There the mean test accuracy is {{ misconceptions.gaussian_features.standardized.acc_mean | pct(1) }} for the
+# standardized pixels and {{ misconceptions.gaussian_features.quantile.acc_mean | pct(1) }} after the quantile
+# transform: the Gaussian shape does not help.
+
+# %% [markdown] lang="zh"
+# ## “网络需要高斯分布的特征”
+#
+# 经过`StandardScaler`之后，8×8手写数字的像素离正态分布差得很远：所有取值中有
+# {{ misconceptions.gaussian_features.share_at_min | pct(1) }}恰好落在所在像素的最小值上（白纸），各像素偏度绝对值的中位数为
+# {{ misconceptions.gaussian_features.median_abs_skew | fixed(2) }}（正态分布为0）。分位数变换把像素尽量推向高斯形状：
+# 偏度绝对值的中位数降到{{ misconceptions.gaussian_features.quantile_median_abs_skew | fixed(2) }}，但相等的取值依旧相等。
+# 单元在两种输入上各训练一个小型多层感知机（MLP，64 → 32个ReLU单元 → 10，用Adam训练），用
+# {{ misconceptions.gaussian_features.seeds | length }}个随机种子，打印测试准确率的范围，这里只用学习率0.01；完整实验则在
+# {{ misconceptions.gaussian_features.lrs | join("、") }}中，按训练集里留出的五分之一验证数据为每种输入选取学习率（分别为
+# {{ misconceptions.gaussian_features.standardized.best_lr }}和{{ misconceptions.gaussian_features.quantile.best_lr }}）。在完整实验中，
+# 标准化像素的平均测试准确率为{{ misconceptions.gaussian_features.standardized.acc_mean | pct(1) }}，分位数变换后为
+# {{ misconceptions.gaussian_features.quantile.acc_mean | pct(1) }}：高斯形状并没有帮助。
 
 # %%
 # --8<-- [start:gaussian_features]
@@ -287,10 +384,26 @@ if __name__ == "__main__":
               f"{min(acc):.1%} to {max(acc):.1%} over {len(acc)} seeds")
 # --8<-- [end:gaussian_features]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## "Maximum likelihood assumes normality"
 #
-# Each likelihood gives its own loss; the Gaussian gives MSE, the Laplace L1.
+# For four likelihoods the cell compares, sample by sample in float64, the negative log-likelihood from
+# `torch.distributions` with the familiar loss: a Gaussian with unit variance gives the squared error
+# plus a constant, a Laplace distribution with unit scale the L1 loss plus a constant, a Bernoulli
+# distribution binary cross-entropy, and a categorical distribution cross-entropy. The largest
+# difference is {{ misconceptions.mle_normality.max_gap | sci(0) }}, float64 rounding. The choice of family
+# changes the answer: on one skewed (exponential) sample the best constant under the Gaussian
+# likelihood is the mean, {{ misconceptions.mle_normality.fit_normal | fixed(3) }}, and under the Laplace
+# likelihood the median, {{ misconceptions.mle_normality.fit_laplace | fixed(3) }}.
+
+# %% [markdown] lang="zh"
+# ## “最大似然估计假设正态分布”
+#
+# 单元对四种似然逐个样本用float64比较`torch.distributions`给出的负对数似然和熟悉的损失函数：方差为1的高斯分布给出
+# 平方误差加一个常数，尺度为1的拉普拉斯分布给出L1损失加一个常数，伯努利分布给出二元交叉熵，类别分布给出交叉熵。
+# 最大的差异为{{ misconceptions.mle_normality.max_gap | sci(0) }}，只是float64的舍入误差。分布族的选择会改变答案：
+# 在同一个偏斜的（指数分布）样本上，高斯似然下最优的常数是均值{{ misconceptions.mle_normality.fit_normal | fixed(3) }}，
+# 拉普拉斯似然下则是中位数{{ misconceptions.mle_normality.fit_laplace | fixed(3) }}。
 
 # %%
 # --8<-- [start:mle_normality]
@@ -337,10 +450,30 @@ if __name__ == "__main__":
           f"(median {r['sample_median']:.3f})")
 # --8<-- [end:mle_normality]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The sweet-spot table
 #
-# Slopes at the edges of the seed's windows, and what N(0, 1) inputs get on average.
+# A popular table puts the "sweet spot" of sigmoid at (−2, 2), of tanh at (−1, 1) and of ReLU at
+# (0, +∞). For each activation the cell prints the peak slope, the slope at the window's edge as a
+# share of the peak, the share of N(0, 1) inside the window, and the mean and root-mean-square slope
+# for N(0, 1) inputs. Sigmoid and tanh both keep {{ misconceptions.sweet_spot_table.sigmoid.edge_over_peak | pct(0) }}
+# of their peak slope at the edge, but sigmoid's peak is only {{ misconceptions.sweet_spot_table.sigmoid.peak | fixed(2) }}:
+# its mean slope is {{ misconceptions.sweet_spot_table.sigmoid.mean_slope | fixed(3) }}, against
+# {{ misconceptions.sweet_spot_table.tanh.mean_slope | fixed(3) }} for tanh. Only
+# {{ misconceptions.sweet_spot_table.tanh.share_inside | pct(1) }} of N(0, 1) falls inside tanh's window, against
+# {{ misconceptions.sweet_spot_table.sigmoid.share_inside | pct(1) }} inside sigmoid's, and ReLU passes gradient
+# for {{ misconceptions.sweet_spot_table.relu.share_inside | pct(1) }} of N(0, 1) inputs whatever their scale.
+
+# %% [markdown] lang="zh"
+# ## “甜点区”表格
+#
+# 一张流行的表格把sigmoid的“甜点区”定为(−2, 2)，tanh为(−1, 1)，ReLU为(0, +∞)。单元对每个激活函数打印峰值斜率、
+# 区间边缘处斜率占峰值的比例、N(0, 1)落在区间内的比例，以及N(0, 1)输入下的平均斜率和均方根斜率。在区间边缘，
+# sigmoid和tanh的斜率都是各自峰值的{{ misconceptions.sweet_spot_table.sigmoid.edge_over_peak | pct(0) }}，但sigmoid的峰值斜率只有
+# {{ misconceptions.sweet_spot_table.sigmoid.peak | fixed(2) }}：它的平均斜率为{{ misconceptions.sweet_spot_table.sigmoid.mean_slope | fixed(3) }}，
+# tanh则为{{ misconceptions.sweet_spot_table.tanh.mean_slope | fixed(3) }}。N(0, 1)只有{{ misconceptions.sweet_spot_table.tanh.share_inside | pct(1) }}
+# 落在tanh的区间内，落在sigmoid区间内的则有{{ misconceptions.sweet_spot_table.sigmoid.share_inside | pct(1) }}；而无论尺度如何，
+# ReLU都让{{ misconceptions.sweet_spot_table.relu.share_inside | pct(1) }}的N(0, 1)输入传回梯度。
 
 # %%
 # --8<-- [start:sweet_spot_table]
@@ -384,11 +517,33 @@ if __name__ == "__main__":
               f"rms slope {r['rms_slope']:.3f}")
 # --8<-- [end:sweet_spot_table]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## "PyTorch's `nn.Linear` uses Kaiming initialization"
 #
-# It calls `kaiming_uniform_`, but with a = √5: a third of LeCun's variance, a
-# sixth of He's.
+# `nn.Linear` does call `kaiming_uniform_`, but with `a=math.sqrt(5)`, which uses leaky ReLU's gain
+# 1/√3 instead of ReLU's √2. The cell prints that a fresh `nn.Linear(784, 256)` has weights of standard
+# deviation {{ misconceptions.linear_kaiming.std | fixed(4) }}, which is 1/sqrt(3 · 784) =
+# {{ misconceptions.linear_kaiming.std_formula | fixed(4) }}, while Kaiming initialization for ReLU has
+# sqrt(2/784) = {{ misconceptions.linear_kaiming.kaiming_std | fixed(4) }}: the default has
+# {{ misconceptions.linear_kaiming.var_over_kaiming | fixed(3) }} of Kaiming's variance, a sixth. In a stack of
+# {{ misconceptions.linear_kaiming.depth }} ReLU layers of width {{ misconceptions.linear_kaiming.width }} without biases,
+# the default shrinks the pre-activation std by a factor of {{ misconceptions.linear_kaiming.factor_per_layer | fixed(3) }}
+# per layer, from {{ misconceptions.linear_kaiming.default[0] | fixed(2) }} to {{ misconceptions.linear_kaiming.default[-1] | sci(1) }},
+# while with Kaiming weights it stays between {{ misconceptions.linear_kaiming.kaiming_min | fixed(2) }} and
+# {{ misconceptions.linear_kaiming.kaiming_max | fixed(2) }} ({{ fig("scale_per_layer") }}, right).
+
+# %% [markdown] lang="zh"
+# ## “PyTorch的`nn.Linear`默认用Kaiming初始化”
+#
+# `nn.Linear`确实调用了`kaiming_uniform_`，但参数是`a=math.sqrt(5)`，这使它用的是leaky ReLU的增益1/√3，而不是ReLU的√2。
+# 单元打印的结果是：新建的`nn.Linear(784, 256)`权重标准差为{{ misconceptions.linear_kaiming.std | fixed(4) }}，即
+# 1/sqrt(3 · 784) = {{ misconceptions.linear_kaiming.std_formula | fixed(4) }}；而针对ReLU的Kaiming初始化是
+# sqrt(2/784) = {{ misconceptions.linear_kaiming.kaiming_std | fixed(4) }}：默认初始化的方差只有它的
+# {{ misconceptions.linear_kaiming.var_over_kaiming | fixed(3) }}，即六分之一。在{{ misconceptions.linear_kaiming.depth }}层、宽度
+# {{ misconceptions.linear_kaiming.width }}、不带偏置的ReLU堆叠中，默认初始化使预激活值的标准差每层缩小为原来的
+# {{ misconceptions.linear_kaiming.factor_per_layer | fixed(3) }}，从{{ misconceptions.linear_kaiming.default[0] | fixed(2) }}降到
+# {{ misconceptions.linear_kaiming.default[-1] | sci(1) }}；用Kaiming初始化的权重，它则保持在{{ misconceptions.linear_kaiming.kaiming_min | fixed(2) }}到
+# {{ misconceptions.linear_kaiming.kaiming_max | fixed(2) }}之间（{{ fig("scale_per_layer") }}右图）。
 
 # %%
 # --8<-- [start:linear_kaiming]
@@ -434,11 +589,25 @@ if __name__ == "__main__":
               + " ".join(f"{v:.2g}" for v in r[name]))
 # --8<-- [end:linear_kaiming]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## "The central limit theorem explains it"
 #
-# Over random weights a pre-activation is a sum of many independent terms, so it is
-# close to Gaussian even with uniform weights; a real input feature is not.
+# The cell measures excess kurtosis, 0 for a Gaussian. One uniform weight has
+# {{ misconceptions.clt.one_weight | fixed(2) }} (−1.2 in theory); the pre-activation w · x of one fixed digit
+# image, over {{ misconceptions.clt.draws | fixed(0) }} draws of 64 uniform weights, has
+# {{ misconceptions.clt.preact | fixed(3) }}, close to the {{ misconceptions.clt.preact_theory | fixed(3) }} that the
+# cumulant formula predicts: over random weights, the sum over a unit's fan-in is close to Gaussian
+# even when the weights are not. The breast-cancer feature `area error` has an excess kurtosis of
+# {{ misconceptions.clt.feature | fixed(1) }}: the theorem does nothing to the shape of the data.
+
+# %% [markdown] lang="zh"
+# ## “中心极限定理解释了一切”
+#
+# 单元测量超额峰度（高斯分布为0）。单个均匀分布权重的超额峰度为{{ misconceptions.clt.one_weight | fixed(2) }}（理论值−1.2）；
+# 固定一张手写数字图像，对64个均匀分布权重做{{ misconceptions.clt.draws | fixed(0) }}次抽样，预激活值w · x的超额峰度为
+# {{ misconceptions.clt.preact | fixed(3) }}，与累积量公式预测的{{ misconceptions.clt.preact_theory | fixed(3) }}相差无几：在随机权重上，
+# 一个单元在扇入上的求和接近高斯分布，即使权重本身并不服从高斯分布。乳腺癌数据集的特征`area error`的超额峰度为
+# {{ misconceptions.clt.feature | fixed(1) }}：这个定理对数据的形状毫无作用。
 
 # %%
 # --8<-- [start:clt]
@@ -474,12 +643,18 @@ if __name__ == "__main__":
           f"breast-cancer 'area error' {r['feature']:.1f}")
 # --8<-- [end:clt]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's
-# figures from them (the site's build renders them in its light and dark themes, in
-# English and Chinese).
+# `results()` runs every check at the page's full size (all seeds and learning rates) and returns
+# every number the page quotes; `figures()` draws the page's figure from them ({{ fig_range }}). This
+# takes well under a minute.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模（全部随机种子和学习率）运行所有检验，返回页面引用的每一个数字；`figures()`据此画出该页的图
+# （{{ fig_range }}）。这一步不到一分钟就能完成。
 
 # %%
 import inspect

@@ -1,13 +1,39 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # Putting it together
 #
-# This is the notebook of the *Putting it together* page of *Why N(0, 1)?*.
+# The notebook of the page [*Putting it together*]({{ page_url }}) of *Why N(0, 1)?*. Each section below
+# runs one experiment of the page and prints what it found; the last cell computes every number the page
+# quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in well under a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 融会贯通
+#
+# 这是《为什么是N(0, 1)？》中[融会贯通]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
+# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
+# 不到一分钟就能跑完。
+
+# %% [markdown] lang="en"
 # ## The recipe
 #
-# The seed article's complete example (standardized inputs, Kaiming initialization,
-# BatchNorm), moved to the 8x8 digits and trained.
+# The seed article's complete example, moved to the 8×8 digits: inputs standardized by a `StandardScaler`
+# fitted on the training split, an MLP 64 → 256 → 128 → 10 with BatchNorm after each hidden layer (and no
+# bias before it), and Kaiming initialization. The cell checks that the default gain of `kaiming_normal_`
+# equals ReLU's, √2 = {{ putting_it_together.recipe.gain_relu | fixed(6) }}, and that the weights of `fc1` have
+# standard deviation {{ putting_it_together.recipe.fc1_std | fixed(4) }}, against √(2/64) =
+# {{ putting_it_together.recipe.kaiming_std_fc1 | fixed(4) }}. Trained with SGD with momentum (learning rate
+# {{ putting_it_together.recipe_fit.lr }}, {{ putting_it_together.recipe_fit.epochs }} epochs, seed 0), the network
+# reaches {{ putting_it_together.recipe.test_acc | pct(1) }} test accuracy in evaluation mode: one run, a
+# demonstration that the code works, not a measurement.
+
+# %% [markdown] lang="zh"
+# ## 配方
+#
+# 该文的完整示例，改到8×8手写数字上：输入用只在训练集上拟合的`StandardScaler`标准化，网络是64 → 256 → 128 → 10的MLP，
+# 每个隐藏层之后接BatchNorm（它前面的线性层不带偏置），用Kaiming初始化。单元先检查`kaiming_normal_`的默认增益等于ReLU的增益，
+# 即√2 = {{ putting_it_together.recipe.gain_relu | fixed(6) }}，再检查`fc1`权重的标准差为{{ putting_it_together.recipe.fc1_std | fixed(4) }}，
+# 理论值√(2/64) = {{ putting_it_together.recipe.kaiming_std_fc1 | fixed(4) }}。用带动量的SGD训练（学习率{{ putting_it_together.recipe_fit.lr }}，
+# {{ putting_it_together.recipe_fit.epochs }}个迭代周期，随机种子0），网络在评估模式下的测试准确率为{{ putting_it_together.recipe.test_acc | pct(1) }}：
+# 这只是一次运行，用来表明代码能跑通，不是测量结果。
 
 # %%
 # --8<-- [start:recipe]
@@ -95,12 +121,42 @@ if __name__ == "__main__":
     print(f"test accuracy {r['test_acc']:.1%}, train loss {r['train_loss']:.4f}")
 # --8<-- [end:recipe]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The ablation
 #
-# Remove one ingredient at a time (and all three, and every pair), at six learning
-# rates, five seeds each; two hidden layers and ten. All runs of one configuration
-# are trained at once: their weights are stacked along a leading "run" dimension.
+# Each ingredient has a "removed" version: raw pixels instead of standardized ones, N(0, 1) weights from
+# `torch.randn` instead of Kaiming's, no BatchNorm. The page trains all
+# {{ putting_it_together.settings.configs | length }} combinations on a network with two hidden layers
+# ({{ putting_it_together.settings.shallow | join(", ") }}) with SGD with momentum for
+# {{ putting_it_together.settings.epochs }} epochs, at the learning rates
+# {{ putting_it_together.settings.lrs | join(", ") }}; all runs of one configuration train at once, their
+# weights stacked along a leading "run" dimension. The cell is a quick version: four configurations,
+# seeds 0 and 1, and the mean test accuracy at every rate. The full run behind the page's table and figures
+# ({{ fig("accuracy") }}, {{ fig("curves") }}) uses seeds {{ putting_it_together.settings.seeds | join(", ") }} and picks each
+# configuration's best rate on a validation set. At the seed's rate {{ putting_it_together.settings.seed_lr }}
+# the network with all three ingredients removed stays at chance
+# ({{ putting_it_together.shallow.none.seed_lr.acc_mean | pct(1) }}), but at its own best rate every
+# configuration trains, from {{ putting_it_together.summary.shallow_best_min | pct(1) }} to
+# {{ putting_it_together.summary.shallow_best_max | pct(1) }}: in this small network an ingredient mostly
+# decides which learning rates work. With {{ putting_it_together.settings.deep_layers }} hidden layers (the
+# same code with `hidden=(64,) * 10`) BatchNorm matters even at the best rates: without it the network
+# loses {{ putting_it_together.summary.deep_bn_minus_no_bn_pts | fixed(1) }} points, and with all three
+# ingredients removed the loss is nan in the first epoch at every rate of the grid.
+
+# %% [markdown] lang="zh"
+# ## 消融实验
+#
+# 每个要素都有一个“去掉”的版本：用原始像素代替标准化后的像素，用`torch.randn`的N(0, 1)权重代替Kaiming初始化，不用BatchNorm。
+# 页面在有两个隐藏层（{{ putting_it_together.settings.shallow | join("、") }}）的网络上训练全部{{ putting_it_together.settings.configs | length }}种组合，
+# 用带动量的SGD训练{{ putting_it_together.settings.epochs }}个迭代周期，学习率取{{ putting_it_together.settings.lrs | join("、") }}；
+# 同一配置的所有运行放在一起训练，权重沿着一个新的“运行”维度堆叠。这个单元是快速版：四种配置、随机种子0和1，
+# 打印每个学习率下的平均测试准确率。页面的表格和图（{{ fig("accuracy") }}、{{ fig("curves") }}）背后的完整实验用随机种子
+# {{ putting_it_together.settings.seeds | join("、") }}，并在验证集上为每种配置选出最佳学习率。在该文的学习率{{ putting_it_together.settings.seed_lr }}下，
+# 三个要素全去掉的网络停在随机猜测的水平（{{ putting_it_together.shallow.none.seed_lr.acc_mean | pct(1) }}）；但在各自的最佳学习率下，
+# 每种配置都能训练，测试准确率从{{ putting_it_together.summary.shallow_best_min | pct(1) }}到{{ putting_it_together.summary.shallow_best_max | pct(1) }}：
+# 在这个小网络里，单个要素主要决定的是哪些学习率可用。换成{{ putting_it_together.settings.deep_layers }}个隐藏层（同一段代码，
+# 用`hidden=(64,) * 10`）后，即使取最佳学习率，BatchNorm也很重要：没有它，网络低{{ putting_it_together.summary.deep_bn_minus_no_bn_pts | fixed(1) }}个百分点；
+# 三个要素全去掉时，网格中的每个学习率都在第一个迭代周期就让损失变成nan。
 
 # %%
 # --8<-- [start:ablation]
@@ -275,11 +331,33 @@ if __name__ == "__main__":
         print(f"  {name:10s} " + "  ".join(f"{lr:g}: {a:.1%}" for lr, a in zip(lrs, acc)))
 # --8<-- [end:ablation]
 
-# %% [markdown]
-# ## Why: what each ingredient does to the scale at initialization
+# %% [markdown] lang="en"
+# ## Which ingredient matters, and why
 #
-# BatchNorm makes the forward pass blind to the weight scale; without it the scale
-# multiplies through every layer.
+# What each ingredient does to the scale at initialization: one set of random weight directions, used at
+# two scales, randn (standard deviation 1) and Kaiming. With BatchNorm after each hidden layer the two give
+# the same logits (largest difference {{ putting_it_together.scale.bn.max_logit_diff | sci(1) }}), but the
+# Kaiming-scaled weights of `fc1` and `fc2` receive gradients {{ putting_it_together.scale.bn.grad_ratio[0] | fixed(2) }}
+# and {{ putting_it_together.scale.bn.grad_ratio[1] | fixed(2) }} times larger: BatchNorm turns a bad initial scale
+# into a smaller effective learning rate. The bias before BatchNorm gets a gradient of at most
+# {{ putting_it_together.scale.bn.kaiming.bias_grad_max | sci(0) }}, float32 rounding. Without BatchNorm the
+# scales multiply through the layers: the logit standard deviation is
+# {{ putting_it_together.scale.shallow_std.kaiming_logit_std | fixed(2) }} with Kaiming weights and
+# {{ putting_it_together.scale.shallow_std.randn_logit_std | fixed(1) }} with randn weights in the two-layer
+# network, and {{ putting_it_together.scale.deep_std.kaiming_logit_std | fixed(2) }} against
+# {{ putting_it_together.scale.deep_std.randn_logit_std | sci(1) }} with {{ putting_it_together.settings.deep_layers }}
+# hidden layers.
+
+# %% [markdown] lang="zh"
+# ## 哪个要素重要，为什么
+#
+# 每个要素在初始化时对尺度的影响：抽取一组随机的权重方向，以两种尺度使用，randn（标准差1）和Kaiming。每个隐藏层之后接BatchNorm时，
+# 两者给出相同的logit（最大差异{{ putting_it_together.scale.bn.max_logit_diff | sci(1) }}），但Kaiming尺度下`fc1`和`fc2`的权重得到的梯度
+# 分别大{{ putting_it_together.scale.bn.grad_ratio[0] | fixed(2) }}倍和{{ putting_it_together.scale.bn.grad_ratio[1] | fixed(2) }}倍：BatchNorm把糟糕的初始尺度
+# 变成了更小的有效学习率。BatchNorm前面的偏置得到的梯度最多为{{ putting_it_together.scale.bn.kaiming.bias_grad_max | sci(0) }}，只是float32的舍入误差。
+# 没有BatchNorm时，尺度逐层相乘：两个隐藏层的网络中，logit的标准差在Kaiming权重下为{{ putting_it_together.scale.shallow_std.kaiming_logit_std | fixed(2) }}，
+# 在randn权重下为{{ putting_it_together.scale.shallow_std.randn_logit_std | fixed(1) }}；{{ putting_it_together.settings.deep_layers }}个隐藏层时则是
+# {{ putting_it_together.scale.deep_std.kaiming_logit_std | fixed(2) }}对{{ putting_it_together.scale.deep_std.randn_logit_std | sci(1) }}。
 
 # %%
 # --8<-- [start:scale]
@@ -363,11 +441,18 @@ if __name__ == "__main__":
                   f"std (Kaiming) {r['kaiming']['z1_std']:.2f}")
 # --8<-- [end:scale]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's figures
-# from them (the site's build renders them in its light and dark themes, in English and Chinese).
+# `results()` runs every experiment at the page's full size and returns every number the page quotes;
+# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order. This takes under a
+# minute.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的完整规模运行全部实验，返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
+# 这一步不到一分钟。
 
 # %%
 import inspect
@@ -616,6 +701,33 @@ def figures(res: dict, lang: str) -> dict:
     L = LABELS[lang]
     figs = {}
 
+    # Test accuracy against the learning rate: the mean over the seeds, a band from the
+    # lowest to the highest seed, a ring at each configuration's best rate (by validation)
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.8), sharey=True,
+                             layout="constrained")
+    for ax, key in zip(axes, ["shallow", "deep"]):
+        for name in [n for n in ONE_AT_A_TIME if n in res[key]]:
+            r = res[key][name]
+            lrs = np.array(r["lrs"])
+            ax.fill_between(lrs, r["test_min"], r["test_max"], color=_COLORS[name],
+                            alpha=0.2, linewidth=0)
+            ax.plot(lrs, r["test_mean"], color=_COLORS[name], linestyle=_STYLES[name],
+                    marker="o", markersize=3, label=L[name])
+            if r["trains"]:
+                i = r["lrs"].index(r["best_lr"])
+                ax.plot(lrs[i], r["test_mean"][i], marker="o", markersize=9,
+                        color=_COLORS[name], markerfacecolor="none", linestyle="none")
+        ax.axvline(res["settings"]["seed_lr"], color="C7", linestyle=":",
+                   label=L["seed_lr"] if key == "shallow" else None)
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_ylim(0, 1)
+        ax.set_title(L[key])
+        ax.set_xlabel(L["lr"])
+    axes[0].set_ylabel(L["acc"])
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
+    figs["accuracy"] = fig
     # Training-loss curves at the seed's learning rate: the mean over the seeds, and
     # a band from the lowest to the highest seed
     top = res["settings"]["loss_axis_top"]
@@ -651,33 +763,6 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(handles, labels, loc="outside lower center", ncol=3)
     figs["curves"] = fig
 
-    # Test accuracy against the learning rate: the mean over the seeds, a band from the
-    # lowest to the highest seed, a ring at each configuration's best rate (by validation)
-    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.8), sharey=True,
-                             layout="constrained")
-    for ax, key in zip(axes, ["shallow", "deep"]):
-        for name in [n for n in ONE_AT_A_TIME if n in res[key]]:
-            r = res[key][name]
-            lrs = np.array(r["lrs"])
-            ax.fill_between(lrs, r["test_min"], r["test_max"], color=_COLORS[name],
-                            alpha=0.2, linewidth=0)
-            ax.plot(lrs, r["test_mean"], color=_COLORS[name], linestyle=_STYLES[name],
-                    marker="o", markersize=3, label=L[name])
-            if r["trains"]:
-                i = r["lrs"].index(r["best_lr"])
-                ax.plot(lrs[i], r["test_mean"][i], marker="o", markersize=9,
-                        color=_COLORS[name], markerfacecolor="none", linestyle="none")
-        ax.axvline(res["settings"]["seed_lr"], color="C7", linestyle=":",
-                   label=L["seed_lr"] if key == "shallow" else None)
-        ax.set_xscale("log")
-        ax.minorticks_off()
-        ax.set_ylim(0, 1)
-        ax.set_title(L[key])
-        ax.set_xlabel(L["lr"])
-    axes[0].set_ylabel(L["acc"])
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3)
-    figs["accuracy"] = fig
     return figs
 
 

@@ -1,13 +1,41 @@
-# %% [markdown]
+# %% [markdown] lang="en"
 # # Why the Gaussian
 #
-# This is the notebook of the *Why the Gaussian* page of *Why N(0, 1)?*.
+# The notebook of the page [*Why the Gaussian*]({{ page_url }}) of *Why N(0, 1)?*. Each section below
+# runs one experiment of the page and prints what it found; the last cell computes every number the
+# page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in well under a minute.
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# # 为什么是高斯分布
+#
+# 这是《为什么是N(0, 1)？》中[为什么是高斯分布]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
+# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
+# 不到一分钟就能跑完。
+
+# %% [markdown] lang="en"
 # ## The central limit theorem, measured
 #
-# Standardized sums of n uniform (or exponential) numbers: skewness, excess kurtosis and the
-# largest distance between their CDF and the standard normal CDF, for growing n.
+# Standardized sums of n uniform and of n exponential numbers, {{ why_gaussian.clt.samples | fixed(0) }}
+# of each kind for n = {{ why_gaussian.clt.ns | join(", ") }}: the cell prints their skewness, their excess kurtosis and the largest
+# gap max |F − Φ| between their CDF and the standard normal CDF ({{ fig("clt") }}), then the same gap,
+# exact, for sums of ±1 coin flips. Symmetric uniform terms are close after a handful: at
+# n = {{ why_gaussian.clt.ns[2] }} the gap is already {{ why_gaussian.clt.uniform.cdf_distance[2] | fixed(4) }},
+# and it falls like 1/n. Skewed exponential terms are still {{ why_gaussian.clt.exponential.cdf_distance[5] | fixed(3) }}
+# away at n = {{ why_gaussian.clt.ns[5] }}, with a skewness of {{ why_gaussian.clt.exponential.skewness[5] | fixed(2) }}:
+# their gap shrinks only like 1/√n. The coin is symmetric but its sums live on a lattice, and
+# {{ why_gaussian.clt.ns[5] }} flips are still {{ why_gaussian.clt.coin_cdf_distance[5] | fixed(3) }} away,
+# farther than the exponential sum.
+
+# %% [markdown] lang="zh"
+# ## 实测中心极限定理
+#
+# 对n个均匀分布的数之和与n个指数分布的数之和做标准化，n取{{ why_gaussian.clt.ns | join("、") }}，每种各{{ why_gaussian.clt.samples | fixed(0) }}个样本：
+# 单元打印它们的偏度、超额峰度，以及它们的CDF与标准正态分布CDF之间的最大差距max |F − Φ|（{{ fig("clt") }}），
+# 再按精确分布算出±1硬币抛掷之和的同一差距。对称的均匀分布加数只需几项就很接近：n = {{ why_gaussian.clt.ns[2] }}时
+# 差距已经只有{{ why_gaussian.clt.uniform.cdf_distance[2] | fixed(4) }}，并按1/n下降。偏斜的指数分布加数在
+# n = {{ why_gaussian.clt.ns[5] }}时仍相差{{ why_gaussian.clt.exponential.cdf_distance[5] | fixed(3) }}，偏度仍有
+# {{ why_gaussian.clt.exponential.skewness[5] | fixed(2) }}：差距只按1/√n缩小。硬币同样对称，但它的和只落在格点上，
+# {{ why_gaussian.clt.ns[5] }}次抛掷之和仍相差{{ why_gaussian.clt.coin_cdf_distance[5] | fixed(3) }}，比指数分布之和还远。
 
 # %%
 # --8<-- [start:clt]
@@ -84,11 +112,39 @@ if __name__ == "__main__":
         print(f"+-1 coin    n = {n:2d}: max |F - Phi| {coin_cdf_distance(n):.4f} (exact)")
 # --8<-- [end:clt]
 
-# %% [markdown]
-# ## Over weights or over data
+# %% [markdown] lang="en"
+# ## Over weights, not over data
 #
-# A wide layer's pre-activation for one fixed input, over many weight draws, against one fixed
-# unit's pre-activation over the whole digits dataset.
+# One unit's pre-activation z = w · x on the {{ why_gaussian.weights_vs_data.n_train }} training images of
+# the 8×8 digits, standardized per pixel as `StandardScaler` does. Over weights (one fixed image,
+# {{ why_gaussian.weights_vs_data.draws | fixed(0) }} weight draws) z is close to Gaussian: for the first
+# image its excess kurtosis is {{ why_gaussian.weights_vs_data.image0.uniform | fixed(3) }} over uniform
+# weights (predicted {{ (-1.2 * why_gaussian.weights_vs_data.image0.ratio) | fixed(3) }}) and
+# {{ why_gaussian.weights_vs_data.image0.normal | fixed(3) }} over Gaussian ones. Over data (a fixed unit
+# across all images) it is not: over {{ why_gaussian.weights_vs_data.units }} random units the median
+# excess kurtosis is {{ why_gaussian.weights_vs_data.per_pixel.median_kurtosis | fixed(1) }}, because per-pixel
+# standardization turns the rare nonzero values of the border pixels into values up to
+# {{ why_gaussian.weights_vs_data.max_abs_standardized | fixed(1) }} ({{ fig("weights_vs_data") }}). Dropping the
+# pixels that are nonzero in fewer than {{ why_gaussian.weights_vs_data.rare_dropped[1].min_nonzero }} images
+# brings the median to {{ why_gaussian.weights_vs_data.rare_dropped[1].median_kurtosis | fixed(2) }}, and one global
+# mean and std gives {{ why_gaussian.weights_vs_data.global.median_kurtosis | fixed(2) }}; yet even then
+# {{ why_gaussian.weights_vs_data.global.fraction_non_gaussian | pct(0) }} of the units are farther from N(0, 1),
+# in Kolmogorov distance, than 99% of Gaussian samples of the same size.
+
+# %% [markdown] lang="zh"
+# ## 随机性来自权重，而不是来自数据
+#
+# 考察一个单元的预激活值z = w · x，数据是8×8手写数字的{{ why_gaussian.weights_vs_data.n_train }}幅训练图像，
+# 像`StandardScaler`那样逐像素标准化。随权重变化时（固定一幅图像，抽取{{ why_gaussian.weights_vs_data.draws | fixed(0) }}次权重），
+# z接近高斯分布：对第一幅图像，均匀权重下的超额峰度为{{ why_gaussian.weights_vs_data.image0.uniform | fixed(3) }}
+# （预测值{{ (-1.2 * why_gaussian.weights_vs_data.image0.ratio) | fixed(3) }}），高斯权重下为{{ why_gaussian.weights_vs_data.image0.normal | fixed(3) }}。
+# 随数据变化时（固定一个单元，看它在全部图像上的取值）则不然：在{{ why_gaussian.weights_vs_data.units }}个随机单元上，超额峰度的中位数为
+# {{ why_gaussian.weights_vs_data.per_pixel.median_kurtosis | fixed(1) }}，因为逐像素标准化把边缘像素少有的非零值放大到最多
+# {{ why_gaussian.weights_vs_data.max_abs_standardized | fixed(1) }}（{{ fig("weights_vs_data") }}）。去掉在不到
+# {{ why_gaussian.weights_vs_data.rare_dropped[1].min_nonzero }}幅图像中非零的像素，中位数降到
+# {{ why_gaussian.weights_vs_data.rare_dropped[1].median_kurtosis | fixed(2) }}；所有像素共用一个均值和标准差时为
+# {{ why_gaussian.weights_vs_data.global.median_kurtosis | fixed(2) }}。但即使这样，仍有{{ why_gaussian.weights_vs_data.global.fraction_non_gaussian | pct(0) }}的单元
+# 与N(0, 1)之间的Kolmogorov距离比同样大小的高斯样本中的99%都大。
 
 # %%
 # --8<-- [start:weights_vs_data]
@@ -191,11 +247,30 @@ if __name__ == "__main__":
         )
 # --8<-- [end:weights_vs_data]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Exactly Gaussian only in the first layer
 #
-# One hidden ReLU layer of width n with Gaussian weights: over the weights, the output is a
-# mixture of Gaussians with excess kurtosis 15 / n, which vanishes only as n grows.
+# A network with one hidden ReLU layer of width n and He scaling, f = √(2/n) Σ v_j relu(h_j), drawn
+# {{ why_gaussian.finite_width.draws | fixed(0) }} times for one fixed input. Given the hidden layer, f is
+# Gaussian, but its variance changes from one draw of the first layer to the next, so over all the weights
+# f is a mixture of Gaussians with excess kurtosis 15/n. The cell prints the variance and the excess
+# kurtosis of f for widths {{ why_gaussian.finite_width.widths | join(", ") }}: the kurtosis is
+# {{ why_gaussian.finite_width.kurtosis[0] | fixed(2) }} at width {{ why_gaussian.finite_width.widths[0] }} and
+# {{ why_gaussian.finite_width.kurtosis[2] | fixed(2) }} at width {{ why_gaussian.finite_width.widths[2] }}, close
+# to 15/n. He scaling keeps the variance at every width; only width makes the shape Gaussian. The cell's
+# input is a random vector, the page's the first training image: that changes the variance (the page's
+# is {{ why_gaussian.finite_width.input_variance | fixed(3) }}), not the kurtosis.
+
+# %% [markdown] lang="zh"
+# ## 只有第一层严格服从高斯分布
+#
+# 一个只有一个ReLU隐藏层、宽度为n、使用He缩放的网络，f = √(2/n) Σ v_j relu(h_j)，对一个固定输入抽取
+# {{ why_gaussian.finite_width.draws | fixed(0) }}次。给定隐藏层，f服从高斯分布，但它的方差随第一层权重的每次抽取而变化，
+# 所以对全部权重而言，f是若干高斯分布的混合，超额峰度为15/n。单元打印宽度为{{ why_gaussian.finite_width.widths | join("、") }}时
+# f的方差和超额峰度：宽度为{{ why_gaussian.finite_width.widths[0] }}时超额峰度为{{ why_gaussian.finite_width.kurtosis[0] | fixed(2) }}，
+# 宽度为{{ why_gaussian.finite_width.widths[2] }}时为{{ why_gaussian.finite_width.kurtosis[2] | fixed(2) }}，都接近15/n。
+# He缩放让方差在任何宽度下都保持不变；只有宽度增大才让形状趋于高斯分布。单元的输入是一个随机向量，页面用的则是第一幅训练图像：
+# 这改变的是方差（页面上为{{ why_gaussian.finite_width.input_variance | fixed(3) }}），而不是峰度。
 
 # %%
 # --8<-- [start:finite_width]
@@ -238,11 +313,27 @@ if __name__ == "__main__":
         )
 # --8<-- [end:finite_width]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Maximum entropy
 #
-# Differential entropy of five distributions with mean 0 and variance 1, in closed form and by
-# numerical integration; the Gaussian's is the largest.
+# Five distributions with mean 0 and variance 1 (normal, uniform, Laplace, logistic, Student t with
+# ν = 5): the cell prints each one's differential entropy from its textbook formula and by numerical
+# integration, and its KL divergence to N(0, 1) ({{ fig("entropy") }}). The normal has the largest entropy,
+# {{ why_gaussian.entropy.normal.closed_form | fixed(4) }} nats, and the uniform the smallest,
+# {{ why_gaussian.entropy.uniform.closed_form | fixed(4) }}; formulas and integrals agree to
+# {{ why_gaussian.entropy.max_closed_form_error | sci(0) }} nats. Each KL divergence equals the entropy gap to
+# the normal, which is why no distribution with the same variance beats it. The gap can be small: the
+# logistic is within {{ why_gaussian.entropy.logistic.kl_to_normal | fixed(3) }} nats.
+
+# %% [markdown] lang="zh"
+# ## 最大熵
+#
+# 五个均值为0、方差为1的分布（正态分布、均匀分布、拉普拉斯分布、logistic分布、ν = 5的Student t分布）：
+# 单元打印每个分布按教科书公式算出的微分熵和数值积分的结果，以及它到N(0, 1)的KL散度（{{ fig("entropy") }}）。
+# 正态分布的熵最大，为{{ why_gaussian.entropy.normal.closed_form | fixed(4) }}奈特；均匀分布的最小，为
+# {{ why_gaussian.entropy.uniform.closed_form | fixed(4) }}奈特；公式与积分的差距在{{ why_gaussian.entropy.max_closed_form_error | sci(0) }}奈特以内。
+# 每个KL散度都恰好等于该分布与正态分布的熵差，所以方差相同的分布中没有哪个能胜过正态分布。这个差距可能很小：
+# logistic分布与正态分布只差不到{{ why_gaussian.entropy.logistic.kl_to_normal | fixed(3) }}奈特。
 
 # %%
 # --8<-- [start:max_entropy]
@@ -315,11 +406,29 @@ if __name__ == "__main__":
         )
 # --8<-- [end:max_entropy]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## Closure and the reparameterization trick
 #
-# Affine maps and sums of independent Gaussians stay Gaussian (uniforms do not), and
-# N(mu, sigma^2) is mu + sigma * N(0, 1), so gradients flow through mu and sigma.
+# With X ~ N(1, 2²) and Y ~ N(−3, 1.5²) independent, S = 0.5X − 2Y + 4 is exactly N(10.5, 10): over
+# {{ why_gaussian.closure.samples | fixed(0) }} samples the cell prints the mean
+# {{ why_gaussian.closure.affine.mean | fixed(3) }}, the variance {{ why_gaussian.closure.affine.var | fixed(3) }},
+# and nine quantiles within {{ why_gaussian.closure.affine.quantile_error | fixed(3) }} standard deviations of
+# those of N(10.5, 10). The sum of two uniforms is not uniform: its quantiles miss those of the uniform
+# with the same mean and variance by {{ why_gaussian.closure.uniform_sum_quantile_error | fixed(2) }} standard
+# deviations. Last, z = μ + σε with ε ~ N(0, 1) makes a sample differentiable in μ and σ: autograd's
+# gradient of the sample mean of z² is ({{ why_gaussian.closure.grad_mu | fixed(3) }}, {{ why_gaussian.closure.grad_sigma | fixed(3) }}),
+# against (2μ, 2σ) = ({{ (2 * why_gaussian.closure.mu) | fixed(3) }}, {{ (2 * why_gaussian.closure.sigma) | fixed(3) }}).
+
+# %% [markdown] lang="zh"
+# ## 封闭性与重参数化技巧
+#
+# X ~ N(1, 2²)与Y ~ N(−3, 1.5²)相互独立时，S = 0.5X − 2Y + 4严格服从N(10.5, 10)：在{{ why_gaussian.closure.samples | fixed(0) }}个样本上，
+# 单元打印的均值为{{ why_gaussian.closure.affine.mean | fixed(3) }}，方差为{{ why_gaussian.closure.affine.var | fixed(3) }}，
+# 九个分位数与N(10.5, 10)的分位数相差不超过{{ why_gaussian.closure.affine.quantile_error | fixed(3) }}个标准差。
+# 两个均匀分布之和不是均匀分布：它的分位数与均值、方差都相同的均匀分布相差{{ why_gaussian.closure.uniform_sum_quantile_error | fixed(2) }}个标准差。
+# 最后，z = μ + σε（ε ~ N(0, 1)）使样本成为μ和σ的可微函数：自动微分算出z²样本均值的梯度为
+# ({{ why_gaussian.closure.grad_mu | fixed(3) }}, {{ why_gaussian.closure.grad_sigma | fixed(3) }})，理论值(2μ, 2σ) =
+# ({{ (2 * why_gaussian.closure.mu) | fixed(3) }}, {{ (2 * why_gaussian.closure.sigma) | fixed(3) }})。
 
 # %%
 # --8<-- [start:closure]
@@ -390,11 +499,25 @@ if __name__ == "__main__":
     print(f"d E[z^2] / d(mu, sigma) = ({gm:.3f}, {gs:.3f}), theory (3.000, 1.000)")
 # --8<-- [end:closure]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## KL divergence in closed form
 #
-# The KL divergence between two Gaussians has a formula; checked against
-# `torch.distributions.kl_divergence` and a Monte Carlo estimate.
+# The KL divergence between two univariate Gaussians has a formula. The cell checks it on three pairs
+# against `torch.distributions.kl_divergence` and a Monte Carlo estimate from
+# {{ why_gaussian.kl.samples | fixed(0) }} samples, then computes the VAE regularizer of a diagonal Gaussian
+# against N(0, I) in {{ why_gaussian.kl.vae_latents }} dimensions both ways. PyTorch matches the formula to
+# {{ why_gaussian.kl.max_torch_error | sci(0) }} (float32 rounding), every Monte Carlo estimate lies within
+# {{ why_gaussian.kl.max_mc_z | fixed(1) }} standard errors of it, and the VAE term is
+# {{ why_gaussian.kl.vae_formula | fixed(4) }} both ways.
+
+# %% [markdown] lang="zh"
+# ## KL散度的闭式解
+#
+# 两个一元高斯分布之间的KL散度有公式可算。单元在三对分布上把公式与`torch.distributions.kl_divergence`以及
+# {{ why_gaussian.kl.samples | fixed(0) }}个样本的蒙特卡洛估计对比，再用两种方法计算{{ why_gaussian.kl.vae_latents }}维对角高斯分布
+# 相对于N(0, I)的VAE正则项。PyTorch与公式相差不超过{{ why_gaussian.kl.max_torch_error | sci(0) }}（float32的舍入误差），
+# 每个蒙特卡洛估计都落在公式值的{{ why_gaussian.kl.max_mc_z | fixed(1) }}个标准误之内，VAE的KL项两种算法都得到
+# {{ why_gaussian.kl.vae_formula | fixed(4) }}。
 
 # %%
 # --8<-- [start:kl]
@@ -446,11 +569,33 @@ if __name__ == "__main__":
     )
 # --8<-- [end:kl]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## High-dimensional geometry
 #
-# Norms concentrate near sqrt(n), independent vectors are nearly orthogonal, and a square
-# Gaussian matrix is still far from an orthogonal one.
+# For x ~ N(0, I_n) the cell prints the relative spread of the norm |x| and the standard deviation of the
+# cosine between independent vectors at n = 16, 256 and 4096, against 1/√(2n) and 1/√n: at
+# n = {{ why_gaussian.geometry.ns[5] | fixed(0) }} they are {{ why_gaussian.geometry.relative_norm_spread[5] | fixed(4) }}
+# and {{ why_gaussian.geometry.cosine_std[5] | fixed(4) }}. Then it asks whether a matrix W with N(0, 1/{{ why_gaussian.geometry.n }})
+# entries is nearly orthogonal ({{ fig("geometry") }}). Column by column it nearly is: in the square
+# {{ why_gaussian.geometry.n }} × {{ why_gaussian.geometry.n }} matrix every column norm is within
+# {{ why_gaussian.geometry.square.max_column_norm_error | fixed(3) }} of 1 and the largest |cos| between two
+# columns is {{ why_gaussian.geometry.square.max_abs_cosine | fixed(3) }}. The matrix is not: its singular values
+# run from {{ why_gaussian.geometry.square.singular_min | sci(1) }} to {{ why_gaussian.geometry.square.singular_max | fixed(3) }}
+# and ‖WᵀW − I‖ = {{ why_gaussian.geometry.square.gram_minus_identity_op | fixed(2) }}, while with only
+# {{ why_gaussian.geometry.tall_columns }} columns they stay in
+# [{{ why_gaussian.geometry.tall.singular_min | fixed(3) }}, {{ why_gaussian.geometry.tall.singular_max | fixed(3) }}].
+
+# %% [markdown] lang="zh"
+# ## 高维几何
+#
+# 对x ~ N(0, I_n)，单元打印n = 16、256和4096时范数|x|的相对离散程度和独立向量间余弦的标准差，并与1/√(2n)和1/√n对比：
+# n = {{ why_gaussian.geometry.ns[5] | fixed(0) }}时两者分别为{{ why_gaussian.geometry.relative_norm_spread[5] | fixed(4) }}和
+# {{ why_gaussian.geometry.cosine_std[5] | fixed(4) }}。接着检验元素服从N(0, 1/{{ why_gaussian.geometry.n }})的矩阵W是否近乎正交（{{ fig("geometry") }}）。
+# 逐列来看几乎是：在{{ why_gaussian.geometry.n }} × {{ why_gaussian.geometry.n }}的方阵中，每一列的范数与1相差不超过
+# {{ why_gaussian.geometry.square.max_column_norm_error | fixed(3) }}，任意两列之间|cos|的最大值为{{ why_gaussian.geometry.square.max_abs_cosine | fixed(3) }}。
+# 整个矩阵却不是：奇异值从{{ why_gaussian.geometry.square.singular_min | sci(1) }}一直分布到{{ why_gaussian.geometry.square.singular_max | fixed(3) }}，
+# ‖WᵀW − I‖ = {{ why_gaussian.geometry.square.gram_minus_identity_op | fixed(2) }}；而只有{{ why_gaussian.geometry.tall_columns }}列时，
+# 奇异值保持在[{{ why_gaussian.geometry.tall.singular_min | fixed(3) }}, {{ why_gaussian.geometry.tall.singular_max | fixed(3) }}]之内。
 
 # %%
 # --8<-- [start:geometry]
@@ -516,11 +661,18 @@ if __name__ == "__main__":
         )
 # --8<-- [end:geometry]
 
-# %% [markdown]
+# %% [markdown] lang="en"
 # ## The page's numbers and figures
 #
-# `results()` computes every number the page quotes; `figures()` draws the page's figures
-# from them (the site's build renders them in its light and dark themes, in English and Chinese).
+# `results()` runs every experiment as the page does and returns every number the page quotes;
+# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order. This takes
+# under a minute.
+
+# %% [markdown] lang="zh"
+# ## 本页的数字和图
+#
+# `results()`按页面的设置运行全部实验，返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
+# 这一步不到一分钟。
 
 # %%
 import inspect

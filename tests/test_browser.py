@@ -82,7 +82,7 @@ def test_figures_load_in_both_schemes(open_page, lang, scheme):
 
 @pytest.mark.parametrize(
     ("lang", "query", "slug"),
-    [("zh", "初始化", REASON), ("zh", "方差", REASON), ("zh", "BatchNorm", "batch-norm"),
+    [("zh", "初始化", REASON), ("zh", "方差", REASON), ("zh", "批归一化", "batch-norm"), ("zh", "BatchNorm", "batch-norm"),
      ("en", "Kaiming", REASON), ("en", "variance", REASON), ("en", "BatchNorm", "batch-norm")],
 )
 def test_search_finds_the_page_in_its_language(open_page, lang, query, slug):

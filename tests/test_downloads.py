@@ -11,26 +11,31 @@ import nbformat
 import pytest
 
 from conftest import LANGS, mkdocs_config
-from sitebuild import archive, cache, hook
+from sitebuild import archive, cache, formats, notebooks
 
 ZIP = f"downloads/{archive.ARCHIVE}"
 README = f"{archive.NAME}/README.txt"
 
 
-def served_zip(site) -> zipfile.ZipFile:
-    return zipfile.ZipFile(site.dir / ZIP)
+def prefix(lang: str) -> str:
+    return "" if lang == "en" else f"{lang}/"
 
 
-def test_archive_holds_every_served_notebook(site):
+def served_zip(site, lang: str) -> zipfile.ZipFile:
+    return zipfile.ZipFile(site.dir / f"{prefix(lang)}{ZIP}")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_archive_holds_every_served_notebook(site, lang):
     expected = {f"{archive.NAME}/{cache.slug(name)}.ipynb" for name in cache.snippet_names()}
-    with served_zip(site) as zf:
+    with served_zip(site, lang) as zf:
         assert zf.testzip() is None, "a member of the archive is corrupt"
         names = zf.namelist()
         assert len(names) == len(set(names)), "an entry appears twice"
         assert set(names) == expected | {README}, "one notebook per snippet and the README, nothing else"
         for member in sorted(expected):
             data = zf.read(member)
-            served = site.dir / "downloads" / posixpath.basename(member)
+            served = site.dir / f"{prefix(lang)}downloads" / posixpath.basename(member)
             assert data == served.read_bytes(), f"{member} differs from the served {served.name}"
             notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
             nbformat.validate(notebook)
@@ -39,14 +44,16 @@ def test_archive_holds_every_served_notebook(site):
             )
 
 
-def test_readme_says_how_to_run_in_both_languages(site):
-    with served_zip(site) as zf:
+@pytest.mark.parametrize("lang", LANGS)
+def test_readme_says_how_to_run_in_its_language(site, lang):
+    with served_zip(site, lang) as zf:
         text = zf.read(README).decode("utf-8")
     pins = archive.requirements(cache.snippet_names())
     assert archive.pip_packages(pins) in text
     assert f"Python {archive.python_version()}" in text
     assert archive.PYPI_MIRROR in text
-    assert "jupyter lab" in text and "笔记本" in text
+    assert "jupyter lab" in text
+    assert ("笔记本" in text) == (lang == "zh"), f"the {lang} README is in the wrong language"
 
 
 def test_requirements_are_the_pinned_packages_the_snippets_import():
@@ -68,7 +75,7 @@ def sandbox(tmp_path, monkeypatch):
         out = tmp_path / "outputs" / name
         out.mkdir(parents=True)
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), out / f"{name}.ipynb")
-        outputs[name] = cache.Outputs(name, out, ran=False)
+        outputs[name] = out / f"{name}.ipynb"
     return outputs
 
 
@@ -91,13 +98,16 @@ def test_zip_bytes_are_deterministic():
             assert zf.read(info) == entries[info.filename]
 
 
-def test_served_archive_is_rebuilt_byte_identical(site, tmp_path, monkeypatch):
+@pytest.mark.parametrize("lang", LANGS)
+def test_served_archive_is_rebuilt_byte_identical(site, tmp_path, monkeypatch, lang):
     """The same notebooks give the same zip: rebuilt from scratch, and from its own entries."""
     monkeypatch.setattr(archive, "CACHE_DIR", tmp_path / "archive")
-    served = (site.dir / ZIP).read_bytes()
-    rebuilt = archive.ensure(cache.ensure(), mkdocs_config()["site_url"])
+    served = (site.dir / f"{prefix(lang)}{ZIP}").read_bytes()
+    site_url = mkdocs_config()["site_url"]
+    books = notebooks.ensure(cache.ensure(), site_url)
+    rebuilt = archive.ensure({name: paths[lang] for name, paths in books.items()}, site_url, lang)
     assert rebuilt.path.read_bytes() == served
-    with served_zip(site) as zf:
+    with served_zip(site, lang) as zf:
         assert archive.zip_bytes({name: zf.read(name) for name in zf.namelist()}) == served
 
 
@@ -105,14 +115,17 @@ def test_archive_is_built_once_per_set_of_notebooks(sandbox, monkeypatch):
     builds = []
     real = archive.zip_bytes
     monkeypatch.setattr(archive, "zip_bytes", lambda entries: builds.append(1) or real(entries))
-    first = archive.ensure(sandbox, "https://example.org/")
+    first = archive.ensure(sandbox, "https://example.org/", "en")
     built = first.path.read_bytes()
-    assert archive.ensure(sandbox, "https://example.org/").path == first.path
+    assert archive.ensure(sandbox, "https://example.org/", "en").path == first.path
     assert len(builds) == 1, "an unchanged set of notebooks must not rebuild the archive"
-    nbformat.write(nbformat.v4.new_notebook(), sandbox["alpha"].notebook)  # a snippet changed
-    second = archive.ensure(sandbox, "https://example.org/")
-    assert len(builds) == 2 and second.path != first.path and second.path.read_bytes() != built
+    chinese = archive.ensure(sandbox, "https://example.org/", "zh")
+    assert len(builds) == 2 and chinese.path != first.path and first.path.exists(), "one archive per language"
+    nbformat.write(nbformat.v4.new_notebook(), sandbox["alpha"])  # a snippet changed
+    second = archive.ensure(sandbox, "https://example.org/", "en")
+    assert len(builds) == 3 and second.path != first.path and second.path.read_bytes() != built
     assert not first.path.parent.exists(), "the stale archive is removed"
+    assert chinese.path.exists(), "the other language's archive stays"
 
 
 def test_no_snippet_downloads_data():
@@ -140,11 +153,11 @@ def test_downloads_page_offers_the_archive_and_every_notebook(site, lang):
     prefix = "" if lang == "en" else f"{lang}/"
     html = site.html(f"{prefix}downloads/")
     found = links(html, f"{prefix}downloads")
-    assert ZIP in found, f"{prefix}downloads/ does not link {ZIP}"
-    assert hook._filesize((site.dir / ZIP).stat().st_size) in html, "the archive's size is not shown"
+    assert f"{prefix}{ZIP}" in found, f"{prefix}downloads/ does not link its language's {ZIP}"
+    assert formats.filesize((site.dir / f"{prefix}{ZIP}").stat().st_size) in html, "the archive's size is not shown"
     for name in cache.snippet_names():
         slug = cache.slug(name)
-        assert f"downloads/{slug}.ipynb" in found, f"{prefix}downloads/ does not link {slug}.ipynb"
+        assert f"{prefix}downloads/{slug}.ipynb" in found, f"{prefix}downloads/ does not link its {slug}.ipynb"
         assert f"{prefix}{slug}/" in found, f"{prefix}downloads/ does not link the page {slug}"
         assert f"{prefix}notebooks/{slug}/" in found, f"{prefix}downloads/ does not link notebook {slug}"
     if lang == "zh":

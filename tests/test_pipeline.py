@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import pytest
 from mkdocs.exceptions import PluginError
 
-from sitebuild import cache, hook, runner, style
+from sitebuild import cache, formats, hook, runner, style
 
 TINY = textwrap.dedent(
     '''\
@@ -205,12 +205,12 @@ def test_with_cjk_font_chinese_figures_carry_chinese(tmp_path):
     [(3.2e-5, 1, "3.2×10⁻⁵"), (12345.0, 2, "1.23×10⁴"), (9.96, 1, "1.0×10¹"), (-0.5, 0, "-5×10⁻¹")],
 )
 def test_sci_filter(value, digits, expected):
-    assert hook._sci(value, digits) == expected
+    assert formats.sci(value, digits) == expected
 
 
 def test_pct_and_fixed_filters():
-    assert hook._pct(0.98765, 1) == "98.8%"
-    assert hook._fixed(1234.5678, 2) == "1,234.57"
+    assert formats.pct(0.98765, 1) == "98.8%"
+    assert formats.fixed(1234.5678, 2) == "1,234.57"
 
 
 def _page(src_uri: str, locale: str):
@@ -226,12 +226,17 @@ def test_markdown_numbers_and_missing_keys(monkeypatch, tmp_path):
 
 
 def test_figure_markup_per_language_and_theme(monkeypatch, tmp_path):
-    (tmp_path / "figures").mkdir()
-    (tmp_path / "figures" / "depth_zh_light.svg").write_text("<svg/>")
-    monkeypatch.setattr(hook, "_outputs", {"alpha": SimpleNamespace(results={}, dir=tmp_path)})
-    md = hook.on_page_markdown('{{ figure("alpha", "depth", "图") }}', _page("sub/p.zh.md", "zh"), None, None)
-    assert md.splitlines() == [  # a block of its own: a caption below does not join it
+    alpha = SimpleNamespace(results={}, dir=tmp_path, manifest={"figures": ["depth", "width"]})
+    monkeypatch.setattr(hook, "_outputs", {"alpha": alpha})
+    page = '{% call figure("alpha", "depth", "图") %}\n说明。\n{% endcall %}\n见{{ fig("width") }}。'
+    with pytest.raises(PluginError, match="shows figures"):  # a page shows all of its figures
+        hook.on_page_markdown(page, _page("sub/alpha.zh.md", "zh"), None, None)
+    page += '\n{% call figure("alpha", "width", "宽") %}第二幅。{% endcall %}'
+    md = hook.on_page_markdown(page, _page("sub/alpha.zh.md", "zh"), None, None)
+    assert md.splitlines()[:16] == [  # a block of its own: the caption is inside the <figure>
         "",
+        "",
+        '<figure class="n01-numbered" id="fig-depth" markdown>',
         "",
         '<div class="n01-figure" markdown>',
         "",
@@ -240,6 +245,19 @@ def test_figure_markup_per_language_and_theme(monkeypatch, tmp_path):
         "",
         "</div>",
         "",
+        "<figcaption markdown>",
+        "",
+        "**图1：**说明。",
+        "",
+        "</figcaption>",
     ]
+    assert "见[图2](#fig-width)。" in md and "**图2：**第二幅。" in md
+    english = hook.on_page_markdown(page.replace("图", "x"), _page("alpha.md", "en"), None, None)
+    assert "**Figure 1.** 说明。" in english and "[Figure 2](#fig-width)" in english
     with pytest.raises(PluginError, match="no figure 'nope'"):
-        hook.on_page_markdown('{{ figure("alpha", "nope", "x") }}', _page("p.md", "en"), None, None)
+        hook.on_page_markdown('{% call figure("alpha", "nope", "x") %}c{% endcall %}', _page("alpha.md", "en"), None, None)
+    with pytest.raises(PluginError, match="no caption"):
+        hook.on_page_markdown('{{ figure("alpha", "depth", "x") }}', _page("alpha.md", "en"), None, None)
+    with pytest.raises(PluginError, match="in the order"):
+        hook.on_page_markdown('{% call figure("alpha", "width", "x") %}c{% endcall %}', _page("alpha.md", "en"), None, None)
+

@@ -128,7 +128,8 @@ def test_reason_page_links_its_notebook(site, name, lang):
     html = site.html(page_url(page, lang))
     assert re.search(rf'href="(\.\./)*notebooks/{slug}/"', html), f"{page_url(page, lang)} has no notebook link"
     assert re.search(rf'href="(\.\./)*downloads/{slug}\.ipynb"', html), f"{page_url(page, lang)} has no download"
-    assert (site.dir / "downloads" / f"{slug}.ipynb").is_file()
+    # the link resolves in the page's own language: zh/putting-it-together/ -> zh/downloads/
+    assert (site.dir / ("" if lang == "en" else f"{lang}/") / "downloads" / f"{slug}.ipynb").is_file()
 
 
 def test_no_third_party_requests_in_the_built_site(site):
@@ -186,3 +187,24 @@ def test_the_404_page_speaks_both_languages(site):
     assert 'lang="zh-Hans"' in article and "页面不存在" in article
     home = mkdocs_config()["site_url"]
     assert f'href="{home}"' in article and f'href="{home}zh/"' in article
+
+
+def test_an_english_reader_meets_no_chinese(site):
+    """Outside the language switcher (and the 404 page, which serves both), the English edition
+    is English: pages, notebook pages, their navigation and their titles. Code is shared by both
+    editions (a snippet's LABELS hold the Chinese figure labels), so code blocks are not read."""
+    offenders = []
+    for html_file in sorted(site.dir.rglob("*.html")):
+        rel = html_file.relative_to(site.dir).as_posix()
+        if rel.startswith("zh/") or rel == "404.html":
+            continue
+        html = html_file.read_text(encoding="utf-8")
+        html = re.sub(r'<div class="md-select">.*?</div>', "", html, flags=re.S)  # the language switcher
+        html = re.sub(r'<link rel="alternate"[^>]*>', "", html)
+        # code: <pre> blocks, and the plain copy that mkdocs-jupyter keeps for its copy button
+        text = re.sub(r'<script.*?</script>|<pre.*?</pre>|<div class="clipboard-copy-txt".*?</div>|<[^>]+>',
+                      " ", html, flags=re.S)
+        found = re.findall(r"[\u4e00-\u9fff]+", text)
+        if found:
+            offenders.append(f"{rel}: {found[:5]}")
+    assert not offenders, "Chinese in the English edition:\n" + "\n".join(offenders)

@@ -48,7 +48,7 @@ def test_there_are_snippets():
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_cells_and_sections(name):
     text = source(name)
-    assert text.startswith("# %% [markdown]\n# # "), f"{name}: the notebook must open with a title cell"
+    assert text.startswith('# %% [markdown] lang="en"\n# # '), f"{name}: the notebook must open with a title cell"
     last_cell = "# %%" + text.rstrip().rsplit("\n# %%", 1)[1]
     assert last_cell.startswith(FINAL_CELL), f"{name}: the last cell must be:\n{FINAL_CELL}"
     found = sections(name)
