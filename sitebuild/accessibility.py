@@ -2,8 +2,9 @@
 axe-core on every page and says which rule a change would break).
 
 - Material's search overlay has role="dialog" but no accessible name (axe: aria-dialog-name).
-- nbconvert's code cells scroll sideways but cannot be reached by keyboard
-  (axe: scrollable-region-focusable): they get tabindex="0", as Material gives its own code blocks.
+- nbconvert's code cells, and code blocks in a notebook's Markdown cells, scroll sideways but
+  cannot be reached by keyboard (axe: scrollable-region-focusable): they get tabindex="0", as
+  Material gives its own code blocks.
 - Figures scroll sideways at phone width (docs/stylesheets/extra.css) inside the wrapper that
   sitebuild/hook.py's figure markup gives them, and wide tables inside Material's scroll wrapper;
   docs/javascripts/figures.js makes either focusable only while it actually scrolls (that needs
@@ -22,6 +23,9 @@ from mkdocs.exceptions import PluginError
 SEARCH_LABEL = {"en": "Search", "zh": "搜索"}
 _SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
 _NOTEBOOK_CODE = re.compile(r'<div class="highlight-ipynb hl-python">')
+# A code block inside a notebook's Markdown cell (the Chinese notebook's font note).
+_NOTEBOOK_MARKDOWN_CODE = '<div class="highlight"><pre>'
+
 
 
 def on_post_page(output: str, page, config) -> str:
@@ -34,4 +38,5 @@ def on_post_page(output: str, page, config) -> str:
         output, count = _NOTEBOOK_CODE.subn('<div class="highlight-ipynb hl-python" tabindex="0">', output)
         if not count:
             raise PluginError(f"{page.file.src_uri}: nbconvert's code cell markup changed")
+        output = output.replace(_NOTEBOOK_MARKDOWN_CODE, '<div class="highlight"><pre tabindex="0">')
     return output
