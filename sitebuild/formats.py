@@ -50,9 +50,12 @@ def figure_label(lang: str, number: int) -> str:
 
 
 def figure_range(lang: str, count: int) -> str:
-    """All of a page's figures: "Figures 1–5" / "图1至图5" ("Figure 1" / "图1" when only one)."""
+    """All of a page's figures: "Figures 1–5" / "图1至图5" ("Figures 1 and 2" / "图1和图2" for
+    two, "Figure 1" / "图1" for one)."""
     if count == 1:
         return figure_label(lang, 1)
+    if count == 2:
+        return {"en": "Figures 1 and 2", "zh": "图1和图2"}[lang]
     return {"en": f"Figures 1–{count}", "zh": f"图1至图{count}"}[lang]
 
 

@@ -3,14 +3,13 @@
 #
 # The notebook of the page [*Activation sweet spots*]({{ page_url }}) of *Why N(0, 1)?*. Each section
 # below runs one experiment of the page and prints what it found; the last cell computes every number
-# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under a minute.
+# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 激活函数的“甜点区”
 #
 # 这是《为什么是N(0, 1)？》中[激活函数的“甜点区”]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
-# 全部代码在CPU上不到一分钟就能跑完。
+# 并打印实验结果；最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## Where each activation has slope
@@ -32,16 +31,15 @@
 # ## 各激活函数在哪里有斜率
 #
 # 对sigmoid、tanh、ReLU和GELU，代码在一个精细的float64网格上用自动微分求导数，打印峰值斜率，
-# 以及斜率不低于峰值一半（或十分之一）的区间，旁边列出流行说法中那张“甜点区”表给出的区间
-# （{{ fig("slopes") }}）。sigmoid的斜率峰值只有{{ activations.windows.sigmoid.half.peak | fixed(2) }}（tanh为
-# 1），它的半峰值区间
-# ({{ activations.windows.sigmoid.half.lo | fixed(2) }}, {{ activations.windows.sigmoid.half.hi | fixed(2) }})宽
-# 度是tanh的区间
-# ({{ activations.windows.tanh.half.lo | fixed(2) }}, {{ activations.windows.tanh.half.hi | fixed(2) }})的两倍。
+# 以及斜率不低于峰值一半（或十分之一）的区间，旁边列出流行说法中那张“甜点区”表给出的区间（{{ fig("slopes") }}）。
+# sigmoid的斜率峰值只有{{ activations.windows.sigmoid.half.peak | fixed(2) }}（tanh为1），
+# 它的半峰值区间
+# ({{ activations.windows.sigmoid.half.lo | fixed(2) }}, {{ activations.windows.sigmoid.half.hi | fixed(2) }})宽度是tanh
+# 的区间({{ activations.windows.tanh.half.lo | fixed(2) }}, {{ activations.windows.tanh.half.hi | fixed(2) }})的两倍。
 # N(0, 1)输入中只有{{ activations.windows.tanh.half.std_normal_inside | pct(1) }}落在tanh的区间内。
-# ReLU在整个(0, +∞)上斜率都是1，所以没有关于幅度的甜点区；GELU的斜率在x = √2附近达到峰值
-# {{ activations.windows.gelu.half.peak | fixed(3) }}，在
-# x = {{ activations.windows.gelu_slope_zero | fixed(3) }}左侧为负。
+# ReLU在整个(0, +∞)上斜率都是1，所以不存在与输入幅度有关的甜点区；
+# GELU的斜率在x = √2附近达到峰值{{ activations.windows.gelu.half.peak | fixed(3) }}，
+# 在x = {{ activations.windows.gelu_slope_zero | fixed(3) }}左侧为负。
 
 # %%
 # --8<-- [start:windows]
@@ -121,17 +119,16 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## N(0, s²)输入下的期望斜率
 #
-# 一层网络看到的不是单个输入，而是预激活值的一个分布。代码用{{ activations.expected.n | fixed(0) }}个样本估计
-# z ~ N(0, s²)时的平均斜率E[f'(z)]，打印s = 0.1、1、3和10时的值；再对每个激活函数打印流行说法中N(100, 1)输入下的
-# 平均斜率，以及s = 1时单元的非线性程度（对f(z)做最佳直线拟合后的1 − R²，线性单元为0）。
-# sigmoid和tanh的斜率按1/s流失（s = 10时分别为{{ activations.expected.table.sigmoid[2] | fixed(3) }}和
-# {{ activations.expected.table.tanh[2] | fixed(3) }}），而ReLU和GELU在任何尺度下平均斜率都保持1/2
-# （{{ fig("expected_slope") }}）。s → 0时斜率最大，但那时单元是线性的：
+# 一层网络看到的不是单个输入，而是预激活值的一个分布。
+# 代码用{{ activations.expected.n | fixed(0) }}个样本估计z ~ N(0, s²)时的平均斜率E[f'(z)]，打印s = 0.1、1、3和10时的值；
+# 再对每个激活函数打印流行说法中N(100, 1)输入下的平均斜率，以及s = 1时单元的非线性程度（对f(z)做最佳直线拟合后的1 − R²，
+# 线性单元为0）。sigmoid和tanh的平均斜率按1/s衰减（s = 10时分别为{{ activations.expected.table.sigmoid[2] | fixed(3) }}
+# 和{{ activations.expected.table.tanh[2] | fixed(3) }}），
+# 而ReLU和GELU在任何尺度下平均斜率都保持1/2（{{ fig("expected_slope") }}）。s → 0时斜率最大，但那时单元是线性的：
 # s = 1时tanh的非线性程度只有{{ activations.expected.nonlinearity_s1.tanh | fixed(3) }}，
 # ReLU为{{ activations.expected.nonlinearity_s1.relu | fixed(3) }}。在N(100, 1)下，
 # sigmoid的平均斜率为{{ activations.expected.mean100.sigmoid | sci(1) }}，
-# ReLU却是{{ activations.expected.mean100.relu | fixed(2) }}：梯度没有消失，但所有单元都处于激活状态，
-# 这一层成了线性层。
+# ReLU却是{{ activations.expected.mean100.relu | fixed(2) }}：梯度没有消失，但所有单元都处于激活状态，这一层成了线性层。
 
 # %%
 # --8<-- [start:expected_slope]
@@ -211,12 +208,12 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## float32梯度何时严格为零
 #
-# PyTorch中sigmoid和tanh的反向计算都基于舍入后的输出，所以一旦σ(x)被舍入为1，梯度就严格等于0.0，而不只是很小。
-# 代码用二分法找出自动微分恰好返回0.0的最小|x|，分别在float32和float64下进行。在float32下，
+# PyTorch中sigmoid和tanh的反向计算都基于舍入后的输出，所以一旦σ(x)舍入为1，梯度就严格等于0.0，而不只是很小。
+# 代码用二分法分别在float32和float64下找出自动微分恰好返回0.0的最小|x|。在float32下，
 # sigmoid在x ≥ {{ activations.zero.float32.sigmoid.pos | fixed(2) }}（24 ln 2）
 # 和x ≤ {{ activations.zero.float32.sigmoid.neg | fixed(2) }}时梯度为零，
 # tanh在|x| ≥ {{ activations.zero.float32.tanh.pos | fixed(2) }}（13 ln 2）时为零；换成float64，
-# 正半轴上的阈值分别推到{{ activations.zero.float64.sigmoid.pos | fixed(2) }}和
+# 正半轴上的阈值分别移到{{ activations.zero.float64.sigmoid.pos | fixed(2) }}和
 # {{ activations.zero.float64.tanh.pos | fixed(2) }}。对方差为1的预激活值，tanh的这个阈值大约是九个标准差；
 # 但在有784个单位方差输入、权重为未缩放N(0, 1)的层中，标准差是sqrt(784) = 28，这个阈值还不到三分之一个标准差。
 
@@ -275,18 +272,18 @@ if __name__ == "__main__":
 # this over {{ activations.depth.seeds | length }} seeds.
 
 # %% [markdown] lang="zh"
-# ## 斜率随深度相乘，权重也是
+# ## 斜率随深度相乘，权重也一样
 #
 # 一个刚初始化、未经训练的{{ activations.depth.n_layers }}层MLP，宽度为{{ activations.depth.width }}，
-# 在前{{ activations.depth.n_images }}张手写数字图像上计算交叉熵；四种网络由同一组随机矩阵构造：网络1（sigmoid）
-# 和网络2（tanh）的权重方差为1/n；网络3是sigmoid网络，权重放大到4倍（第一层为2倍），并带有偏置−W·½，
-# 抵消sigmoid的均值½；网络4是去掉这些偏置的网络3。代码打印随机种子0下第1层与第{{ activations.depth.n_layers }}层
-# 梯度范数之比，以及每一层斜率的均方根（{{ fig("depth_gradients") }}）。
-# 网络1每层乘以{{ activations.depth.sigmoid.factor_per_layer | fixed(3) }}，
+# 在前{{ activations.depth.n_images }}张手写数字图像上计算交叉熵。四种网络由同一组随机矩阵构造：网络1（sigmoid）
+# 和网络2（tanh）的权重方差为1/n；网络3是sigmoid网络，权重放大到4倍（第一层为2倍），并带有偏置−W·½，抵消sigmoid的均值½；
+# 网络4是去掉这些偏置的网络3。代码打印随机种子0下第1层与第{{ activations.depth.n_layers }}层梯度范数之比，
+# 以及每一层斜率的均方根（{{ fig("depth_gradients") }}）。
+# 网络1的梯度每经过一层乘以{{ activations.depth.sigmoid.factor_per_layer | fixed(3) }}，
 # 第1层的梯度只有最后一层的{{ activations.depth.sigmoid.ratio_first_last | sci(1) }}倍；
 # 网络3计算的logit与tanh网络相同（只差float32舍入误差），这个比值也与tanh网络完全相同，
-# 为{{ activations.depth.tanh.ratio_first_last | fixed(2) }}：每个斜率仍然至多为¼，
-# 但每个权重矩阵把梯度放大了4倍。去掉偏置后，均值½把单元推离了sigmoid的陡峭部分，
+# 为{{ activations.depth.tanh.ratio_first_last | fixed(2) }}：每个斜率仍然至多为¼，但每个权重矩阵把梯度放大了4倍。
+# 去掉偏置后，均值½把单元推离了sigmoid的陡峭部分，
 # 这个比值降到{{ activations.depth.sigmoid_x4_nobias.ratio_first_last | sci(1) }}；
 # 页面的表格在{{ activations.depth.seeds | length }}个随机种子上重复了这些实验。
 
@@ -413,19 +410,19 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 训练网络3与网络2
 #
-# 网络3就是网络2，这说的是函数相同，不是训练过程相同。我们用同样的构造搭一个更小的网络
-# （{{ activations.training.n_layers }}个隐藏层，宽度{{ activations.training.width }}），
-# 用普通SGD训练{{ activations.training.steps }}步，小批量大小为{{ activations.training.batch_size }}，
-# {{ activations.training.seeds | length }}个随机种子同时训练：网络2；像普通sigmoid网络那样训练偏置的网络3；
-# 以及把每个偏置固定为−W·½（“绑定”）的网络3，这样权重梯度中就没有了均值项。代码为每组试三个学习率，
-# 打印每组最低的训练损失中位数；页面表格背后的完整实验为两组sigmoid网络试了
-# {{ activations.training.grid.sigmoid | join("、") }}。在完整实验中，
+# 网络3就是网络2，这说的是函数相同，不是训练过程相同。
+# 这里用同样的构造搭一个更小的网络（{{ activations.training.n_layers }}个隐藏层，
+# 宽度{{ activations.training.width }}），用普通SGD训练{{ activations.training.steps }}步，
+# 小批量大小为{{ activations.training.batch_size }}，{{ activations.training.seeds | length }}个随机种子同时训练。
+# 共三组：网络2；像普通sigmoid网络那样训练偏置的网络3；以及把每个偏置固定为−W·½（“绑定”）的网络3，
+# 这样权重梯度中就没有了均值项。代码为每组试三个学习率，打印每组最低的训练损失中位数；
+# 页面表格背后的完整实验为两组sigmoid网络试了{{ activations.training.grid.sigmoid | join("、") }}。在完整实验中，
 # 绑定网络的损失为{{ activations.training.sigmoid_x4_tied.loss.median | fixed(3) }}，
-# 网络2为{{ activations.training.tanh.loss.median | fixed(3) }}，偏置参与训练的网络3为
-# {{ activations.training.sigmoid_x4.loss.median | fixed(3) }}。绑定网络比网络2好，来自它的逐层学习率，
-# 而不是sigmoid：学习率在第一层和读出层取网络2的4倍、在其余各层取16倍时，
+# 网络2为{{ activations.training.tanh.loss.median | fixed(3) }}，
+# 偏置参与训练的网络3为{{ activations.training.sigmoid_x4.loss.median | fixed(3) }}。绑定网络之所以优于网络2，
+# 是因为它相当于用了不同的逐层学习率，而不是因为sigmoid：学习率在第一层和读出层取网络2的4倍、在其余各层取16倍时，
 # 它的训练与网络2完全相同（损失最多相差{{ activations.training.identity.max_loss_diff | sci(0) }}），
-# 代码的最后一行输出就是这个对比。
+# 代码输出的最后一行就是这个对比。
 
 # %%
 # --8<-- [start:depth_training]
@@ -551,11 +548,10 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 输出不以零为中心与同号梯度
 #
-# 权重的梯度是δ_i x_j，所以当每个输入x_j都来自sigmoid、都为正时，对单个样本而言，
-# 单元i所有输入权重的梯度都与δ_i同号。代码在手写数字数据上的
-# 64 → {{ activations.sign.width }} → {{ activations.sign.width }} → 10网络中，
-# 统计第二层有多少单元的整行权重梯度同号，分别针对单个样本和大小为{{ activations.sign.batch_sizes[1] }}的小批
-# 量，在初始化时以及用各激活函数的最佳学习率做{{ activations.sign.steps }}步SGD之后统计，
+# 权重的梯度是δ_i x_j，所以当每个输入x_j都来自sigmoid、都为正时，对单个样本而言，单元i所有输入权重的梯度都与δ_i同号。
+# 代码在手写数字数据上搭建64 → {{ activations.sign.width }} → {{ activations.sign.width }} → 10的网络，
+# 统计第二层有多少单元的整行权重梯度同号。统计分别针对单个样本和大小为{{ activations.sign.batch_sizes[1] }}的小批量，
+# 在初始化时和以各激活函数的最佳学习率用SGD训练{{ activations.sign.steps }}步之后各做一次，
 # 并打印{{ activations.sign.seeds | length }}个随机种子的中位数（{{ fig("one_sign") }}）。用sigmoid时，
 # 单个样本下全部单元都同号，小批量下中位数为{{ activations.sign.sigmoid.batch_seeds.median | pct(0) }}；
 # 训练把它降到{{ activations.sign.sigmoid.trained.batch.median | pct(0) }}，但没有降到零；
@@ -703,13 +699,13 @@ if __name__ == "__main__":
 # ## GELU：以标准正态累积分布函数为门控
 #
 # GELU(x) = x Φ(x)，其中Φ是N(0, 1)的累积分布函数：在这里，标准正态分布是一个固定的函数，而不是对任何数据的假设。
-# 代码在float64下、在[−{{ activations.gelu.edge | fixed(0) }}, {{ activations.gelu.edge | fixed(0) }}]上测量论文
-# 给出的两个计算更便宜的近似（tanh公式和x σ(1.702 x)）以及PyTorch的两个版本与x Φ(x)相差多少
-# （{{ fig("gelu") }}）。tanh公式的误差至多为{{ activations.gelu.tanh_max_error | sci(1) }}，
+# 论文给出了两个计算更便宜的近似：tanh公式和x σ(1.702 x)。代码在float64下、
+# 在[−{{ activations.gelu.edge | fixed(0) }}, {{ activations.gelu.edge | fixed(0) }}]上测量这两个近似以及PyTorch
+# 的两个版本与x Φ(x)相差多少（{{ fig("gelu") }}）。tanh公式的误差至多为{{ activations.gelu.tanh_max_error | sci(1) }}，
 # sigmoid公式至多为{{ activations.gelu.sigmoid_max_error | sci(1) }}，
 # 约为前者的{{ (activations.gelu.sigmoid_max_error / activations.gelu.tanh_max_error) | fixed(0) }}倍。
-# PyTorch的`gelu(x, approximate="tanh")`就是tanh公式，默认的`gelu(x)`则是精确的x Φ(x)（误差
-# {{ activations.gelu.torch_default_max_error | sci(0) }}）。
+# PyTorch的`gelu(x, approximate="tanh")`就是tanh公式，
+# 默认的`gelu(x)`则是精确的x Φ(x)（误差{{ activations.gelu.torch_default_max_error | sci(0) }}）。
 
 # %%
 # --8<-- [start:gelu]
@@ -763,13 +759,13 @@ if __name__ == "__main__":
 #
 # `results()` runs every experiment at the page's full size (all seeds and learning rates) and returns
 # every number the page quotes; `figures()` draws the page's figures from them, {{ fig_range }} in the
-# page's order. This takes a few seconds.
+# page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模（全部随机种子和学习率）运行全部实验，返回页面引用的每一个数字；
-# `figures()`据此按页面顺序画出{{ fig_range }}。这一步只需几秒钟。
+# `figures()`据此按页面顺序画出{{ fig_range }}。
 
 # %%
 import inspect

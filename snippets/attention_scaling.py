@@ -3,14 +3,13 @@
 #
 # The notebook of the page [*Attention scaling*]({{ page_url }}) of *Why N(0, 1)?*. Each section below
 # runs one experiment of the page and prints what it found; the last cell computes every number the
-# page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under a minute.
+# page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 注意力的缩放
 #
-# 这是《为什么是N(0, 1)？》中[注意力的缩放]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
-# 全部代码在CPU上不到一分钟就能跑完。
+# 这是《为什么是N(0, 1)？》中[注意力的缩放]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，并打印实验结果；
+# 最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## The variance of a dot product
@@ -98,27 +97,27 @@ if __name__ == "__main__":
 # ## softmax的饱和，以及传到查询的梯度
 #
 # 对每个d_k，代码抽取{{ attention_scaling.saturation.n_queries }}个随机查询，
-# 以及{{ attention_scaling.saturation.n_keys }}个随机键和值向量，各分量服从N(0, 1)；
-# 在同一组样本上分别计算不缩放和除以sqrt(d_k)时每个查询的注意力，并对第一个随机种子、在三种宽度下打印最大权重、
+# 以及{{ attention_scaling.saturation.n_keys }}个随机键和值向量，各分量服从N(0, 1)，
+# 在同一组样本上分别计算不缩放和除以sqrt(d_k)时每个查询的注意力。对第一个随机种子，代码在三种宽度下打印最大权重、
 # 注意力权重的熵（均匀注意力为
-# ln {{ attention_scaling.saturation.n_keys }} ≈ {{ attention_scaling.saturation.ln_n_keys | fixed(2) }}，
-# 独热为0），以及用自动微分求出的传到每个查询的梯度范数，以缩放组的中位数为单位。不缩放时，
-# 在d_k = {{ attention_scaling.saturation.d_k[-1] }}处，最大权重平均为
-# {{ attention_scaling.saturation.unscaled.max_prob[-1] | fixed(3) }}，
+# ln {{ attention_scaling.saturation.n_keys }} ≈ {{ attention_scaling.saturation.ln_n_keys | fixed(2) }}，独热为0），
+# 以及用自动微分求出的、传到每个查询的梯度范数（以缩放组的中位数为单位）。不缩放时，
+# 在d_k = {{ attention_scaling.saturation.d_k[-1] }}处，
+# 最大权重平均为{{ attention_scaling.saturation.unscaled.max_prob[-1] | fixed(3) }}，
 # 熵为{{ attention_scaling.saturation.unscaled.entropy[-1] | fixed(2) }}，
 # 注意力几乎变成了对单个键的硬查找（{{ fig("attention_maps") }}）；缩放时，
 # 最大权重为{{ attention_scaling.saturation.scaled.max_prob[-1] | fixed(3) }}。梯度并不是简单地消失了：
-# d_k = {{ attention_scaling.saturation.d_k[2] }}时，不缩放组位于中位数的查询得到的梯度是缩放组中位数的
-# {{ attention_scaling.saturation.unscaled.rel_median[2] | fixed(1) }}倍；
-# 到d_k = {{ attention_scaling.saturation.d_k[-1] }}时，分布发生分化：
-# 位于中位数的查询只得到缩放组中位数的{{ attention_scaling.saturation.unscaled.rel_median[-1] | pct(1) }}，
-# {{ attention_scaling.saturation.unscaled.share_below[-1] | pct(1) }}的查询得到的不到它的
-# {{ attention_scaling.saturation.threshold | pct(0) }}，而均值却是它的
-# {{ attention_scaling.saturation.unscaled.rel_mean[-1] | fixed(1) }}倍。
+# d_k = {{ attention_scaling.saturation.d_k[2] }}时，
+# 不缩放时查询梯度的中位数是缩放时中位数的{{ attention_scaling.saturation.unscaled.rel_median[2] | fixed(1) }}倍；
+# 到d_k = {{ attention_scaling.saturation.d_k[-1] }}时，分布出现两极分化：
+# 中位数只有缩放时中位数的{{ attention_scaling.saturation.unscaled.rel_median[-1] | pct(1) }}，
+# {{ attention_scaling.saturation.unscaled.share_below[-1] | pct(1) }}的查询所得梯度不到它的
+# {{ attention_scaling.saturation.threshold | pct(0) }}，
+# 而均值却是它的{{ attention_scaling.saturation.unscaled.rel_mean[-1] | fixed(1) }}倍。
 # {{ fig("gradient") }}背后的完整实验覆盖从{{ attention_scaling.saturation.d_k[0] }}到
-# {{ attention_scaling.saturation.d_k[-1] }}的每个d_k和{{ attention_scaling.saturation.seeds | length }}个随机种
-# 子；在各种子之间，d_k = {{ attention_scaling.saturation.d_k[-1] }}时的这一比例在
-# {{ attention_scaling.saturation.over_seeds.unscaled.share_below.min[-1] | pct(0) }}到
+# {{ attention_scaling.saturation.d_k[-1] }}的每个d_k和{{ attention_scaling.saturation.seeds | length }}个随机种子；
+# 在这些种子上，d_k = {{ attention_scaling.saturation.d_k[-1] }}时这一比例介于
+# {{ attention_scaling.saturation.over_seeds.unscaled.share_below.min[-1] | pct(0) }}和
 # {{ attention_scaling.saturation.over_seeds.unscaled.share_below.max[-1] | pct(0) }}之间。
 
 # %%
@@ -195,8 +194,8 @@ if __name__ == "__main__":
 # 参数`scale=`可以替换这个值。代码在float64精度下把它与手写的softmax(Q Kᵀ / sqrt(d_k)) V做比较，
 # 共{{ attention_scaling.sdpa.batch }} × {{ attention_scaling.sdpa.heads }}个注意力头，
 # {{ attention_scaling.sdpa.seq }}个位置，d_k = {{ attention_scaling.sdpa.d_k }}。
-# 默认行为与手写的缩放版本相差{{ attention_scaling.sdpa.default_vs_manual_scaled | sci(1) }}，
-# `scale=1.0`与手写的不缩放版本相差{{ attention_scaling.sdpa.scale1_vs_manual_unscaled | sci(1) }}，
+# 默认行为与手写的缩放版本只差{{ attention_scaling.sdpa.default_vs_manual_scaled | sci(1) }}，
+# `scale=1.0`与手写的不缩放版本只差{{ attention_scaling.sdpa.scale1_vs_manual_unscaled | sci(1) }}，
 # 而默认行为与不缩放的点积最多相差{{ attention_scaling.sdpa.default_vs_manual_unscaled | fixed(2) }}。
 # 像这里这样把注意力头单独作为一个维度时，d_k就是每个头的维度。
 
@@ -260,16 +259,16 @@ if __name__ == "__main__":
 #
 # 脚注的论证要求q和k的各分量相互独立；真实数据的特征经过标准化后，均值为0、方差为1，但彼此相关。
 # 代码取scikit-learn葡萄酒（wine）数据集中两个不同的训练样本（{{ attention_scaling.wine.d_k }}个特征，已标准化）
-# 作为q和k，随机抽取{{ attention_scaling.wine.n_pairs }}对：Var(q·k)/d_k为
-# {{ attention_scaling.wine.var_over_d | fixed(2) }}，而不是1（对所有不同样本的配对精确计算为
-# {{ attention_scaling.wine.exact_over_d | fixed(2) }}；由相关系数矩阵C预测的
-# tr(C²)/d_k = {{ attention_scaling.wine.sum_sq_corr_over_d | fixed(2) }}，略大一些，
-# 因为它把样本与自身的配对也算在内）；除以sqrt(d_k)之后，logit的标准差仍有
-# {{ attention_scaling.wine.scaled_logit_std | fixed(2) }}。刚初始化的层会把相关性掩盖掉：
-# `projected_dot_variance`让同样的特征经过相互独立的随机矩阵W_Q和W_K，
-# d_k = {{ attention_scaling.projected.d_k }}，在{{ attention_scaling.projected.n_draws }}次权重抽取上，
+# 作为q和k，随机抽取{{ attention_scaling.wine.n_pairs }}对：
+# Var(q·k)/d_k为{{ attention_scaling.wine.var_over_d | fixed(2) }}，
+# 而不是1（在所有不同样本的配对上精确计算为{{ attention_scaling.wine.exact_over_d | fixed(2) }}；
+# 由相关系数矩阵C预测的tr(C²)/d_k = {{ attention_scaling.wine.sum_sq_corr_over_d | fixed(2) }}，略大一些，
+# 因为它把样本与自身的配对也算在内）；除以sqrt(d_k)之后，
+# logit的标准差仍有{{ attention_scaling.wine.scaled_logit_std | fixed(2) }}。刚初始化的层会把相关性掩盖掉：
+# `projected_dot_variance`让同样的特征经过相互独立的随机矩阵W_Q和W_K（d_k = {{ attention_scaling.projected.d_k }}），
+# 对权重抽取{{ attention_scaling.projected.n_draws }}次，
 # Var(q·k)/d_k平均为{{ attention_scaling.projected.mean | fixed(2) }}。因此，
-# 这个例子展示的是学到的W_Q和W_K可能产生的情形，而不是刚初始化的层。
+# 这个例子展示的是训练学到的W_Q和W_K可能产生的情形，而不是刚初始化的层。
 
 # %%
 # --8<-- [start:assumption]
@@ -369,17 +368,17 @@ if __name__ == "__main__":
 # 训练会让一个查询与它应当关注的键指向相近的方向。在一个最简单的模型中，每个查询有一个对齐的键，
 # 它的每个坐标与查询的对应坐标的相关系数为ρ = {{ attention_scaling.alignment.rho }}，
 # 另外{{ attention_scaling.alignment.n_keys - 1 }}个键与查询独立；于是E[q·k] = ρ d_k随d_k增长，
-# 而标准差sqrt(d_k (1 + ρ²))随sqrt(d_k)增长。代码打印这两个矩及其理论值，
-# 以及在标准缩放1/sqrt(d_k)和µP的{{ attention_scaling.alignment.mup_mult | fixed(0) }}/d_k缩放（两者在
-# d_k = {{ attention_scaling.alignment.mup_equal_at | fixed(0) }}时相等）下，
-# 对齐的键在{{ attention_scaling.alignment.n_queries }}个查询上所得的平均注意力权重（{{ fig("alignment") }}）。
+# 而标准差sqrt(d_k (1 + ρ²))随sqrt(d_k)增长。代码打印这两个矩及其理论值；
+# 再在标准缩放1/sqrt(d_k)和µP的{{ attention_scaling.alignment.mup_mult | fixed(0) }}/d_k（两者在
+# d_k = {{ attention_scaling.alignment.mup_equal_at | fixed(0) }}时相等）这两种缩放下，
+# 打印对齐的键在{{ attention_scaling.alignment.n_queries }}个查询上所得的平均注意力权重（{{ fig("alignment") }}）。
 # 用1/sqrt(d_k)时，这个权重从d_k = {{ attention_scaling.alignment.d_k[1] }}时的
-# {{ attention_scaling.alignment.weight_sqrt[1] | fixed(3) }}升到d_k = {{ attention_scaling.alignment.d_k[-1] }}
-# 时的{{ attention_scaling.alignment.weight_sqrt[-1] | fixed(3) }}；用µP的缩放时，
-# 它稳定在极限{{ attention_scaling.alignment.mup_weight_limit | fixed(3) }}附近
-# （d_k = {{ attention_scaling.alignment.d_k[-1] }}时为
-# {{ attention_scaling.alignment.weight_mup[-1] | fixed(3) }}）。这正是µP除以d_k的原因；
-# 这里的相关性是人为设定的，所以这个模型只是演示µP的论证，并不是对训练好的网络的测量。
+# {{ attention_scaling.alignment.weight_sqrt[1] | fixed(3) }}升到d_k = {{ attention_scaling.alignment.d_k[-1] }}时的
+# {{ attention_scaling.alignment.weight_sqrt[-1] | fixed(3) }}；用µP的缩放时，
+# 它稳定在极限{{ attention_scaling.alignment.mup_weight_limit | fixed(3) }}
+# 附近（d_k = {{ attention_scaling.alignment.d_k[-1] }}时为
+# {{ attention_scaling.alignment.weight_mup[-1] | fixed(3) }}）。这正是µP除以d_k的原因；这里的相关性是人为设定的，
+# 所以这个模型只是演示µP的论证，并没有测量训练好的网络。
 
 # %%
 # --8<-- [start:alignment]
@@ -438,13 +437,13 @@ if __name__ == "__main__":
 #
 # `results()` runs every experiment at the page's full size (all widths and seeds) and returns every
 # number the page quotes; `figures()` draws the page's figures from them, {{ fig_range }} in the
-# page's order. This takes well under a minute.
+# page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模（全部宽度和随机种子）运行全部实验，返回页面引用的每一个数字；
-# `figures()`据此按页面顺序画出{{ fig_range }}。这一步用时远不到一分钟。
+# `figures()`据此按页面顺序画出{{ fig_range }}。
 
 # %%
 import inspect

@@ -3,14 +3,13 @@
 #
 # The notebook of the page [*Batch normalization*]({{ page_url }}) of *Why N(0, 1)?*. Each section
 # below runs one experiment of the page and prints what it found; the last cell computes every number
-# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under a minute.
+# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 批归一化
 #
-# 这是《为什么是N(0, 1)？》中[批归一化]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
-# 全部代码在CPU上不到一分钟就能跑完。
+# 这是《为什么是N(0, 1)？》中[批归一化]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，并打印实验结果；
+# 最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## The transform, in training and in evaluation
@@ -39,9 +38,9 @@
 # 而用无偏方差时相差{{ batch_norm.transform.err_unbiased | fixed(3) }}），
 # 却把无偏方差存进`running_var`（相差{{ batch_norm.transform.running_var_err_unbiased | sci(1) }}）。
 # 输出的均值为{{ batch_norm.transform.output_mean | fixed(3) }} = β，
-# 标准差为{{ batch_norm.transform.output_std | fixed(3) }} ≈ γ。训练模式下只走这一步之后，
-# 滑动统计量还远未接近这个批量的统计量，评估输出与训练输出最多相差
-# {{ batch_norm.transform.eval_vs_train_max_diff | fixed(1) }}：在错误的模式下评估网络，是一个经典错误。
+# 标准差为{{ batch_norm.transform.output_std | fixed(3) }} ≈ γ。在训练模式下只走这一步之后，
+# 滑动统计量离这个批量的统计量还很远，评估输出与训练输出最多相差
+# {{ batch_norm.transform.eval_vs_train_max_diff | fixed(1) }}：用错模式评估网络是一个经典的bug。
 
 # %%
 # --8<-- [start:transform]
@@ -107,10 +106,10 @@ if __name__ == "__main__":
 #
 # 给一个单元的每个样本都加上同一个常数，批量均值也随之加上这个常数，而每个样本与均值之差不变；
 # 所以如果线性层后面紧跟BatchNorm，这个线性层的偏置不起任何作用，它的职责由β承担。
-# 代码把BatchNorm之前那个线性层的偏置平移{{ batch_norm.bias.shift | fixed(0) }}，打印输出的变化和梯度。
+# 代码把BatchNorm之前那个线性层的偏置平移{{ batch_norm.bias.shift | fixed(0) }}，打印输出的变化和梯度：
 # 输出最多只变化{{ batch_norm.bias.max_output_change | sci(1) }}（float32舍入误差），
-# 损失对偏置的梯度为{{ batch_norm.bias.bias_grad_max | sci(1) }}，而对权重的梯度为
-# {{ batch_norm.bias.weight_grad_max | sci(1) }}。所以BatchNorm之前的层通常写成`nn.Linear(..., bias=False)`。
+# 损失对偏置的梯度为{{ batch_norm.bias.bias_grad_max | sci(1) }}，
+# 而对权重的梯度为{{ batch_norm.bias.weight_grad_max | sci(1) }}。所以BatchNorm之前的层通常写成`nn.Linear(..., bias=False)`。
 
 # %%
 # --8<-- [start:bias]
@@ -159,11 +158,11 @@ if __name__ == "__main__":
 # ## 批量把样本耦合在一起
 #
 # 训练模式下，批量的均值和方差取决于整个批量，因此一个样本的输出会依赖于同批的其他样本。代码固定样本0，
-# 只替换与它同批的{{ batch_norm.coupling.batch - 1 }}个样本：训练模式下它的输出最多变化
-# {{ batch_norm.coupling.train_diff | fixed(2) }}，评估模式下变化
-# {{ batch_norm.coupling.eval_diff | fixed(2) }}。只有一个样本的批量无从估计方差，
-# `BatchNorm1d`在训练模式下会抛出`ValueError`拒绝它，评估模式下则可以接受。小批量之所以对BatchNorm不利，
-# 序列模型之所以改为对每个样本单独归一化（层归一化，LayerNorm），这种耦合都是原因之一。
+# 只替换与它同批的{{ batch_norm.coupling.batch - 1 }}个样本：
+# 训练模式下它的输出最多变化{{ batch_norm.coupling.train_diff | fixed(2) }}，
+# 评估模式下变化{{ batch_norm.coupling.eval_diff | fixed(2) }}。只有一个样本的批量无从估计方差，
+# `BatchNorm1d`在训练模式下会抛出`ValueError`拒绝它，评估模式下则可以接受。这种耦合是小批量不利于BatchNorm的原因之一，
+# 也是序列模型改用层归一化（LayerNorm）、对每个样本单独归一化的原因之一。
 
 # %%
 # --8<-- [start:coupling]
@@ -235,25 +234,24 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 一个深层sigmoid网络，有无BatchNorm
 #
-# 在8×8手写数字上训练一个有{{ batch_norm.training.depth }}个宽度为{{ batch_norm.training.width }}的sigmoid层的网
-# 络，用动量为{{ batch_norm.training.momentum }}的SGD训练{{ batch_norm.training.epochs }}个迭代周期，
-# 批量大小为{{ batch_norm.training.batch_size }}，共四个版本：无BatchNorm、PyTorch默认初始化；无BatchNorm、
-# 为sigmoid设计的初始化（权重取自N(0, 16/n_in)，偏置用来减去前一层sigmoid输出的均值½）；
-# 每个sigmoid之前加BatchNorm；BatchNorm之后再加随机平移和缩放（仿照Santurkar et al. 2018）。
+# 在8×8手写数字上训练一个由{{ batch_norm.training.depth }}个sigmoid层组成、宽度为{{ batch_norm.training.width }}的网络，
+# 用动量为{{ batch_norm.training.momentum }}的SGD训练{{ batch_norm.training.epochs }}个迭代周期，
+# 批量大小为{{ batch_norm.training.batch_size }}，共四个版本：无BatchNorm，用PyTorch默认初始化；无BatchNorm，
+# 用为sigmoid设计的初始化（权重取自N(0, 16/n_in)，偏置减去前一层sigmoid输出的均值½）；每个sigmoid之前加BatchNorm；
+# BatchNorm之后再加随机平移和缩放（仿照Santurkar et al. 2018）。
 # 代码对每个版本在学习率{{ batch_norm.training.lrs | join("、") }}下各用两个随机种子训练（页面用
 # {{ batch_norm.training.seeds | length }}个），并对每个学习率打印平均最终训练损失和测试准确率的范围；
-# 同一版本的各次运行并排训练，它们的权重沿着一个新的“运行”维度堆叠。在{{ fig("training") }}背后的完整实验中，
+# 同一版本的各次运行同时训练，权重沿着最前面新增的“运行”维度堆叠。在{{ fig("training") }}背后的完整实验中，
 # 默认初始化的网络在每个学习率下都停在随机猜测水平（训练损失与ln 10 = {{ batch_norm.training.ln10 | fixed(3) }}
 # 之差不超过{{ batch_norm.training.default.max_loss_gap_ln10 | fixed(3) }}，
 # 测试准确率不超过{{ batch_norm.training.default.max_acc_any_lr | pct(1) }}）；而在各自的最佳学习率下，
 # 用sigmoid初始化时平均测试准确率为{{ batch_norm.training.sigmoid_init.mean_acc | pct(1) }}，
-# 用BatchNorm时为{{ batch_norm.training.bn.mean_acc | pct(1) }}，用加噪声的BatchNorm时为
-# {{ batch_norm.training.noisy_bn.mean_acc | pct(1) }}。默认初始化的网络败在尺度上，而不是饱和上：训练之后，
-# sigmoid输入在样本间的离散程度从第1层的{{ batch_norm.training.default.sample_std[0] | fixed(2) }}降到第
-# {{ batch_norm.training.depth }}层的{{ batch_norm.training.default.sample_std[-1] | sci(1) }}
-# （{{ fig("preact_hist") }}）；BatchNorm把网络从这种糟糕的初始化中救了出来，
-# 并在这么短的训练预算内比sigmoid初始化训练得稍好一些（高
-# {{ batch_norm.training.bn_minus_sigmoid_init_pts | fixed(1) }}个百分点），
+# 用BatchNorm时为{{ batch_norm.training.bn.mean_acc | pct(1) }}，
+# 用加噪声的BatchNorm时为{{ batch_norm.training.noisy_bn.mean_acc | pct(1) }}。默认初始化的网络失败的原因是尺度，
+# 而不是饱和：训练之后，sigmoid输入在样本间的离散程度从第1层的{{ batch_norm.training.default.sample_std[0] | fixed(2) }}
+# 降到第{{ batch_norm.training.depth }}层的{{ batch_norm.training.default.sample_std[-1] | sci(1) }}
+# （{{ fig("preact_hist") }}）；BatchNorm把网络从这种糟糕的初始化中救了出来，而且在这么短的训练预算内，
+# 它比sigmoid初始化训练得稍好一些（高{{ batch_norm.training.bn_minus_sigmoid_init_pts | fixed(1) }}个百分点），
 # 但这并不表明这个网络非得有BatchNorm才能训练。
 
 # %%
@@ -422,10 +420,10 @@ if __name__ == "__main__":
 # before tanh rescales them to unit variance before tanh can saturate, while BatchNorm after tanh
 # comes too late. The cell stacks {{ batch_norm.placement.n_layers }} such layers on a batch of
 # {{ batch_norm.placement.batch }} inputs and prints the theory for z ~ N(0, 1),
-# {{ batch_norm.placement.theory_unit | fixed(4) }}, and the fraction of saturated units (|tanh| >
+# {{ batch_norm.placement.theory_unit | pct(2) }}, and the fraction of saturated units (|tanh| >
 # 0.99) at each layer ({{ fig("placement") }}). With BatchNorm before tanh the fraction is
-# {{ batch_norm.placement.before[0] | fixed(4) }} at layer 1 and
-# {{ batch_norm.placement.before[-1] | fixed(4) }} at layer {{ batch_norm.placement.n_layers }}; with
+# {{ batch_norm.placement.before[0] | pct(2) }} at layer 1 and
+# {{ batch_norm.placement.before[-1] | pct(2) }} at layer {{ batch_norm.placement.n_layers }}; with
 # BatchNorm after tanh it is {{ batch_norm.placement.after[0] | pct(1) }} and
 # {{ batch_norm.placement.after[-1] | pct(1) }}, as the theory for z ~ N(0,
 # {{ batch_norm.placement.width }}) predicts ({{ batch_norm.placement.theory_after | pct(1) }}).
@@ -437,10 +435,10 @@ if __name__ == "__main__":
 # sqrt({{ batch_norm.placement.width }})：放在tanh之前的BatchNorm能赶在tanh饱和之前把它们缩放到单位方差，
 # 放在tanh之后就为时已晚了。代码把{{ batch_norm.placement.n_layers }}个这样的层叠起来，
 # 输入一个含{{ batch_norm.placement.batch }}个样本的批量，先打印z ~ N(0, 1)时的理论值
-# {{ batch_norm.placement.theory_unit | fixed(4) }}，再打印每一层饱和单元（|tanh| > 0.99）
+# {{ batch_norm.placement.theory_unit | pct(2) }}，再打印每一层饱和单元（|tanh| > 0.99）
 # 的比例（{{ fig("placement") }}）。BatchNorm放在tanh之前时，这一比例在第1层为
-# {{ batch_norm.placement.before[0] | fixed(4) }}，在第{{ batch_norm.placement.n_layers }}层为
-# {{ batch_norm.placement.before[-1] | fixed(4) }}；放在tanh之后时，
+# {{ batch_norm.placement.before[0] | pct(2) }}，在第{{ batch_norm.placement.n_layers }}层为
+# {{ batch_norm.placement.before[-1] | pct(2) }}；放在tanh之后时，
 # 分别为{{ batch_norm.placement.after[0] | pct(1) }}和{{ batch_norm.placement.after[-1] | pct(1) }}，
 # 与z ~ N(0, {{ batch_norm.placement.width }})时的理论值（{{ batch_norm.placement.theory_after | pct(1) }}）
 # 一致。
@@ -550,13 +548,13 @@ if __name__ == "__main__":
 #
 # `results()` runs every experiment at the page's full size (all learning rates and seeds) and returns
 # every number the page quotes; `figures()` draws the page's figures from them, {{ fig_range }} in the
-# page's order. This takes well under a minute.
+# page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模（全部学习率和随机种子）运行全部实验，返回页面引用的每一个数字；
-# `figures()`据此按页面顺序画出{{ fig_range }}。这一步用时远不到一分钟。
+# `figures()`据此按页面顺序画出{{ fig_range }}。
 
 # %%
 import inspect

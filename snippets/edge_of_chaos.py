@@ -4,14 +4,14 @@
 # The notebook of the page [*The edge of chaos*]({{ page_url }}) of *Why N(0, 1)?*. Each section
 # below runs one experiment of the page and prints what it found, mean-field theory next to
 # simulated random networks; the last cell computes every number the page quotes and draws its
-# figures ({{ fig_range }}). Everything runs on a CPU in less than a minute.
+# figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 混沌边缘
 #
-# 这是《为什么是N(0, 1)？》中[混沌边缘]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果，把平均场理论与模拟的随机网络放在一起对比；最后一个单元计算该页引用的全部数字，
-# 并画出该页的图（{{ fig_range }}）。全部代码在CPU上不到一分钟就能跑完。
+# 这是《为什么是N(0, 1)？》中[混沌边缘]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，并打印实验结果，
+# 把平均场理论与模拟的随机网络放在一起对比；最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
+# 全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## The length map and its fixed point
@@ -33,15 +33,17 @@
 # ## 长度映射及其不动点
 #
 # 在深层随机tanh网络中，预激活值的平方长度$q^l$服从一个一维映射。这里用高斯–埃尔米特求积计算它，
-# 并与宽度为{{ edge_of_chaos.length.width }}的模拟网络比较。单元是快速版：取$\sigma_w^2$ = {{ edge_of_chaos.length.shape.sw2 }}、
-# $\sigma_b^2$ = {{ edge_of_chaos.length.shape.sb2 }}（此时$q^*$ = {{ edge_of_chaos.length.settings[1].q_star | fixed(3) }}），
-# 每种权重分布（正态、均匀、正交）各一个网络，从$q^0$ = {{ edge_of_chaos.length.q0s | join("和") }}出发，
-# 打印第1、2、3和{{ edge_of_chaos.length.depth }}层的模拟长度与理论值，以及最后一层预激活值的超额峰度。
-# {{ fig("length_map") }}背后的完整实验对{{ edge_of_chaos.length.seeds | length }}个网络取平均，并增加了
-# $\sigma_w^2$ = {{ edge_of_chaos.length.settings[0].sw2 }}的设置（$q^*$ = {{ edge_of_chaos.length.settings[0].q_star | fixed(3) }}）：
-# 无论从哪里出发，长度都在大约十层之内到达$q^*$。三种权重分布与理论的偏差都不超过
-# {{ edge_of_chaos.length.shape.max_rel_dev | pct(1) }}，超额峰度的绝对值至多为{{ edge_of_chaos.length.shape.max_abs_kurtosis | fixed(3) }}：
-# 这个映射只用到权重的方差。
+# 并与宽度为{{ edge_of_chaos.length.width }}的模拟网络比较。下面的代码是快速版：
+# 取$\sigma_w^2$ = {{ edge_of_chaos.length.shape.sw2 }}、
+# $\sigma_b^2$ = {{ edge_of_chaos.length.shape.sb2 }}（此时
+# $q^*$ = {{ edge_of_chaos.length.settings[1].q_star | fixed(3) }}），每种权重分布（正态、均匀、正交）各模拟一个网络，
+# 从$q^0$ = {{ edge_of_chaos.length.q0s | join("和") }}出发，打印第1、2、
+# 3和{{ edge_of_chaos.length.depth }}层的模拟长度与理论值，以及最后一层预激活值的超额峰度。
+# {{ fig("length_map") }}背后的完整实验对{{ edge_of_chaos.length.seeds | length }}个网络取平均，
+# 并增加了$\sigma_w^2$ = {{ edge_of_chaos.length.settings[0].sw2 }}
+# 的设置（$q^*$ = {{ edge_of_chaos.length.settings[0].q_star | fixed(3) }}）：无论从哪里出发，
+# 长度都在大约十层之内到达$q^*$。三种权重分布与理论的偏差都不超过{{ edge_of_chaos.length.shape.max_rel_dev | pct(1) }}，
+# 超额峰度的绝对值至多为{{ edge_of_chaos.length.shape.max_abs_kurtosis | fixed(3) }}：这个映射只用到权重的方差。
 
 # %%
 # --8<-- [start:variance_map]
@@ -151,13 +153,14 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 有序、混沌与增益χ₁
 #
-# 每一层把梯度范数的平方乘以$\chi_1 = \sigma_w^2\,\operatorname{E}[\tanh'(\sqrt{q^*}\,z)^2]$：小于1时网络处于有序相，梯度消失；
-# 大于1时处于混沌相，梯度爆炸。单元按理论公式计算$\chi_1$，求出混沌边缘（$\chi_1 = 1$；$\sigma_b^2 = 0.05$时
-# $\sigma_w^2$ = {{ edge_of_chaos.chi.crit_sb2_005 | fixed(3) }}），并在宽度为{{ edge_of_chaos.chi.width }}、深度为{{ edge_of_chaos.chi.depth }}的
-# 随机tanh网络中用自动微分实测$\chi_1$。PyTorch的tanh增益`calculate_gain("tanh")` = {{ edge_of_chaos.chi.gain_tanh | fixed(3) }}
-# 在无偏置时落在混沌相：$\chi_1$ = {{ edge_of_chaos.chi.gain.theory | fixed(3) }}（实测{{ edge_of_chaos.chi.gain.measured | fixed(3) }}）。
-# 在{{ fig("phase") }}的{{ edge_of_chaos.chi.n_all }}个模拟设置中，实测增益与理论的偏差最多为
-# {{ edge_of_chaos.chi.max_rel_error_all | pct(1) }}，而且每个不在边界上的网络都落在理论预测的那一侧。
+# 每一层把梯度范数的平方乘以$\chi_1 = \sigma_w^2\,\operatorname{E}[\tanh'(\sqrt{q^*}\,z)^2]$：小于1时网络处于有序相，
+# 梯度消失；大于1时处于混沌相，梯度爆炸。代码按理论公式计算$\chi_1$，求出混沌边缘（$\chi_1 = 1$；
+# $\sigma_b^2 = 0.05$时$\sigma_w^2$ = {{ edge_of_chaos.chi.crit_sb2_005 | fixed(3) }}），
+# 并在宽度为{{ edge_of_chaos.chi.width }}、深度为{{ edge_of_chaos.chi.depth }}的随机tanh网络中用自动微分实测$\chi_1$。
+# PyTorch的tanh增益`calculate_gain("tanh")` = {{ edge_of_chaos.chi.gain_tanh | fixed(3) }}在无偏置时落在混沌相：
+# $\chi_1$ = {{ edge_of_chaos.chi.gain.theory | fixed(3) }}（实测{{ edge_of_chaos.chi.gain.measured | fixed(3) }}）。
+# 在{{ fig("phase") }}的{{ edge_of_chaos.chi.n_all }}个模拟设置中，
+# 实测增益与理论的偏差最多为{{ edge_of_chaos.chi.max_rel_error_all | pct(1) }}，而且每个偏离混沌边缘的网络都落在理论预测的那一侧。
 
 # %%
 # --8<-- [start:chi]
@@ -246,16 +249,19 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## PyTorch的tanh增益与深度
 #
-# 三个tanh网络都从$q^0 = 1$出发，各取{{ edge_of_chaos.depth.pairs }}对相关系数为{{ edge_of_chaos.depth.c0 }}的输入：
-# 无偏置的PyTorch增益、无偏置的$\sigma_w = 1$，以及混沌边缘上带小偏置（$\sigma_b^2$ = {{ edge_of_chaos.depth.nets.edge.sb2 }}）的一点。
-# 单元对每种设置模拟一个网络（宽度{{ edge_of_chaos.depth.width }}，深度{{ edge_of_chaos.depth.depth }}），
-# 打印第{{ edge_of_chaos.depth.report | join("、") }}层的梯度范数平方增益、长度和相关系数，并与平均场理论值并列。
+# 比较三个tanh网络：无偏置的PyTorch增益网络、无偏置的$\sigma_w = 1$网络，
+# 以及混沌边缘上带小偏置（$\sigma_b^2$ = {{ edge_of_chaos.depth.nets.edge.sb2 }}）的一点。三者都从$q^0 = 1$出发，
+# 各送入{{ edge_of_chaos.depth.pairs }}对相关系数为{{ edge_of_chaos.depth.c0 }}的输入。
+# 代码对每种设置模拟一个网络（宽度{{ edge_of_chaos.depth.width }}，深度{{ edge_of_chaos.depth.depth }}），
+# 打印第{{ edge_of_chaos.depth.report | join("、") }}层的梯度范数平方增益、长度和相关系数，旁边列出平均场理论值。
 # {{ fig("tanh_depth") }}背后的完整实验取{{ edge_of_chaos.depth.seeds | length }}个网络的中位数。在PyTorch增益下，
-# 梯度范数的平方经过{{ edge_of_chaos.depth.report[0] }}层约增大{{ edge_of_chaos.depth.nets.pytorch.grad.theory[0] | fixed(1) }}倍，
-# 经过{{ edge_of_chaos.depth.report[2] }}层却增大{{ edge_of_chaos.depth.nets.pytorch.grad.theory[2] | sci(1) }}倍（理论值；中位数为
-# {{ edge_of_chaos.depth.nets.pytorch.grad.median[2] | sci(1) }}），两个几乎相同的输入到第{{ edge_of_chaos.depth.report[1] }}层时
-# 相关系数降到{{ edge_of_chaos.depth.nets.pytorch.corr.theory[1] | fixed(2) }}；在混沌边缘上，增益稳定在
-# {{ edge_of_chaos.depth.nets.edge.grad.theory[2] | fixed(2) }}（理论值），输入也保持相关。
+# 梯度范数的平方经过{{ edge_of_chaos.depth.report[0] }}层约增大
+# {{ edge_of_chaos.depth.nets.pytorch.grad.theory[0] | fixed(1) }}倍，
+# 经过{{ edge_of_chaos.depth.report[2] }}层却增大{{ edge_of_chaos.depth.nets.pytorch.grad.theory[2] | sci(1) }}
+# 倍（理论值；中位数为{{ edge_of_chaos.depth.nets.pytorch.grad.median[2] | sci(1) }}），
+# 两个几乎相同的输入到第{{ edge_of_chaos.depth.report[1] }}层时相关系数降到
+# {{ edge_of_chaos.depth.nets.pytorch.corr.theory[1] | fixed(2) }}；在混沌边缘上，
+# 增益稳定在{{ edge_of_chaos.depth.nets.edge.grad.theory[2] | fixed(2) }}（理论值），输入也保持相关。
 
 # %%
 # --8<-- [start:tanh_depth]
@@ -356,14 +362,19 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 每层方差为1还不够
 #
-# 三个tanh网络的预激活值在每一层的方差都是1（对每个$\sigma_w^2$选取$\sigma_b^2$，使$q^* = 1$），分别处于有序、临界和混沌，
-# 宽度{{ edge_of_chaos.unit.width }}，共{{ edge_of_chaos.unit.depth }}层。单元对每个网络打印$q^l$的范围、第0层与第{{ edge_of_chaos.unit.depth }}层
-# 梯度范数平方之比（与$\chi_1^{40}$并列），以及两个输入的相关系数最后到了哪里（{{ fig("unit_variance") }}）。
-# 所有$q^l$都在{{ edge_of_chaos.unit.q_min | fixed(2) }}到{{ edge_of_chaos.unit.q_max | fixed(2) }}之间，然而有序网络
-# （$\chi_1$ = {{ edge_of_chaos.unit.nets.ordered.chi1 | fixed(2) }}）把梯度范数的平方缩小到{{ edge_of_chaos.unit.nets.ordered.grad_first | sci(1) }}，
-# 混沌网络（$\chi_1$ = {{ edge_of_chaos.unit.nets.chaotic.chi1 | fixed(2) }}）把它放大{{ edge_of_chaos.unit.nets.chaotic.grad_first | fixed(0) }}倍，
-# 并让两个输入的相关系数从{{ edge_of_chaos.unit.c0s[1] }}降到{{ edge_of_chaos.unit.nets.chaotic.corr_last[1] | fixed(3) }}；只有临界网络
-# 让它保持在1的量级（{{ edge_of_chaos.unit.nets.critical.grad_first | fixed(2) }}）。方差只决定$q^*$，梯度能否存活由$\chi_1$决定。
+# 三个tanh网络的预激活值在每一层的方差都是1（对每个$\sigma_w^2$选取$\sigma_b^2$，使$q^* = 1$），分别处于有序相、
+# 临界点和混沌相，宽度{{ edge_of_chaos.unit.width }}，共{{ edge_of_chaos.unit.depth }}层。
+# 代码对每个网络打印$q^l$的范围、第0层与第{{ edge_of_chaos.unit.depth }}层梯度范数平方之比（旁边列出$\chi_1^{40}$），
+# 以及两个输入的相关系数最终落在多少（{{ fig("unit_variance") }}）。
+# 所有$q^l$都在{{ edge_of_chaos.unit.q_min | fixed(2) }}到{{ edge_of_chaos.unit.q_max | fixed(2) }}之间，
+# 然而有序网络（$\chi_1$ = {{ edge_of_chaos.unit.nets.ordered.chi1 | fixed(2) }}）
+# 把梯度范数的平方缩小到{{ edge_of_chaos.unit.nets.ordered.grad_first | sci(1) }}，
+# 混沌网络（$\chi_1$ = {{ edge_of_chaos.unit.nets.chaotic.chi1 | fixed(2) }}）
+# 把它放大{{ edge_of_chaos.unit.nets.chaotic.grad_first | fixed(0) }}倍，
+# 并让两个输入的相关系数从{{ edge_of_chaos.unit.c0s[1] }}降到
+# {{ edge_of_chaos.unit.nets.chaotic.corr_last[1] | fixed(3) }}；
+# 只有临界网络让它保持在1的量级（{{ edge_of_chaos.unit.nets.critical.grad_first | fixed(2) }}）。方差只决定$q^*$，
+# 梯度能否保留下来则由$\chi_1$决定。
 
 # %%
 # --8<-- [start:unit_variance]
@@ -475,16 +486,20 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## ReLU：为什么Kaiming初始化恰好处于临界
 #
-# 无偏置的ReLU网络的长度映射是线性的，$q \mapsto (\sigma_w^2/2)\,q$，且$\chi_1 = \sigma_w^2/2$：Kaiming初始化的$\sigma_w^2 = 2$
-# 既保持长度不变，又恰好处在混沌边缘。单元运行宽度为{{ edge_of_chaos.relu.width }}、深度为{{ edge_of_chaos.relu.depth }}的无偏置网络，
-# $\sigma_w^2$分别取{{ edge_of_chaos.relu.sw2s | join("、") }}，各一个，打印第{{ edge_of_chaos.relu.depth }}层的长度和梯度范数的平方，
-# 并与$(\sigma_w^2/2)^{50}$并列（{{ fig("relu") }}）：权重方差10%的误差会累积成约
-# {{ (edge_of_chaos.relu.nets[2].theory_last / edge_of_chaos.relu.nets[0].theory_last) | sci(0) }}倍的差距。接着取{{ edge_of_chaos.relu.n_seeds }}个Kaiming网络，
-# 每个输入单独计算：平均而言它们符合平均场理论值（前向{{ edge_of_chaos.relu.q_mean_ratio | fixed(2) }}，
-# 反向{{ edge_of_chaos.relu.grad_mean_ratio | fixed(2) }}，理论值为1），但中位数（{{ edge_of_chaos.relu.q_median_ratio | fixed(2) }}和
-# {{ edge_of_chaos.relu.grad_median_ratio | fixed(2) }}）低于均值，正如有限宽度的预测$e^{-5L/(2N)}$ = {{ edge_of_chaos.relu.median_theory | fixed(2) }}所说。
-# 临界并不意味着什么都不变：起初不相关的输入，经过{{ edge_of_chaos.relu.depth }}层后几乎指向同一方向
-# （理论相关系数{{ edge_of_chaos.relu.corr_theory | fixed(3) }}）。
+# 无偏置的ReLU网络的长度映射是线性的，$q \mapsto (\sigma_w^2/2)\,q$，且$\chi_1 = \sigma_w^2/2$：
+# Kaiming初始化的$\sigma_w^2 = 2$既保持长度不变，又恰好处在混沌边缘。代码运行宽度为{{ edge_of_chaos.relu.width }}、
+# 深度为{{ edge_of_chaos.relu.depth }}的无偏置网络，$\sigma_w^2$分别取{{ edge_of_chaos.relu.sw2s | join("、") }}，
+# 各一个网络，打印第{{ edge_of_chaos.relu.depth }}层的长度和梯度范数的平方，
+# 旁边列出$(\sigma_w^2/2)^{50}$（{{ fig("relu") }}）：
+# 权重方差10%的误差会累积成约
+# {{ (edge_of_chaos.relu.nets[2].theory_last / edge_of_chaos.relu.nets[0].theory_last) | sci(0) }}倍的差距。
+# 接着取{{ edge_of_chaos.relu.n_seeds }}个Kaiming网络，每个输入单独统计：
+# 平均而言它们符合平均场理论值（前向{{ edge_of_chaos.relu.q_mean_ratio | fixed(2) }}，
+# 反向{{ edge_of_chaos.relu.grad_mean_ratio | fixed(2) }}，理论值为1），
+# 但中位数（{{ edge_of_chaos.relu.q_median_ratio | fixed(2) }}和{{ edge_of_chaos.relu.grad_median_ratio | fixed(2) }}）
+# 都偏低，正如有限宽度的预测$e^{-5L/(2N)}$ = {{ edge_of_chaos.relu.median_theory | fixed(2) }}所说。
+# 临界并不意味着什么都不变：起初不相关的输入，经过{{ edge_of_chaos.relu.depth }}层后几乎指向同一方向（理论相关系数
+# {{ edge_of_chaos.relu.corr_theory | fixed(3) }}）。
 
 # %%
 # --8<-- [start:relu]
@@ -580,16 +595,19 @@ if __name__ == "__main__":
 # ## 动力学等距：高斯权重与正交权重
 #
 # 在临界点，输入–输出雅可比矩阵奇异值平方的均值在任何深度都是1；动力学等距则要求所有奇异值都接近1。
-# 单元对每种设置的一个网络计算奇异值（线性网络、处在$q^*$很小的临界点的tanh网络、Kaiming初始化的ReLU网络，
-# 各用高斯权重和正交权重，宽度{{ edge_of_chaos.isometry.width }}），打印奇异值平方的相对方差
-# $\operatorname{var}(s^2)/\operatorname{mean}(s^2)^2$，并与无限宽公式$L(\mu_2 - 1 + v_W)$并列。
-# 在{{ fig("isometry") }}背后的完整实验中（每种设置{{ edge_of_chaos.isometry.seeds | length }}个网络），深度为
-# {{ edge_of_chaos.isometry.depths[-1] }}时，高斯权重即使在线性网络中也让谱分散到{{ edge_of_chaos.isometry.nets.linear_gaussian.var_s2[-1] | fixed(1) }}，
-# 而正交权重的tanh网络只有{{ edge_of_chaos.isometry.nets.tanh_orthogonal.var_s2[-1] | fixed(3) }}，所有奇异值都在
-# {{ edge_of_chaos.isometry.nets.tanh_orthogonal.s_min | fixed(2) }}到{{ edge_of_chaos.isometry.nets.tanh_orthogonal.s_max | fixed(2) }}之间。
+# 代码对每种设置取一个网络计算奇异值（线性网络、处在$q^*$很小的临界点的tanh网络、Kaiming初始化的ReLU网络，
+# 各用高斯权重和正交权重，宽度{{ edge_of_chaos.isometry.width }}），
+# 打印奇异值平方的相对方差$\operatorname{var}(s^2)/\operatorname{mean}(s^2)^2$，
+# 旁边列出无限宽公式$L(\mu_2 - 1 + v_W)$的值。在{{ fig("isometry") }}背后的完整实验中（每种设置
+# {{ edge_of_chaos.isometry.seeds | length }}个网络），深度为{{ edge_of_chaos.isometry.depths[-1] }}时，
+# 高斯权重即使在线性网络中也让谱分散到{{ edge_of_chaos.isometry.nets.linear_gaussian.var_s2[-1] | fixed(1) }}，
+# 而正交权重的tanh网络只有{{ edge_of_chaos.isometry.nets.tanh_orthogonal.var_s2[-1] | fixed(3) }}，
+# 所有奇异值都在{{ edge_of_chaos.isometry.nets.tanh_orthogonal.s_min | fixed(2) }}到
+# {{ edge_of_chaos.isometry.nets.tanh_orthogonal.s_max | fixed(2) }}之间。
 # ReLU无论用哪种权重都很分散（{{ edge_of_chaos.isometry.nets.relu_gaussian.var_s2[-1] | fixed(1) }}和
-# {{ edge_of_chaos.isometry.nets.relu_orthogonal.var_s2[-1] | fixed(1) }}）：在深度1时就已有
-# {{ edge_of_chaos.isometry.nets.relu_orthogonal.frac_zero_first | pct(0) }}的奇异值严格为0，每个未激活的单元对应一个。
+# {{ edge_of_chaos.isometry.nets.relu_orthogonal.var_s2[-1] | fixed(1) }}）：
+# 在深度1时就已有{{ edge_of_chaos.isometry.nets.relu_orthogonal.frac_zero_first | pct(0) }}的奇异值严格为0，
+# 每个未激活的单元对应一个。
 
 # %%
 # --8<-- [start:isometry]
@@ -693,13 +711,15 @@ if __name__ == "__main__":
 # ## looks-linear初始化：等距的ReLU网络
 #
 # looks-linear初始化（Balduzzi et al. 2017）给每个ReLU单元配一个镜像单元，每一层都由一个随机正交矩阵的镜像块构成，
-# 因此网络在初始化时恰好计算正交矩阵的乘积。单元在同一个网络中把它与Kaiming初始化（高斯和正交）比较
-# （输入和输出各{{ edge_of_chaos.looks_linear.n }}维，每层{{ edge_of_chaos.looks_linear.units }}个ReLU单元，深度{{ edge_of_chaos.looks_linear.depths[-1] }}，各一个网络）：
-# 打印$\partial y/\partial x$奇异值的范围、与1相差不到2倍的奇异值所占的比例，以及网络离线性有多远。
-# 在完整实验中（每种初始化{{ edge_of_chaos.looks_linear.seeds | length }}个网络），这个深度下looks-linear有
-# {{ edge_of_chaos.looks_linear.nets.looks_linear.frac_within_2[-1] | pct(0) }}的奇异值与1相差不到2倍，Kaiming只有
-# {{ edge_of_chaos.looks_linear.nets.kaiming_gaussian.frac_within_2[-1] | pct(0) }}（高斯）和{{ edge_of_chaos.looks_linear.nets.kaiming_orthogonal.frac_within_2[-1] | pct(0) }}（正交）。
-# 最后一行表明为零的斜率依然存在：在隐藏层之间，{{ edge_of_chaos.looks_linear.hidden_frac_zero | max | pct(0) }}的奇异值为0，
+# 因此网络在初始化时恰好计算正交矩阵的乘积。代码在同一个网络（输入和输出各{{ edge_of_chaos.looks_linear.n }}维，
+# 每层{{ edge_of_chaos.looks_linear.units }}个ReLU单元，深度{{ edge_of_chaos.looks_linear.depths[-1] }}）
+# 上把它与高斯和正交两种Kaiming初始化比较，每种初始化一个网络：打印$\partial y/\partial x$奇异值的范围、
+# 与1相差不到2倍的奇异值所占的比例，以及网络偏离线性的程度。
+# 在完整实验中（每种初始化{{ edge_of_chaos.looks_linear.seeds | length }}个网络），
+# 这个深度下looks-linear有{{ edge_of_chaos.looks_linear.nets.looks_linear.frac_within_2[-1] | pct(0) }}的奇异值与1
+# 相差不到2倍，Kaiming只有{{ edge_of_chaos.looks_linear.nets.kaiming_gaussian.frac_within_2[-1] | pct(0) }}（高斯）
+# 和{{ edge_of_chaos.looks_linear.nets.kaiming_orthogonal.frac_within_2[-1] | pct(0) }}（正交）。最后一行表明，
+# 为零的斜率依然存在：在隐藏层之间，{{ edge_of_chaos.looks_linear.hidden_frac_zero | max | pct(0) }}的奇异值为0，
 # 每个未激活的单元对应一个，其余的全部等于$\sqrt 2$。
 
 # %%
@@ -799,13 +819,13 @@ if __name__ == "__main__":
 #
 # `results()` runs every experiment at the page's full size (more networks and settings than the
 # quick cells above) and returns every number the page quotes; `figures()` draws the page's
-# figures from them, {{ fig_range }} in the page's order. This takes less than a minute.
+# figures from them, {{ fig_range }} in the page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模运行全部实验（网络和设置比上面的快速版更多），返回页面引用的每一个数字；
-# `figures()`据此按页面顺序画出{{ fig_range }}。这一步不到一分钟。
+# `figures()`据此按页面顺序画出{{ fig_range }}。
 
 # %%
 import inspect

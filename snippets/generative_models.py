@@ -4,13 +4,14 @@
 # The notebook of the page [*Generative models*]({{ page_url }}) of *Why N(0, 1)?*. Each section
 # below runs one experiment of the page, on a VAE or on DDPM's forward process, and prints what it
 # found; the last cell computes every number the page quotes and draws its figures ({{ fig_range }}).
-# Everything runs on a CPU in less than a minute.
+# Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 生成模型
 #
-# 这是《为什么是N(0, 1)？》中[生成模型]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验（关于VAE或DDPM的前向过程），
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上不到一分钟就能跑完。
+# 这是《为什么是N(0, 1)？》中[生成模型]({{ page_url }})一页的笔记本。
+# 下面每一节运行该页的一个实验（关于VAE或DDPM的前向过程），并打印实验结果；最后一个代码单元计算该页引用的全部数字，
+# 并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## The KL term in closed form
@@ -29,12 +30,13 @@
 # ## 闭式的KL项
 #
 # 在每个隐变量维度上，VAE的KL项都有闭式解：
-# $\operatorname{KL}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, 1)\big) = \tfrac12(\mu^2 + \sigma^2 - 1 - \ln\sigma^2)$（Kingma & Welling 2014，
-# Appendix B）。单元在$(\mu, \sigma)$的{{ generative_models.kl.n }} × {{ generative_models.kl.n }}网格上把它与`torch.distributions`的
-# `kl_divergence`对照（最大差值为{{ generative_models.kl.max_torch_error | fixed(1) }}），并在四个点上与
-# {{ generative_models.kl.samples | fixed(0) }}个样本的蒙特卡洛估计对照。采样估计是无偏的，但噪声很大：
-# 在$\mu = 1$、$\sigma = 1$处，KL项为{{ generative_models.kl.points[1].formula | fixed(4) }}，而单个样本的标准差为
-# {{ generative_models.kl.points[1].one_sample_std | fixed(3) }}。闭式解消除了这部分噪声，于是需要采样的只剩重构项。
+# $\operatorname{KL}\big(\mathcal N(\mu, \sigma^2)\,\|\,\mathcal N(0, 1)\big) = \tfrac12(\mu^2 + \sigma^2 - 1 - \ln\sigma^2)$
+# （Kingma & Welling 2014，Appendix B）。代码在$(\mu, \sigma)$的
+# {{ generative_models.kl.n }} × {{ generative_models.kl.n }}网格上把它与`torch.distributions`的`kl_divergence`
+# 核对（最大差值为{{ generative_models.kl.max_torch_error | fixed(1) }}），
+# 并在四个点上与{{ generative_models.kl.samples | fixed(0) }}个样本的蒙特卡洛估计核对。采样估计是无偏的，但噪声很大：
+# 在$\mu = 1$、$\sigma = 1$处，KL项为{{ generative_models.kl.points[1].formula | fixed(4) }}，而只用单个样本估计时，
+# 标准差为{{ generative_models.kl.points[1].one_sample_std | fixed(3) }}。闭式解消除了这部分噪声，于是需要采样的只剩重构项。
 
 # %%
 # --8<-- [start:kl]
@@ -99,13 +101,16 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 重参数化技巧
 #
-# 对$z \sim \mathcal N(\mu, \sigma^2)$，$\partial_\mu \operatorname{E}[f(z)]$有两种无偏估计，这里用自动微分在同一组
-# {{ generative_models.reparam.samples | fixed(0) }}次抽样上计算：路径导数（即重参数化技巧：经由$z = \mu + \sigma\varepsilon$求导）
-# 和得分函数（REINFORCE）。单元对$f(z) = z^2$在$\mu$ = {{ generative_models.reparam.mu | fixed(0) }}和三个$\sigma$值下、
+# 对$z \sim \mathcal N(\mu, \sigma^2)$，$\partial_\mu \operatorname{E}[f(z)]$有两种无偏估计，
+# 这里用自动微分在同一组{{ generative_models.reparam.samples | fixed(0) }}次抽样上计算：路径导数（即重参数化技巧：
+# 经由$z = \mu + \sigma\varepsilon$求导）和得分函数（REINFORCE）。
+# 代码对$f(z) = z^2$在$\mu$ = {{ generative_models.reparam.mu | fixed(0) }}和三个$\sigma$值下、
 # 对$f(z) = \sin(kz)$在两个频率下，打印两种估计的均值和单样本方差；{{ fig("reparam") }}对两者都扫描了更多的取值。
-# 两种估计都是无偏的，但对$z^2$，得分函数的方差在$\sigma = 1$时是路径导数的{{ generative_models.reparam.ratio_at_1 | fixed(1) }}倍，
+# 两种估计都是无偏的，但对$z^2$，得分函数的方差在$\sigma = 1$时是路径导数的
+# {{ generative_models.reparam.ratio_at_1 | fixed(1) }}倍，
 # 在$\sigma = 0.1$时是{{ generative_models.reparam.ratio_at_01 | fixed(0) }}倍。这个排序并非定律：对$\sin(kz)$，
-# 在$k$ = {{ generative_models.reparam.sine.k[6] | fixed(0) }}时路径导数的方差为{{ generative_models.reparam.sine.pathwise[6].var | fixed(2) }}，
+# 在$k$ = {{ generative_models.reparam.sine.k[6] | fixed(0) }}时路径导数的方差为
+# {{ generative_models.reparam.sine.pathwise[6].var | fixed(2) }}，
 # 得分函数只有{{ generative_models.reparam.sine.score[6].var | fixed(2) }}。
 
 # %%
@@ -181,17 +186,20 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 在手写数字上训练VAE
 #
-# 一个VAE：编码为{{ generative_models.vae.latent }}维，先验为$\mathcal N(0, I)$，编码器为高斯分布，解码器对每个像素用一个伯努利分布；
-# 在缩放到$[0, 1]$的全部{{ generative_models.vae.n_images }}张数字图像上用Adam训练{{ generative_models.vae.epochs }}个迭代周期
-# （{{ generative_models.vae.steps }}步）。单元打印ELBO，即每张图像{{ generative_models.vae.elbo | fixed(2) }}奈特
-# （重构项{{ generative_models.vae.recon | fixed(2) }}，KL项{{ generative_models.vae.kl | fixed(2) }}），编码的均值和标准差，
-# 编码落在半径1和2以内的比例，以及从$z \sim \mathcal N(0, I)$解码出的一个数字（{{ fig("vae_samples") }}、{{ fig("latent_codes") }}）。
-# 编码的均值和标准差都接近先验的0和1，但中心区域的编码偏少：半径1以内只有{{ generative_models.vae.z_inside_1 | pct(1) }}的编码，
-# 而先验在那里有{{ generative_models.vae.prior_inside_1 | pct(1) }}；KL项中只有{{ generative_models.vae.kl_aggregate | fixed(3) }}奈特
-# 是全部编码构成的总体到$\mathcal N(0, I)$的距离。完整实验还在{{ generative_models.vae_seeds.n_train }}张数字上以
-# {{ generative_models.vae_seeds.seeds | length }}个随机种子各训练{{ generative_models.vae_seeds.epochs }}个迭代周期：在留出的
-# {{ generative_models.vae_seeds.n_test }}张数字上，下界以每张图像中位数{{ generative_models.vae_seeds.test_gain_median | fixed(2) }}奈特
-# 胜过不带编码的模型。
+# 这里的VAE编码为{{ generative_models.vae.latent }}维，先验为$\mathcal N(0, I)$，编码器为高斯分布，
+# 解码器对每个像素用一个伯努利分布；在缩放到$[0, 1]$的全部{{ generative_models.vae.n_images }}张数字图像上用Adam训练
+# {{ generative_models.vae.epochs }}个迭代周期（{{ generative_models.vae.steps }}步）。代码打印ELBO，
+# 即每张图像{{ generative_models.vae.elbo | fixed(2) }}奈特（重构项{{ generative_models.vae.recon | fixed(2) }}，
+# KL项{{ generative_models.vae.kl | fixed(2) }}），编码的均值和标准差，编码落在半径1和2以内的比例，
+# 以及从$z \sim \mathcal N(0, I)$解码出的一个数字（{{ fig("vae_samples") }}、{{ fig("latent_codes") }}）。
+# 编码的均值和标准差都接近先验的0和1，但中心区域的编码偏少：
+# 半径1以内只有{{ generative_models.vae.z_inside_1 | pct(1) }}的编码，
+# 而先验在那里有{{ generative_models.vae.prior_inside_1 | pct(1) }}；
+# KL项中只有{{ generative_models.vae.kl_aggregate | fixed(3) }}奈特是全部编码构成的总体到$\mathcal N(0, I)$的距离。
+# 完整实验还在{{ generative_models.vae_seeds.n_train }}张数字上以{{ generative_models.vae_seeds.seeds | length }}
+# 个随机种子各训练{{ generative_models.vae_seeds.epochs }}个迭代周期：
+# 在留出的{{ generative_models.vae_seeds.n_test }}张数字上，下界比不带编码的模型高，
+# 每张图像高出的奈特数中位数为{{ generative_models.vae_seeds.test_gain_median | fixed(2) }}。
 
 # %%
 # --8<-- [start:vae]
@@ -316,14 +324,15 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## DDPM的前向过程
 #
-# DDPM的前向过程，采用Ho et al. 2020的线性调度：$T$ = {{ generative_models.forward.T }}，$\beta_t$从
-# {{ generative_models.forward.beta_1 | sci(0) }}增加到{{ generative_models.forward.beta_T }}；数字图像缩放到$[-1, 1]$。
-# 单元从第一张数字图像出发，把马尔可夫链逐步运行{{ generative_models.forward.chains }}遍，在第
-# {{ generative_models.forward.checkpoints | join("、") }}步把每个像素的均值和方差与闭式解
-# $q(x_t \mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0, (1 - \bar\alpha_t) I\big)$比较，误差以蒙特卡洛标准误为单位；
-# 然后一步跳到$t = T$。在所有像素和时间步上，这些误差的均方根对均值为{{ generative_models.forward.rms_mean_z | fixed(2) }}，
+# DDPM的前向过程采用Ho et al. 2020的线性调度：$T$ = {{ generative_models.forward.T }}，
+# $\beta_t$从{{ generative_models.forward.beta_1 | sci(0) }}增加到{{ generative_models.forward.beta_T }}；
+# 数字图像缩放到$[-1, 1]$。代码从第一张数字图像出发，把马尔可夫链逐步运行{{ generative_models.forward.chains }}遍，
+# 在第{{ generative_models.forward.checkpoints | join("、") }}步把每个像素的均值和方差与闭式解
+# $q(x_t \mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0, (1 - \bar\alpha_t) I\big)$比较，
+# 误差以蒙特卡洛标准误为单位；然后一步跳到$t = T$。在所有像素和时间步上，
+# 这些误差的均方根对均值为{{ generative_models.forward.rms_mean_z | fixed(2) }}，
 # 对方差为{{ generative_models.forward.rms_var_z | fixed(2) }}，正是纯抽样噪声的大小（1）：逐步运行的链与闭式解一致。
-# {{ fig("noising") }}展示了两个数字在线性调度和余弦调度下这样加噪的过程。
+# {{ fig("noising") }}展示了两个数字分别在线性调度和余弦调度下这样加噪的过程。
 
 # %%
 # --8<-- [start:forward]
@@ -399,13 +408,14 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 噪声调度
 #
-# $q(x_t \mid x_0)$对调度的依赖完全通过$\bar\alpha_t$体现。单元对线性调度和Nichol & Dhariwal 2021的余弦调度，
-# 打印$t$ = 250、500、750和1000时的$\bar\alpha_t$，以及$q(x_t \mid x_0)$到$\mathcal N(0, I)$的精确KL散度
-# （对所有数字取平均，单位为比特/像素；见{{ fig("schedule") }}）。采用线性调度时，
-# {{ generative_models.schedule.T }}步中的最后{{ generative_models.schedule.T - generative_models.schedule.linear.t_kl_001 + 1 }}步与纯噪声的差距
-# 都在0.01比特/像素以内；采用余弦调度时只有最后{{ generative_models.schedule.T - generative_models.schedule.cosine.t_kl_001 + 1 }}步。
-# 在$t = T$时，线性调度还剩{{ generative_models.schedule.linear.kl_T | sci(1) }}比特/像素，与Ho et al. 2020报告的
-# $L_T \approx 10^{-5}$比特/维同一量级。
+# $q(x_t \mid x_0)$对调度的依赖完全通过$\bar\alpha_t$体现。代码对线性调度和Nichol & Dhariwal 2021的余弦调度，
+# 打印$t$ = 250、500、750和1000时的$\bar\alpha_t$，
+# 以及$q(x_t \mid x_0)$到$\mathcal N(0, I)$的精确KL散度（对所有数字取平均，单位为比特/像素；见{{ fig("schedule") }}）。
+# 采用线性调度时，{{ generative_models.schedule.T }}步中的最后
+# {{ generative_models.schedule.T - generative_models.schedule.linear.t_kl_001 + 1 }}步与纯噪声的差距都在0.01比特/
+# 像素以内；采用余弦调度时只有最后{{ generative_models.schedule.T - generative_models.schedule.cosine.t_kl_001 + 1 }}
+# 步。在$t = T$时，线性调度还剩{{ generative_models.schedule.linear.kl_T | sci(1) }}比特/像素，
+# 与Ho et al. 2020报告的$L_T \approx 10^{-5}$比特/维处于同一量级。
 
 # %%
 # --8<-- [start:schedule]
@@ -467,14 +477,17 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 最后一步与N(0, 1)的对比
 #
-# 采样从$\mathcal N(0, I)$开始，而不是从加噪到$t = T$的数据开始；在那里
-# $x_T = {{ generative_models.last_step.signal_scale | fixed(4) }}\,x_0 + \sqrt{1 - \bar\alpha_T}\,\varepsilon$仍留有图像的一丝痕迹。
-# 单元把所有数字的所有像素加噪到$t = T$，再把这{{ generative_models.last_step.n | fixed(0) }}个值与$\mathcal N(0, 1)$比较：
+# 采样从$\mathcal N(0, I)$开始，而不是从加噪到$t = T$的数据开始：
+# 此时$x_T = {{ generative_models.last_step.signal_scale | fixed(4) }}\,x_0 + \sqrt{1 - \bar\alpha_T}\,\varepsilon$
+# 仍留有图像的一丝痕迹。代码把所有数字的所有像素加噪到$t = T$，
+# 再把这{{ generative_models.last_step.n | fixed(0) }}个值与$\mathcal N(0, 1)$比较：
 # 均值为{{ generative_models.last_step.mean | fixed(4) }}，标准差为{{ generative_models.last_step.std | fixed(4) }}，
-# Kolmogorov–Smirnov距离为{{ generative_models.last_step.ks | fixed(4) }}（5%临界值为{{ generative_models.last_step.ks_critical_5pct | fixed(4) }}），
-# 精确的KL散度为{{ generative_models.last_step.kl_bits_per_dim | sci(1) }}比特/像素。合并起来的值与$\mathcal N(0, 1)$没有可检测的差别；
-# 而干净的像素标准化之后，与$\mathcal N(0, 1)$的同一距离为{{ generative_models.last_step.ks_clean | fixed(2) }}。
-# {{ fig("last_step") }}展示了这些值一路变化的过程。
+# Kolmogorov–Smirnov距离为{{ generative_models.last_step.ks | fixed(4) }}（5%临界值为
+# {{ generative_models.last_step.ks_critical_5pct | fixed(4) }}），
+# 精确的KL散度为{{ generative_models.last_step.kl_bits_per_dim | sci(1) }}比特/像素。
+# 合并起来的值与$\mathcal N(0, 1)$没有可检测的差别；而干净的像素标准化之后，
+# 与$\mathcal N(0, 1)$的同一距离为{{ generative_models.last_step.ks_clean | fixed(2) }}。
+# {{ fig("last_step") }}展示了这些值在加噪过程中的变化。
 
 # %%
 # --8<-- [start:last_step]
@@ -525,14 +538,14 @@ if __name__ == "__main__":
 # `results()` runs every experiment at the page's full size (the sweeps of the reparameterization
 # figure and the VAE's {{ generative_models.vae_seeds.seeds | length }} seeds on a train/test split on top of the cells above) and returns
 # every number the page quotes; `figures()` draws the page's figures from them, {{ fig_range }} in
-# the page's order. This takes less than a minute.
+# the page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
-# `results()`按页面的完整规模运行全部实验（除上面的单元外，还有重参数化一图中的扫描，以及VAE在训练/测试划分上的
-# {{ generative_models.vae_seeds.seeds | length }}个随机种子），返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
-# 这一步不到一分钟。
+# `results()`按页面的完整规模运行全部实验（除上面各节的实验外，还有重参数化那张图中的扫描，
+# 以及VAE在训练/测试划分上的{{ generative_models.vae_seeds.seeds | length }}个随机种子），返回页面引用的每一个数字；
+# `figures()`据此按页面顺序画出{{ fig_range }}。
 
 # %%
 import inspect

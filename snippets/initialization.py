@@ -3,15 +3,13 @@
 #
 # The notebook of the page [*Weight initialization*]({{ page_url }}) of *Why N(0, 1)?*. Each
 # section below runs one experiment of the page and prints what it found; the last cell computes
-# every number the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU
-# in about a minute.
+# every number the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 权重初始化
 #
-# 这是《为什么是N(0, 1)？》中[权重初始化]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
-# 大约一分钟跑完。
+# 这是《为什么是N(0, 1)？》中[权重初始化]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，并打印实验结果；
+# 最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## Why not zeros or a constant
@@ -26,14 +24,15 @@
 # symmetry: rank {{ initialization.symmetry.random.rank }}, {{ initialization.symmetry.random.test_acc | pct(1) }}.
 
 # %% [markdown] lang="zh"
-# ## 为什么不用零或常数
+# ## 为什么不能全零或常数
 #
 # 一个小型MLP（{{ initialization.symmetry.hidden_units }}个隐藏单元）从三种初始值出发，在手写数字上训练。
 # 所有权重都等于{{ initialization.symmetry.constant_value }}时，每个隐藏单元计算同一个函数、得到同一个梯度，
-# 因此始终一模一样：第一层的秩一直是{{ initialization.symmetry.constant.rank }}，测试准确率为
-# {{ initialization.symmetry.constant.test_acc | pct(1) }}。全零更糟：第一层根本收不到梯度（秩为
-# {{ initialization.symmetry.zeros.rank }}，准确率{{ initialization.symmetry.zeros.test_acc | pct(1) }}，即随机猜测）。
-# 随机权重打破了对称性：秩为{{ initialization.symmetry.random.rank }}，准确率{{ initialization.symmetry.random.test_acc | pct(1) }}。
+# 因此始终一模一样：第一层的秩一直是{{ initialization.symmetry.constant.rank }}，
+# 测试准确率为{{ initialization.symmetry.constant.test_acc | pct(1) }}。全零更糟：
+# 第一层根本收不到梯度（秩为{{ initialization.symmetry.zeros.rank }}，
+# 准确率{{ initialization.symmetry.zeros.test_acc | pct(1) }}，即随机猜测）。随机权重打破了对称性：
+# 秩为{{ initialization.symmetry.random.rank }}，准确率{{ initialization.symmetry.random.test_acc | pct(1) }}。
 
 # %%
 # --8<-- [start:symmetry]
@@ -120,25 +119,27 @@ if __name__ == "__main__":
 # each pre-activation sums {{ initialization.randn.fan_in }} terms of variance 1, so its std is
 # sqrt(fan_in): {{ initialization.randn.randn.preact_std | fixed(1) }} here, and
 # {{ initialization.randn.randn.saturated | pct(1) }} of the tanh outputs lie beyond ±{{ initialization.randn.saturation_threshold }}
-# ({{ fig("randn_saturation") }}). Dividing by sqrt({{ initialization.randn.fan_in }}) = 28 brings the std to
+# ({{ fig("randn_saturation") }}). Dividing by sqrt({{ initialization.randn.fan_in }}) = {{ (initialization.randn.fan_in ** 0.5) | fixed(0) }} brings the std to
 # {{ initialization.randn.scaled.preact_std | fixed(2) }} and the saturated share to
 # {{ initialization.randn.scaled.saturated | pct(1) }}. The cell also prints what saturation does to
 # the gradients: it shrinks the gradient reaching the layer's own weights (relative to the weights,
 # {{ initialization.randn.weight_grad_relative_ratio | fixed(0) }}× smaller than with the scaled
 # weights), not the gradient passed back to the input. The sweep at the end shows the sqrt(fan_in)
-# law for fan-ins from 16 to 4096.
+# law for fan-ins from {{ initialization.randn.fan_in_sweep.fan_in[0] }} to {{ initialization.randn.fan_in_sweep.fan_in[-1] }}.
 
 # %% [markdown] lang="zh"
 # ## 为什么`torch.randn(784, 256)`是错的
 #
-# 一个tanh层，输入是{{ initialization.randn.fan_in }}个标准化后的特征。权重取N(0, 1)时，每个预激活值是
-# {{ initialization.randn.fan_in }}个方差为1的项之和，标准差等于扇入的平方根：这里是
-# {{ initialization.randn.randn.preact_std | fixed(1) }}，有{{ initialization.randn.randn.saturated | pct(1) }}的tanh输出落在
-# ±{{ initialization.randn.saturation_threshold }}之外（{{ fig("randn_saturation") }}）。除以sqrt({{ initialization.randn.fan_in }}) = 28之后，
-# 标准差变为{{ initialization.randn.scaled.preact_std | fixed(2) }}，饱和比例降到{{ initialization.randn.scaled.saturated | pct(1) }}。
-# 这个单元还打印了饱和对梯度的影响：饱和缩小的是到达该层自身权重的梯度（相对于权重本身，只有缩放后权重情形的
-# 1/{{ initialization.randn.weight_grad_relative_ratio | fixed(0) }}），而不是传回输入的梯度。最后的扫描展示了扇入从16到4096时
-# 标准差与扇入平方根的关系。
+# 一个tanh层，输入是{{ initialization.randn.fan_in }}个标准化后的特征。权重取N(0, 1)时，
+# 每个预激活值是{{ initialization.randn.fan_in }}个方差为1的项之和，标准差等于扇入的平方根：
+# 这里是{{ initialization.randn.randn.preact_std | fixed(1) }}，
+# 有{{ initialization.randn.randn.saturated | pct(1) }}的tanh输出落在±{{ initialization.randn.saturation_threshold }}
+# 之外（{{ fig("randn_saturation") }}）。除以sqrt({{ initialization.randn.fan_in }}) = {{ (initialization.randn.fan_in ** 0.5) | fixed(0) }}之后，
+# 标准差变为{{ initialization.randn.scaled.preact_std | fixed(2) }}，
+# 饱和比例降到{{ initialization.randn.scaled.saturated | pct(1) }}。代码还打印了饱和对梯度的影响：
+# 饱和缩小的是到达该层自身权重的梯度（按权重本身的大小换算后，
+# 只有缩放后权重情形的1/{{ initialization.randn.weight_grad_relative_ratio | fixed(0) }}），而不是传回输入的梯度。
+# 最后的扫描在扇入从{{ initialization.randn.fan_in_sweep.fan_in[0] }}到{{ initialization.randn.fan_in_sweep.fan_in[-1] }}的范围内展示了标准差与扇入平方根成正比的规律。
 
 # %%
 # --8<-- [start:randn]
@@ -238,15 +239,20 @@ if __name__ == "__main__":
 # and PyTorch has no gain for GELU or SiLU.
 
 # %% [markdown] lang="zh"
-# ## PyTorch中的几种规则
+# ## PyTorch中的初始化规则
 #
-# 在一个{{ initialization.init_rules.fan_in }}×{{ initialization.init_rules.fan_out }}的层上调用`torch.nn.init`的LeCun（标准差
-# 1/sqrt(fan_in)）、Xavier（sqrt(2/(fan_in + fan_out))）和Kaiming（gain/sqrt(fan_in)）初始化：每种初始化实测的标准差都与公式一致。
-# 单元还打印了两个陷阱：`nn.Linear`的默认初始化的方差只有Kaiming的{{ initialization.init_rules.linear_default_var_over_kaiming | fixed(2) }}；
-# `torch.nn.init`从权重的第二个维度读取扇入，所以形状为(fan_in, fan_out)的张量会悄悄按扇出缩放。最后的表格把`calculate_gain`
-# 与使N(0, 1)输入的二阶矩保持不变的增益对比：ReLU两者一致（{{ initialization.gains.relu.pytorch | fixed(4) }}），tanh不一致
-# （{{ initialization.gains.tanh.pytorch | fixed(4) }}对{{ initialization.gains.tanh.variance_preserving | fixed(4) }}），sigmoid也不一致
-# （{{ initialization.gains.sigmoid.pytorch }}对{{ initialization.gains.sigmoid.variance_preserving | fixed(4) }}）；GELU和SiLU在PyTorch中没有增益。
+# 在一个{{ initialization.init_rules.fan_in }}×{{ initialization.init_rules.fan_out }}的层上，
+# 用`torch.nn.init`中相应的函数分别做LeCun（标准差1/sqrt(fan_in)）、Xavier（sqrt(2/(fan_in + fan_out))）
+# 和Kaiming（gain/sqrt(fan_in)）初始化：实测的标准差都与各自的公式一致。代码还打印了两个陷阱：
+# `nn.Linear`默认初始化的方差只有Kaiming初始化的
+# {{ initialization.init_rules.linear_default_var_over_kaiming | fixed(2) }}；
+# `torch.nn.init`从权重的第二个维度读取扇入，所以形状为(fan_in, fan_out)的张量会悄悄按扇出缩放。
+# 最后的表格把`calculate_gain`与能让N(0, 1)输入的二阶矩保持不变的增益对比：
+# ReLU两者一致（{{ initialization.gains.relu.pytorch | fixed(4) }}），
+# tanh不一致（{{ initialization.gains.tanh.pytorch | fixed(4) }}对
+# {{ initialization.gains.tanh.variance_preserving | fixed(4) }}），
+# sigmoid也不一致（{{ initialization.gains.sigmoid.pytorch }}对
+# {{ initialization.gains.sigmoid.variance_preserving | fixed(4) }}）；GELU和SiLU在PyTorch中没有增益。
 
 # %%
 # --8<-- [start:init_rules]
@@ -371,12 +377,15 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 信号随深度的传播
 #
-# {{ initialization.depth.n_layers }}层、宽度为{{ initialization.depth.width }}的tanh网络和ReLU网络，权重分别取N(0, 0.01²)、N(0, 1)、
-# Xavier和Kaiming；单元打印四个深度处激活值的标准差，以及梯度范数从最后一层回到输入时变化了多少（{{ fig("depth_std") }}、
-# {{ fig("depth_hist") }}）。只有与激活函数匹配的规则能让两者都保持平稳：ReLU配Kaiming时，第{{ initialization.depth.n_layers }}层的
-# 标准差为{{ initialization.depth.relu_kaiming_final_std | fixed(2) }}，梯度比值为{{ initialization.depth.grad_ratio.relu.kaiming | fixed(2) }}；
-# ReLU配Xavier时每层乘以{{ initialization.depth.relu_xavier_factor_per_layer | fixed(3) }}（梯度比值{{ initialization.depth.grad_ratio.relu.xavier | sci(1) }}）。
-# 权重取N(0, 1)时，tanh网络的标准差之所以保持在1附近，只是因为{{ initialization.depth.tanh_unit_saturated_final | pct(0) }}的单元已经饱和，
+# {{ initialization.depth.n_layers }}层、宽度为{{ initialization.depth.width }}的tanh网络和ReLU网络，
+# 权重分别取N(0, 0.01²)、N(0, 1)、Xavier和Kaiming；代码打印四个深度处激活值的标准差，
+# 以及梯度范数从最后一层回到输入时变化了多少（{{ fig("depth_std") }}、{{ fig("depth_hist") }}）。
+# 只有与激活函数匹配的规则能让两者都保持平稳：ReLU配Kaiming时，
+# 第{{ initialization.depth.n_layers }}层的标准差为{{ initialization.depth.relu_kaiming_final_std | fixed(2) }}，
+# 梯度比值为{{ initialization.depth.grad_ratio.relu.kaiming | fixed(2) }}；ReLU配Xavier时，
+# 标准差每层乘以{{ initialization.depth.relu_xavier_factor_per_layer | fixed(3) }}（梯度比值
+# {{ initialization.depth.grad_ratio.relu.xavier | sci(1) }}）。权重取N(0, 1)时，tanh网络的标准差之所以保持在1附近，
+# 只是因为{{ initialization.depth.tanh_unit_saturated_final | pct(0) }}的单元已经饱和，
 # 而梯度在反向传播中增大了{{ initialization.depth.grad_ratio.tanh.unit | sci(1) }}倍。
 
 # %%
@@ -559,16 +568,22 @@ if __name__ == "__main__":
 # {{ initialization.gelu_silu.n_layers }}-layer bias-free stacks, √2 shrinks the GELU pre-activation std to
 # {{ initialization.gelu_silu.at.gelu.sqrt2["50"].std | sci(1) }} by layer 50. The gain that keeps the
 # second moment ({{ initialization.gelu_silu.gain.gelu | fixed(3) }} for GELU, {{ initialization.gelu_silu.gain.silu | fixed(3) }}
-# for SiLU) keeps the median layer near 1, but its fixed point is unstable (map slope
-# {{ initialization.gelu_silu.map_slope.gelu | fixed(2) }} for GELU), so the spread between units grows with depth.
+# for SiLU) keeps the scale near 1 for a while, but its fixed point is unstable (map slope
+# {{ initialization.gelu_silu.map_slope.gelu | fixed(2) }} for GELU), so the spread between inputs grows with depth: by
+# layer 50 the std has drifted to {{ initialization.gelu_silu.at.gelu.own["50"].std | fixed(2) }} for GELU and
+# {{ initialization.gelu_silu.at.silu.own["50"].std | fixed(0) }} for SiLU.
 
 # %% [markdown] lang="zh"
-# ## GELU和SiLU
+# ## GELU与SiLU
 #
-# 对GELU和SiLU，`calculate_gain`会报错，而√2也不是它们的增益：在{{ initialization.gelu_silu.n_layers }}层、无偏置的网络中，
-# 用√2时GELU预激活值的标准差到第50层缩小到{{ initialization.gelu_silu.at.gelu.sqrt2["50"].std | sci(1) }}。保持二阶矩不变的增益
-# （GELU为{{ initialization.gelu_silu.gain.gelu | fixed(3) }}，SiLU为{{ initialization.gelu_silu.gain.silu | fixed(3) }}）能让中位数处的层保持在1附近，
-# 但它的不动点不稳定（GELU的映射斜率为{{ initialization.gelu_silu.map_slope.gelu | fixed(2) }}），所以各单元之间的差异随深度增大。
+# 对GELU和SiLU，`calculate_gain`会报错，而√2也不是它们的增益：在{{ initialization.gelu_silu.n_layers }}层、
+# 无偏置的网络中，用√2时GELU预激活值的标准差到第50层缩小到
+# {{ initialization.gelu_silu.at.gelu.sqrt2["50"].std | sci(1) }}。
+# 保持二阶矩不变的增益（GELU为{{ initialization.gelu_silu.gain.gelu | fixed(3) }}，
+# SiLU为{{ initialization.gelu_silu.gain.silu | fixed(3) }}）能让尺度在一段深度内大致保持在1附近，
+# 但它的不动点不稳定（GELU的映射斜率为{{ initialization.gelu_silu.map_slope.gelu | fixed(2) }}），所以各输入之间的差异随深度增大：
+# 到第50层，GELU的标准差已漂移到{{ initialization.gelu_silu.at.gelu.own["50"].std | fixed(2) }}，
+# SiLU则为{{ initialization.gelu_silu.at.silu.own["50"].std | fixed(0) }}。
 
 # %%
 # --8<-- [start:gelu_silu]
@@ -653,12 +668,14 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 训练深层ReLU网络
 #
-# 在手写数字上训练一个有{{ initialization.training.hidden_layers }}个隐藏层的ReLU MLP，对比Xavier和Kaiming，优化器分别为带动量的SGD和Adam。
-# 下面的单元是快速版（一个学习率、三个随机种子）；{{ fig("training") }}背后的完整实验为每种初始化分别从
-# {{ initialization.training.lrs.sgd | join("、") }}（SGD）中选学习率，每个学习率五个随机种子。SGD在各自最佳学习率下，
-# Kaiming的测试准确率中位数为{{ initialization.training.sgd.kaiming.best.median | pct(1) }}，Xavier为{{ initialization.training.sgd.xavier.best.median | pct(1) }}；
-# 换成Adam后差距几乎消失（{{ initialization.training.adam.kaiming.best.median | pct(1) }}对{{ initialization.training.adam.xavier.best.median | pct(1) }}）：
-# Adam按参数缩放更新量，抵消了初始尺度不当的大部分影响。
+# 在手写数字上训练一个有{{ initialization.training.hidden_layers }}个隐藏层的ReLU MLP，对比Xavier和Kaiming，
+# 优化器分别为带动量的SGD和Adam。下面的代码是快速版（一个学习率、三个随机种子）；
+# {{ fig("training") }}背后的完整实验为每种初始化分别从{{ initialization.training.lrs.sgd | join("、") }}（SGD）
+# 中选学习率，每个学习率五个随机种子。用SGD时，在各自的最佳学习率下，
+# Kaiming的测试准确率中位数为{{ initialization.training.sgd.kaiming.best.median | pct(1) }}，
+# Xavier为{{ initialization.training.sgd.xavier.best.median | pct(1) }}；
+# 换成Adam后差距几乎消失（{{ initialization.training.adam.kaiming.best.median | pct(1) }}对
+# {{ initialization.training.adam.xavier.best.median | pct(1) }}）：Adam按参数缩放更新量，抵消了初始尺度不当的大部分影响。
 
 # %%
 # --8<-- [start:training]
@@ -812,13 +829,12 @@ if __name__ == "__main__":
 #
 # `results()` runs every experiment at the page's full size and returns every number the page
 # quotes; `figures()` draws the page's figures from them, {{ fig_range }} in the page's order.
-# This takes about a minute.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模运行全部实验，返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
-# 这一步大约需要一分钟。
+# 
 
 # %%
 import inspect

@@ -4,14 +4,14 @@
 # The notebook of the page [*LayerNorm and RMSNorm*]({{ page_url }}) of *Why N(0, 1)?*. Each
 # section below runs one experiment of the page on PyTorch's own modules and prints what it found;
 # the last cell computes every number the page quotes and draws its figures ({{ fig_range }}).
-# Everything runs on a CPU in seconds.
+# Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # LayerNorm与RMSNorm
 #
-# 这是《为什么是N(0, 1)？》中[LayerNorm与RMSNorm]({{ page_url }})一页的笔记本。下面每一节在PyTorch自带的模块上
-# 运行该页的一个实验，并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。
-# 全部代码在CPU上几秒内就能跑完。
+# 这是《为什么是N(0, 1)？》中[LayerNorm与RMSNorm]({{ page_url }})一页的笔记本。
+# 下面每一节在PyTorch自带的模块上运行该页的一个实验，并打印实验结果；最后一个代码单元计算该页引用的全部数字，
+# 并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## Which entries share statistics
@@ -32,11 +32,12 @@
 # ## 哪些元素共享统计量
 #
 # 与其相信示意图，不如扰动输入中的一个元素，记下哪些输出随之改变：这些就是与它共享统计量的元素。
-# 在形状为(N, C, H, W) = ({{ layer_norm.groups.shape | join(", ") }})的张量上，单元对每种归一化层打印随之改变的元素个数，
-# 以及它们覆盖哪些“样本–通道”组合（{{ fig("groups") }}）：BatchNorm为{{ layer_norm.groups.image.BatchNorm.count }}个
-# （一个通道，所有样本），LayerNorm和RMSNorm为{{ layer_norm.groups.image.LayerNorm.count }}个（一个样本，所有通道），
-# 分成{{ layer_norm.groups.groups }}组的GroupNorm为{{ layer_norm.groups.image.GroupNorm.count }}个（一个样本，一组通道）。
-# 在Transformer常见的(batch, tokens, features) = ({{ layer_norm.groups.token_shape | join(", ") }})张量上，
+# 在形状为(N, C, H, W) = ({{ layer_norm.groups.shape | join(", ") }})的张量上，
+# 代码对每种归一化层打印随之改变的元素个数，以及它们覆盖哪些“样本–通道”组合（{{ fig("groups") }}）：
+# BatchNorm为{{ layer_norm.groups.image.BatchNorm.count }}个（一个通道，所有样本），
+# LayerNorm和RMSNorm为{{ layer_norm.groups.image.LayerNorm.count }}个（一个样本，所有通道），
+# 分成{{ layer_norm.groups.groups }}组的GroupNorm为{{ layer_norm.groups.image.GroupNorm.count }}个（一个样本，
+# 一组通道）。在Transformer常见的(batch, tokens, features) = ({{ layer_norm.groups.token_shape | join(", ") }})张量上，
 # `nn.LayerNorm(features)`对每个词元单独归一化（{{ layer_norm.groups.tokens.LayerNorm }}个元素），
 # 而BatchNorm把所有序列、所有词元的同一个特征混在一起（{{ layer_norm.groups.tokens.BatchNorm }}个元素）。
 
@@ -118,15 +119,17 @@ if __name__ == "__main__":
 # to {{ layer_norm.invariance.kurt_out | fixed(2) }}.
 
 # %% [markdown] lang="zh"
-# ## 不变性，以及epsilon在哪里打破它
+# ## 不变性，以及ε在哪里破坏它们
 #
-# 把scikit-learn自带的8×8手写数字图像展平成64维特征的行向量。先把每一行标准化后乘以c，看LayerNorm和RMSNorm
-# （ε = {{ layer_norm.invariance.eps | sci(0) }}）输出的均方根：它服从c/√(c² + ε)，只有当c ≫ √ε时才等于1，
-# 在c = √ε处为{{ layer_norm.invariance.rms_at_sqrt_eps | fixed(3) }}，在c = {{ layer_norm.invariance.sweep.c[0] | sci(0) }}处只有
-# {{ layer_norm.invariance.ln_rms_small | sci(1) }}（{{ fig("eps_scale") }}，图中还画出了默认ε小得多的`nn.RMSNorm`）。
-# 接着看输出的最大变化：把输入乘以{{ layer_norm.invariance.scale | fixed(0) }}，LayerNorm的输出改变
-# {{ layer_norm.invariance.ln_scale | sci(1) }}，换成float64仍有{{ layer_norm.invariance.ln_scale_f64 | sci(1) }}，
-# 只有令ε = 0才降到{{ layer_norm.invariance.ln_scale_f64_eps0 | sci(1) }}，可见打破不变性的是ε而不是舍入误差；
+# 数据是scikit-learn自带的8×8手写数字图像，每张展平成一行64维特征。先把每一行标准化后乘以c，
+# 看LayerNorm和RMSNorm（ε = {{ layer_norm.invariance.eps | sci(0) }}）输出的均方根：它等于c/√(c² + ε)，
+# 只有当c ≫ √ε时才等于1，在c = √ε处为{{ layer_norm.invariance.rms_at_sqrt_eps | fixed(3) }}，
+# 在c = {{ layer_norm.invariance.sweep.c[0] | sci(0) }}处只有{{ layer_norm.invariance.ln_rms_small | sci(1) }}
+# （{{ fig("eps_scale") }}，图中还画出了默认ε小得多的`nn.RMSNorm`）。接着看输出的最大变化：
+# 把输入乘以{{ layer_norm.invariance.scale | fixed(0) }}，
+# LayerNorm的输出改变{{ layer_norm.invariance.ln_scale | sci(1) }}，
+# 换成float64仍有{{ layer_norm.invariance.ln_scale_f64 | sci(1) }}，
+# 只有令ε = 0才降到{{ layer_norm.invariance.ln_scale_f64_eps0 | sci(1) }}，可见破坏不变性的是ε而不是舍入误差；
 # 加上{{ layer_norm.invariance.shift | fixed(0) }}，LayerNorm的输出只改变{{ layer_norm.invariance.ln_shift | sci(1) }}，
 # RMSNorm的输出却最多改变{{ layer_norm.invariance.rms_shift | fixed(2) }}，因为RMSNorm不减去均值。最后是形状：
 # 在一张数字图像内部，LayerNorm保留了它的形状（变换前偏度为{{ layer_norm.invariance.skew_in | fixed(3) }}，
@@ -264,13 +267,16 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## BatchNorm依赖批量，LayerNorm不依赖
 #
-# 单元改变样本0周围的内容，打印它的输出的最大变化（括号内为中位数）。BatchNorm：同一批量中其余
-# {{ layer_norm.batch.batch_size - 1 }}个样本换掉时变化{{ layer_norm.batch.bn_other_samples | fixed(2) }}（{{ layer_norm.batch.bn_other_samples_median | fixed(2) }}）；
-# 从`train()`切换到用全部200张图像精确统计量的`eval()`时变化{{ layer_norm.batch.bn_train_vs_eval | fixed(2) }}（{{ layer_norm.batch.bn_train_vs_eval_median | fixed(2) }}）；
-# 同一批量中的另一条序列把{{ layer_norm.batch.tokens }}个词元的序列填充到{{ layer_norm.batch.pad_to }}个词元时变化
-# {{ layer_norm.batch.padding.bn | fixed(2) }}（{{ layer_norm.batch.padding.bn_median | fixed(2) }}）。LayerNorm在这三种情况下的变化都恰好是0：
-# 它对一个样本的输出只取决于这个样本本身。训练模式下，只有一个词元的批量会让`BatchNorm1d`抛出`ValueError`；
-# LayerNorm处理同样的单个词元，输出均方根为{{ layer_norm.batch.one_ln_rms | fixed(3) }}。
+# 代码改变样本0所处的环境，打印它的输出的最大变化（括号内为中位数）。BatchNorm：
+# 同一批量中其余{{ layer_norm.batch.batch_size - 1 }}个样本换掉时变化{{ layer_norm.batch.bn_other_samples | fixed(2) }}
+# （{{ layer_norm.batch.bn_other_samples_median | fixed(2) }}）；
+# 从`train()`切换到用全部200张图像精确统计量的`eval()`时变化{{ layer_norm.batch.bn_train_vs_eval | fixed(2) }}
+# （{{ layer_norm.batch.bn_train_vs_eval_median | fixed(2) }}）；同批中有一条更长的序列，
+# 迫使这条{{ layer_norm.batch.tokens }}个词元的序列填充到{{ layer_norm.batch.pad_to }}个词元时变化
+# {{ layer_norm.batch.padding.bn | fixed(2) }}（{{ layer_norm.batch.padding.bn_median | fixed(2) }}）。
+# LayerNorm在这三种情况下的变化都恰好是0：它对一个样本的输出只取决于这个样本本身。训练模式下，
+# 只有一个词元的批量会让`BatchNorm1d`抛出`ValueError`；LayerNorm处理同样的单个词元，
+# 输出均方根为{{ layer_norm.batch.one_ln_rms | fixed(3) }}。
 
 # %%
 # --8<-- [start:batch]
@@ -374,13 +380,16 @@ if __name__ == "__main__":
 # ## 初始化时的Post-LN与Pre-LN
 #
 # 用残差前馈块（宽度{{ layer_norm.pre_post.d }}，没有注意力）堆叠成网络，在{{ layer_norm.pre_post.batch }}个手写数字上、
-# 以PyTorch默认初始化做一次反向传播。单元是只用一个随机种子的快速版：打印{{ layer_norm.pre_post.n_layers }}个块各自的梯度范数、
-# 残差流的均方根，以及块数为{{ layer_norm.pre_post.depths | join("、") }}时最后一块的梯度（Xiong et al. 2020，Theorem 1）。
-# {{ fig("grad_norms") }}背后的完整实验用了{{ layer_norm.pre_post.n_seeds }}个随机种子：从{{ layer_norm.pre_post.depths[0] }}块到
-# {{ layer_norm.pre_post.depths[2] }}块，Pre-LN最后一块的梯度降到原来的{{ layer_norm.pre_post.pre.last_ratio_deep_shallow | fixed(2) }}，
-# 而Post-LN的与深度无关；在同一个Pre-LN堆叠内部，第1块得到的梯度是最后一块的{{ layer_norm.pre_post.pre.first_over_last.median | fixed(2) }}倍，
-# 因为梯度要除以残差流的大小，而残差流一路增大到{{ layer_norm.pre_post.pre.stream_growth.median | fixed(2) }}倍。
-# Post-LN则是平的（各块梯度最大值与最小值之比为{{ layer_norm.pre_post.post.max_over_min.median | fixed(2) }}），
+# 以PyTorch默认初始化做一次反向传播。下面的代码是只用一个随机种子的快速版：
+# 打印{{ layer_norm.pre_post.n_layers }}个块各自的梯度范数、残差流的均方根，
+# 以及块数为{{ layer_norm.pre_post.depths | join("、") }}时最后一块的梯度（Xiong et al. 2020，Theorem 1）。
+# {{ fig("grad_norms") }}背后的完整实验用了{{ layer_norm.pre_post.n_seeds }}个随机种子：
+# 从{{ layer_norm.pre_post.depths[0] }}块到{{ layer_norm.pre_post.depths[2] }}块，
+# Pre-LN最后一块的梯度降到原来的{{ layer_norm.pre_post.pre.last_ratio_deep_shallow | fixed(2) }}，
+# 而Post-LN的与深度无关；在同一个Pre-LN堆叠内部，第1块得到的梯度是最后一块的
+# {{ layer_norm.pre_post.pre.first_over_last.median | fixed(2) }}倍，因为梯度要除以残差流的大小，
+# 而残差流一路增大到{{ layer_norm.pre_post.pre.stream_growth.median | fixed(2) }}倍。
+# Post-LN各块的梯度则基本持平（最大值与最小值之比为{{ layer_norm.pre_post.post.max_over_min.median | fixed(2) }}），
 # 所以这个玩具模型没有复现论文中Post-LN越靠近输出梯度越大的图景。
 
 # %%
@@ -479,13 +488,13 @@ if __name__ == "__main__":
 #
 # `results()` runs every experiment at the page's full size (the Post-LN/Pre-LN comparison over
 # {{ layer_norm.pre_post.n_seeds }} seeds) and returns every number the page quotes; `figures()` draws the
-# page's figures from them, {{ fig_range }} in the page's order. This takes a few seconds.
+# page's figures from them, {{ fig_range }} in the page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模运行全部实验（Post-LN与Pre-LN的对比用{{ layer_norm.pre_post.n_seeds }}个随机种子），
-# 返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。这一步只需几秒。
+# 返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
 
 # %%
 import inspect

@@ -3,15 +3,13 @@
 #
 # The notebook of the page [*Losses and priors*]({{ page_url }}) of *Why N(0, 1)?*. Each section
 # below runs one experiment of the page and prints what it found; the last cell computes every
-# number the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under
-# a minute.
+# number the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 损失与先验
 #
-# 这是《为什么是N(0, 1)？》中[损失与先验]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
-# 不到一分钟就能跑完。
+# 这是《为什么是N(0, 1)？》中[损失与先验]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，并打印实验结果；
+# 最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## MSE is a Gaussian negative log-likelihood
@@ -31,12 +29,13 @@
 # ## MSE是高斯分布的负对数似然
 #
 # 数据是scikit-learn糖尿病数据集中{{ losses_and_priors.mse.n }}名患者的目标值，以及最小二乘线性拟合给出的预测值，
-# 全部用float64计算。取σ = {{ losses_and_priors.mse.sigma | fixed(0) }}时，`torch.distributions.Normal`算出的
-# 高斯负对数似然为{{ losses_and_priors.mse.nll | fixed(4) }}，等于MSE/(2σ²) + ½log(2πσ²)，其中MSE为
-# {{ losses_and_priors.mse.mse | fixed(1) }}；单元打印每个等式两边的差，都不超过{{ losses_and_priors.mse.max_identity_diff | sci(0) }}。
-# `torch.nn.GaussianNLLLoss`接收的是方差而不是σ，而且默认省略常数项，所以比真正的负对数似然小
-# {{ losses_and_priors.mse.torch_default_gap | fixed(4) }}，正是½log 2π。使似然最大的σ就是均方根误差：
-# 数值最大化得到{{ losses_and_priors.mse.sigma_mle | fixed(4) }}，均方根误差为{{ losses_and_priors.mse.rmse | fixed(4) }}。
+# 全部用float64计算。取σ = {{ losses_and_priors.mse.sigma | fixed(0) }}时，
+# `torch.distributions.Normal`算出的高斯负对数似然为{{ losses_and_priors.mse.nll | fixed(4) }}，
+# 等于MSE/(2σ²) + ½ log(2πσ²)，其中MSE为{{ losses_and_priors.mse.mse | fixed(1) }}；代码打印每个等式两边的差，
+# 都不超过{{ losses_and_priors.mse.max_identity_diff | sci(0) }}。`torch.nn.GaussianNLLLoss`接收的是方差而不是σ，
+# 而且默认省略常数项，所以比真正的负对数似然小{{ losses_and_priors.mse.torch_default_gap | fixed(4) }}，正是½ log 2π。
+# 使似然最大的σ就是均方根误差：数值最大化得到{{ losses_and_priors.mse.sigma_mle | fixed(4) }}，
+# 均方根误差为{{ losses_and_priors.mse.rmse | fixed(4) }}。
 
 # %%
 # --8<-- [start:mse_nll]
@@ -128,16 +127,19 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 把方差也学出来
 #
-# 数据是合成的，真实的噪声水平已知：y = sin(2πx)加上高斯噪声，噪声标准差从x = 0处的
-# {{ losses_and_priors.hetero.std_true[0] | fixed(2) }}线性增长到x = 1处的{{ losses_and_priors.hetero.std_true[-1] | fixed(2) }}。
-# 网络只有一个含{{ losses_and_priors.hetero.hidden }}个tanh单元的隐藏层，输出均值和对数方差，用`GaussianNLLLoss`训练
-# （Adam，在{{ losses_and_priors.hetero.n }}个点上做{{ losses_and_priors.hetero.steps }}步全批量训练）。
-# 单元打印（以小数表示）学到的标准差与真实值的接近程度：平均相对误差为{{ losses_and_priors.hetero.mean_rel_error | pct(1) }}，
+# 数据是合成的，真实的噪声水平已知：y = sin(2πx)加上高斯噪声，
+# 噪声标准差从x = 0处的{{ losses_and_priors.hetero.std_true[0] | fixed(2) }}线性增长到x = 1处的
+# {{ losses_and_priors.hetero.std_true[-1] | fixed(2) }}。
+# 网络只有一个含{{ losses_and_priors.hetero.hidden }}个tanh单元的隐藏层，输出均值和对数方差，
+# 用`GaussianNLLLoss`训练（Adam，在{{ losses_and_priors.hetero.n }}个点上做{{ losses_and_priors.hetero.steps }}
+# 步全批量训练）。代码打印学到的标准差与真实值的接近程度（打印的是小数）：
+# 平均相对误差为{{ losses_and_priors.hetero.mean_rel_error | pct(1) }}，
 # 而所有x共用一个σ时为{{ losses_and_priors.hetero.const_mean_rel_error | pct(0) }}；还打印新数据点落在95%区间内的比例：
 # 用学到的σ(x)时，x < 0.5和x ≥ 0.5两部分分别为{{ losses_and_priors.hetero.coverage.low | pct(1) }}和
-# {{ losses_and_priors.hetero.coverage.high | pct(1) }}，只用一个σ时为{{ losses_and_priors.hetero.coverage_const.low | pct(1) }}和
-# {{ losses_and_priors.hetero.coverage_const.high | pct(1) }}（{{ fig("heteroscedastic") }}）。只用一个σ时总体覆盖率看上去还过得去，
-# 但那只是因为左边过宽的区间抵消了右边过窄的区间。
+# {{ losses_and_priors.hetero.coverage.high | pct(1) }}，
+# 只用一个σ时为{{ losses_and_priors.hetero.coverage_const.low | pct(1) }}和
+# {{ losses_and_priors.hetero.coverage_const.high | pct(1) }}（{{ fig("heteroscedastic") }}）。
+# 只用一个σ时总体覆盖率大致合适，但那只是因为左边过宽的区间抵消了右边过窄的区间。
 
 # %%
 # --8<-- [start:heteroscedastic]
@@ -252,16 +254,19 @@ if __name__ == "__main__":
 # ## 离群点：均值、中位数与Huber
 #
 # 噪声分布的负对数似然就是损失：高斯噪声给出平方误差，拉普拉斯噪声给出绝对误差，而Huber损失在零附近是二次的、
-# 超过阈值后是线性的（{{ fig("nll_shapes") }}）。单元取糖尿病数据的{{ losses_and_priors.outliers.n_train }}个训练目标值，
-# 把其中{{ losses_and_priors.outliers.n_outliers }}个乘以{{ losses_and_priors.outliers.factor | fixed(0) }}（就像小数点点错了位置），
+# 超过阈值后是线性的（{{ fig("nll_shapes") }}）。代码取糖尿病数据的{{ losses_and_priors.outliers.n_train }}
+# 个训练目标值，把其中{{ losses_and_priors.outliers.n_outliers }}个乘以
+# {{ losses_and_priors.outliers.factor | fixed(0) }}（模拟小数点点错了位置），
 # 然后打印加入离群点前后使每种损失最小的常数：均值从{{ losses_and_priors.outliers.constants.clean.mean | fixed(1) }}移到
-# {{ losses_and_priors.outliers.constants.outliers.mean | fixed(1) }}，中位数只从{{ losses_and_priors.outliers.constants.clean.median | fixed(0) }}
-# 移到{{ losses_and_priors.outliers.constants.outliers.median | fixed(0) }}，Huber常数的移动比中位数略多。接着用每种损失在
-# {{ losses_and_priors.outliers.n_features }}个标准化特征上拟合线性模型：有离群点时，最小二乘拟合的测试集MAE从
-# {{ losses_and_priors.outliers.fits.mse.mae_clean | fixed(1) }}升到{{ losses_and_priors.outliers.fits.mse.mae_outliers | fixed(1) }}，
-# 系数变化{{ losses_and_priors.outliers.fits.mse.coef_change | pct(0) }}；而Huber和L1拟合的系数只变化
-# {{ losses_and_priors.outliers.fits.huber.coef_change | pct(0) }}和{{ losses_and_priors.outliers.fits.l1.coef_change | pct(0) }}
-# （{{ fig("outliers") }}）。
+# {{ losses_and_priors.outliers.constants.outliers.mean | fixed(1) }}，
+# 中位数只从{{ losses_and_priors.outliers.constants.clean.median | fixed(0) }}移到
+# {{ losses_and_priors.outliers.constants.outliers.median | fixed(0) }}，Huber常数的移动比中位数略多。
+# 接着用每种损失在{{ losses_and_priors.outliers.n_features }}个标准化特征上拟合线性模型：有离群点时，
+# 最小二乘拟合的测试集MAE从{{ losses_and_priors.outliers.fits.mse.mae_clean | fixed(1) }}升到
+# {{ losses_and_priors.outliers.fits.mse.mae_outliers | fixed(1) }}，
+# 系数变化{{ losses_and_priors.outliers.fits.mse.coef_change | pct(0) }}；
+# 而Huber和L1拟合的系数只变化{{ losses_and_priors.outliers.fits.huber.coef_change | pct(0) }}和
+# {{ losses_and_priors.outliers.fits.l1.coef_change | pct(0) }}（{{ fig("outliers") }}）。
 
 # %%
 # --8<-- [start:outliers]
@@ -363,13 +368,14 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 最大似然估计并不假设正态分布
 #
-# 最大似然估计需要选定一个分布族，而每种常见分布族的负对数似然都是一个熟悉的损失。单元在
-# {{ losses_and_priors.families.n }}组随机的预测值和目标值上用float64计算两者（似然由`torch.distributions`计算），
-# 并打印它们的差：伯努利分布对二元交叉熵，类别分布对交叉熵，拉普拉斯分布对L1损失，泊松分布对`poisson_nll_loss`
-# 加上它省略的log y!（平均为{{ losses_and_priors.families.poisson_constant | fixed(1) }}）；全部吻合到
-# {{ losses_and_priors.families.max_diff | sci(0) }}。不过分布族仍然决定位置参数估计得有多好：重复
-# {{ losses_and_priors.families.efficiency.reps }}次、每次{{ losses_and_priors.families.efficiency.n }}个点，中位数的方差与均值的方差之比
-# 在高斯噪声下为{{ losses_and_priors.families.efficiency.gaussian | fixed(2) }}（渐近值为π/2 ≈ {{ losses_and_priors.families.half_pi | fixed(2) }}），
+# 最大似然估计需要选定一个分布族，而每种常见分布族的负对数似然都是一个熟悉的损失。
+# 代码在{{ losses_and_priors.families.n }}组随机的预测值和目标值上用float64计算两者（似然由`torch.distributions`计算），
+# 并打印它们之差：伯努利分布对二元交叉熵，类别分布对交叉熵，拉普拉斯分布对L1损失，
+# 泊松分布对`poisson_nll_loss`加上它省略的log y!（平均为{{ losses_and_priors.families.poisson_constant | fixed(1) }}）；
+# 差值都不超过{{ losses_and_priors.families.max_diff | sci(0) }}。不过分布族仍然决定位置参数估计得有多好：
+# 重复{{ losses_and_priors.families.efficiency.reps }}次、每次{{ losses_and_priors.families.efficiency.n }}个点，
+# 中位数的方差与均值的方差之比在高斯噪声下为{{ losses_and_priors.families.efficiency.gaussian | fixed(2) }}（渐近值为
+# π/2 ≈ {{ losses_and_priors.families.half_pi | fixed(2) }}），
 # 在拉普拉斯噪声下为{{ losses_and_priors.families.efficiency.laplace | fixed(2) }}（渐近值为1/2）。
 
 # %%
@@ -450,13 +456,15 @@ if __name__ == "__main__":
 # ## 把权重衰减看作高斯先验
 #
 # 对噪声为N(0, σ²)、先验为w ~ N(0, τ²I)的线性模型，最大后验（MAP）估计就是λ = σ²/τ²的岭回归。
-# 单元使用糖尿病数据中{{ losses_and_priors.ridge.n }}名训练患者的标准化特征，噪声水平σ = {{ losses_and_priors.ridge.sigma | fixed(1) }}
-# 由最小二乘残差估计，先验取τ = {{ losses_and_priors.ridge.tau | fixed(0) }}，于是λ = {{ losses_and_priors.ridge.lam | fixed(1) }}；
-# `torch.optim.SGD`在平均损失的梯度上加上`weight_decay`乘以w，所以需要的权重衰减系数为
-# 2λ/n = {{ losses_and_priors.ridge.weight_decay | fixed(4) }}。单元打印这些数，以及闭式解、scikit-learn的`Ridge`和
-# {{ losses_and_priors.ridge.steps }}步全批量SGD给出的系数相差多少（不超过{{ losses_and_priors.ridge.max_diff | sci(0) }}）、
-# 负对数后验在这一点的梯度（{{ losses_and_priors.ridge.map_grad | sci(0) }}），还有收缩程度：先验把系数向量的长度收缩到
-# 最小二乘解的{{ losses_and_priors.ridge.shrinkage | pct(0) }}。
+# 代码使用糖尿病数据中{{ losses_and_priors.ridge.n }}名训练患者的标准化特征，
+# 噪声水平σ = {{ losses_and_priors.ridge.sigma | fixed(1) }}由最小二乘残差估计，
+# 先验取τ = {{ losses_and_priors.ridge.tau | fixed(0) }}，于是λ = {{ losses_and_priors.ridge.lam | fixed(1) }}；
+# `torch.optim.SGD`在平均损失的梯度上加上`weight_decay`乘以w，
+# 所以需要的权重衰减系数为2λ/n = {{ losses_and_priors.ridge.weight_decay | fixed(4) }}。代码打印这些数值，以及闭式解、
+# scikit-learn的`Ridge`和{{ losses_and_priors.ridge.steps }}步全批量SGD给出的系数相差多少（不超过
+# {{ losses_and_priors.ridge.max_diff | sci(0) }}）、
+# 负对数后验在这一点的梯度（{{ losses_and_priors.ridge.map_grad | sci(0) }}），还有收缩程度：
+# 先验把系数向量的长度收缩到最小二乘解的{{ losses_and_priors.ridge.shrinkage | pct(0) }}。
 
 # %%
 # --8<-- [start:weight_decay]
@@ -546,15 +554,18 @@ if __name__ == "__main__":
 # ## 归一化层之前的权重衰减
 #
 # 在8×8手写数字上训练网络64 → {{ losses_and_priors.scale.hidden }}（线性层，无偏置）→ LayerNorm → ReLU → 10，
-# 它的损失与第一层权重W的大小无关：单元先验证这一点，把W乘以{{ losses_and_priors.scale.scales | join("、") }}，
-# 损失的相对变化至多为{{ losses_and_priors.scale.max_loss_change | sci(0) }}，而且只是LayerNorm的ε造成的。然后用小批量SGD
-# 训练，分别不加和加上λ = {{ losses_and_priors.scale.weight_decay }}的权重衰减（只作用于W）：这里是快速版，只用随机种子0和
-# η = {{ losses_and_priors.scale.lrs[1] }}；{{ fig("scale_invariance") }}背后的完整实验用η = {{ losses_and_priors.scale.lrs | join("、") }}，
-# 各{{ losses_and_priors.scale.seeds }}个随机种子。不加衰减时，‖W‖变大，每步转角变小；加衰减时，‖W‖不断缩小，直到W每步转过
-# 约arccos(1 − ηλ)：在η = {{ losses_and_priors.scale.lrs[1] }}时，完整实验的中位数为
-# {{ losses_and_priors.scale.rows[4].angle_last.median | fixed(3) }}弧度，理论值为{{ losses_and_priors.scale.rows[4].angle_theory | fixed(3) }}。
-# 最后一行验证了在这里权重衰减就是一种学习率调度：不加衰减、但W的学习率按η(1 − ηλ)^(−2t−1)增长的SGD给出同样的预测，
-# 只是它的W长了(1 − ηλ)^(−{{ losses_and_priors.scale.steps }}) = {{ losses_and_priors.scale.equivalence.norm_ratio[1] | fixed(0) }}倍。
+# 它的损失与第一层权重W的大小无关：代码先验证这一点，把W乘以{{ losses_and_priors.scale.scales | join("、") }}，
+# 损失的相对变化至多为{{ losses_and_priors.scale.max_loss_change | sci(0) }}，而且这点变化只来自LayerNorm的ε。
+# 然后用小批量SGD训练，分别不加和加上λ = {{ losses_and_priors.scale.weight_decay }}的权重衰减（只作用于W）：
+# 这里是快速版，只用随机种子0和η = {{ losses_and_priors.scale.lrs[1] }}；
+# {{ fig("scale_invariance") }}背后的完整实验用η = {{ losses_and_priors.scale.lrs | join("、") }}，
+# 各{{ losses_and_priors.scale.seeds }}个随机种子。不加衰减时，‖W‖不断变大，每步转过的角度越来越小；加衰减时，
+# ‖W‖不断缩小，直到W每步转过约arccos(1 − ηλ)：在η = {{ losses_and_priors.scale.lrs[1] }}时，
+# 完整实验的中位数为{{ losses_and_priors.scale.rows[4].angle_last.median | fixed(3) }}弧度，
+# 理论值为{{ losses_and_priors.scale.rows[4].angle_theory | fixed(3) }}。最后一行验证了，
+# 在这里权重衰减相当于一种学习率调度：不加衰减、但W的学习率按η(1 − ηλ)^(−2t−1)增长的SGD给出同样的预测，
+# 只是它的W长了
+# (1 − ηλ)^(−{{ losses_and_priors.scale.steps }}) = {{ losses_and_priors.scale.equivalence.norm_ratio[1] | fixed(0) }}倍。
 
 # %%
 # --8<-- [start:scale_invariance]
@@ -697,13 +708,16 @@ if __name__ == "__main__":
 # ## 带输入噪声训练就是岭回归
 #
 # 对线性模型和均值为0、协方差为s²I的输入噪声，期望平方误差等于MSE加上s²‖w‖²，也就是岭回归的惩罚项，与噪声的形状无关。
-# 单元在最小二乘权重处，对s = {{ losses_and_priors.noise.mc.s[0] }}、{{ losses_and_priors.noise.mc.s[1] }}和{{ losses_and_priors.noise.mc.s[2] }}，
-# 分别抽取高斯噪声和均匀噪声各{{ losses_and_priors.noise.draws }}次，求带噪声损失的平均值，并与公式对比：平均值与公式的相对差异
-# 在{{ losses_and_priors.noise.mc_max_rel_error | pct(1) }}（高斯噪声）和{{ losses_and_priors.noise.mc_uniform_max_rel_error | pct(1) }}
-# （均匀噪声）以内（{{ fig("input_noise") }}）。接着每一步都重新抽取高斯噪声（s = {{ losses_and_priors.noise.s }}）来训练
-# 线性模型：对{{ losses_and_priors.noise.steps }}步中后一半的权重取平均，它与α = n s² = {{ losses_and_priors.noise.train.alpha | fixed(2) }}
-# 的岭回归解的相对距离为{{ losses_and_priors.noise.train.noise_to_ridge | pct(1) }}，而最小二乘权重与它相距
-# {{ losses_and_priors.noise.train.ols_to_ridge | pct(0) }}（两者打印的都是小数）。
+# 代码在最小二乘权重处，对s = {{ losses_and_priors.noise.mc.s[0] }}、
+# {{ losses_and_priors.noise.mc.s[1] }}和{{ losses_and_priors.noise.mc.s[2] }}，
+# 分别抽取高斯噪声和均匀噪声各{{ losses_and_priors.noise.draws }}次，求带噪声损失的平均值，并与公式对比：
+# 平均值与公式的相对差异在{{ losses_and_priors.noise.mc_max_rel_error | pct(1) }}（高斯噪声）
+# 和{{ losses_and_priors.noise.mc_uniform_max_rel_error | pct(1) }}（均匀噪声）以内（{{ fig("input_noise") }}）。
+# 接着每一步都重新抽取高斯噪声（s = {{ losses_and_priors.noise.s }}）来训练线性模型：
+# 对{{ losses_and_priors.noise.steps }}步中后一半的权重取平均，
+# 它与α = n s² = {{ losses_and_priors.noise.train.alpha | fixed(2) }}的岭回归解的相对距离为
+# {{ losses_and_priors.noise.train.noise_to_ridge | pct(1) }}，
+# 而最小二乘权重与它相距{{ losses_and_priors.noise.train.ols_to_ridge | pct(0) }}（两者打印的都是小数）。
 
 # %%
 # --8<-- [start:input_noise]
@@ -796,13 +810,12 @@ if __name__ == "__main__":
 #
 # `results()` runs every experiment at the page's full size and returns every number the page
 # quotes; `figures()` draws the page's figures from them, {{ fig_range }}, numbered as on the page.
-# This takes well under a minute.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模运行全部实验，返回页面引用的每一个数字；`figures()`据此画出该页的图，即{{ fig_range }}，
-# 编号与页面一致。这一步不到一分钟就能完成。
+# 编号与页面一致。
 
 # %%
 import inspect

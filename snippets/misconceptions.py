@@ -4,14 +4,14 @@
 # The notebook of the page [*Misconceptions*]({{ page_url }}) of *Why N(0, 1)?*: eight popular claims
 # about the standard normal distribution in deep learning, each with one short check. Each section
 # below runs the check of one claim and prints what it found; the last cell computes every number the
-# page quotes and draws its figure ({{ fig_range }}). Everything runs on a CPU in under a minute.
+# page quotes and draws its figure ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 常见误区
 #
 # 这是《为什么是N(0, 1)？》中[常见误区]({{ page_url }})一页的笔记本：关于深度学习中标准正态分布的八条流行说法，
-# 每条配一个简短的检验。下面每一节运行其中一条说法的检验，并打印检验结果；最后一个单元计算该页引用的全部数字，
-# 并画出该页的图（{{ fig_range }}）。全部代码在CPU上不到一分钟就能跑完。
+# 每条配一个简短的检验。下面每一节运行其中一条说法的检验，并打印检验结果；最后一个代码单元计算该页引用的全部数字，
+# 并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## `torch.randn` as initialization
@@ -31,14 +31,15 @@
 # %% [markdown] lang="zh"
 # ## 用`torch.randn`初始化
 #
-# {{ misconceptions.randn_init.n_layers }}层、宽度为{{ misconceptions.randn_init.width }}、不带激活函数的堆叠，输入的方差为1；
-# 权重一次直接取`torch.randn`，一次取同样的权重再除以sqrt({{ misconceptions.randn_init.width }}) = 28。单元打印每一层之后的
-# 标准差：权重取N(0, 1)时，第一层之后为{{ misconceptions.randn_init.first_std | fixed(1) }}，此后每层放大
-# {{ misconceptions.randn_init.factor_per_layer | fixed(1) }}倍，最终达到{{ misconceptions.randn_init.last_std | sci(2) }}；而缩放后的权重
-# 让它保持在{{ misconceptions.randn_init.scaled_last_std | fixed(3) }}（{{ fig("scale_per_layer") }}左图）。单元还在教程自己的
-# `randn(784, 256)`层后面接一个tanh：有{{ misconceptions.randn_init.tanh_saturated | pct(1) }}的单元输出的绝对值超过0.99，
-# 已经饱和，几乎没有梯度能到达它们的权重。Xavier初始化和Kaiming初始化并不是对`torch.randn`的改进，而是对它的纠正：
-# 除以扇入或扇出的平方根。
+# 考察一个{{ misconceptions.randn_init.n_layers }}层、宽度为{{ misconceptions.randn_init.width }}、不带激活函数的堆叠，
+# 输入的方差为1；权重一次直接取`torch.randn`，一次取同样的权重再除以sqrt({{ misconceptions.randn_init.width }}) = 28。
+# 代码打印每一层之后的标准差：权重取N(0, 1)时，第一层之后为{{ misconceptions.randn_init.first_std | fixed(1) }}，
+# 此后每层放大{{ misconceptions.randn_init.factor_per_layer | fixed(1) }}倍，
+# 最终达到{{ misconceptions.randn_init.last_std | sci(2) }}；
+# 而缩放后的权重让它保持在{{ misconceptions.randn_init.scaled_last_std | fixed(3) }}（{{ fig("scale_per_layer") }}
+# 左图）。代码还在教程自己的`randn(784, 256)`层后面接一个tanh：
+# 有{{ misconceptions.randn_init.tanh_saturated | pct(1) }}的单元输出的绝对值超过0.99，已经饱和，
+# 几乎没有梯度能到达它们的权重。Xavier初始化和Kaiming初始化并不是对`torch.randn`的改进，而是对它的纠正：除以扇入（或扇出）的平方根。
 
 # %%
 # --8<-- [start:randn_init]
@@ -88,12 +89,14 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## “BatchNorm让激活值服从标准正态分布”
 #
-# 把一半恰好为0的ReLU输出作为一个含{{ misconceptions.bn_standard_normal.n | fixed(0) }}个样本的批量，送进训练模式下的
-# `nn.BatchNorm1d`。单元打印的结果是：之后每个单元的均值与0相差不超过{{ misconceptions.bn_standard_normal.max_abs_mean_bound | sci(0) }}，
-# 标准差为{{ misconceptions.bn_standard_normal.mean_std | fixed(4) }}；但偏度在归一化前为{{ misconceptions.bn_standard_normal.skew_in | fixed(3) }}，
-# 归一化后为{{ misconceptions.bn_standard_normal.skew_out | fixed(3) }}（正态分布为0），而且仍有
-# {{ misconceptions.bn_standard_normal.share_at_min_out | pct(1) }}的输出取同一个值，也就是原来那些0变换后的值。在一个批量之内，
-# BatchNorm只是减去一个数、再除以另一个数：它设定均值和方差，形状则原样保留。
+# 把一半恰好为0的ReLU输出作为一个含{{ misconceptions.bn_standard_normal.n | fixed(0) }}个样本的批量，
+# 送进训练模式下的`nn.BatchNorm1d`。代码打印的结果是：归一化之后，
+# 每个单元的均值与0相差不超过{{ misconceptions.bn_standard_normal.max_abs_mean_bound | sci(0) }}，
+# 标准差为{{ misconceptions.bn_standard_normal.mean_std | fixed(4) }}；
+# 但偏度在归一化前为{{ misconceptions.bn_standard_normal.skew_in | fixed(3) }}，
+# 归一化后为{{ misconceptions.bn_standard_normal.skew_out | fixed(3) }}（正态分布为0），
+# 而且仍有{{ misconceptions.bn_standard_normal.share_at_min_out | pct(1) }}的输出取同一个值，也就是原来那些0变换后的值。
+# 在一个批量之内，BatchNorm只是减去一个数、再除以另一个数：它设定均值和方差，形状则原样保留。
 
 # %%
 # --8<-- [start:bn_standard_normal]
@@ -153,17 +156,21 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## “BatchNorm靠消除内部协变量偏移起作用”
 #
-# 四个{{ misconceptions.covariate_shift.depth }}层、宽度{{ misconceptions.covariate_shift.width }}的sigmoid网络，在
-# {{ misconceptions.covariate_shift.n }}个手写数字上做{{ misconceptions.covariate_shift.steps }}步全批量梯度下降（动量0.9）：
-# 不用BatchNorm、采用PyTorch默认初始化；不用BatchNorm、按sigmoid初始化；用BatchNorm；以及在BatchNorm之后加上每一步都
-# 重新抽取的随机缩放和平移，使各层的输入比不用BatchNorm时漂移得更厉害（Santurkar et al. 2018）。对
-# {{ misconceptions.covariate_shift.lrs | join("、") }}中的每个学习率，单元打印训练准确率和漂移，即最后一个sigmoid输入的
-# 批量均值每步移动多少；这里只用一个随机种子，完整实验则用{{ misconceptions.covariate_shift.seeds | length }}个，并为每个网络
-# 选取平均最终训练损失最低的学习率。在完整实验中，加噪声的网络每步漂移{{ misconceptions.covariate_shift.noisy_bn.shift_mean | fixed(2) }}，
-# 平均训练准确率仍有{{ misconceptions.covariate_shift.noisy_bn.acc_mean | pct(1) }}；按sigmoid初始化的网络漂移约为BatchNorm网络的
-# {{ (misconceptions.covariate_shift.sigmoid_init.shift_mean / misconceptions.covariate_shift.bn.shift_mean) | fixed(0) }}倍，训练准确率为
-# {{ misconceptions.covariate_shift.sigmoid_init.acc_mean | pct(1) }}；默认初始化的网络则停留在随机猜测的水平（最多
-# {{ misconceptions.covariate_shift.default.max_acc_any_lr | pct(1) }}）。漂移的大小并不能预示哪个网络训练得起来。
+# 四个{{ misconceptions.covariate_shift.depth }}层、宽度{{ misconceptions.covariate_shift.width }}的sigmoid网络，
+# 在{{ misconceptions.covariate_shift.n }}个手写数字上做{{ misconceptions.covariate_shift.steps }}步全批量梯度下降（动量
+# 0.9）：不用BatchNorm，采用PyTorch默认初始化；不用BatchNorm，采用为sigmoid设计的初始化；用BatchNorm；
+# 以及在BatchNorm之后加上每一步都重新抽取的随机缩放和平移，
+# 使各层的输入比不用BatchNorm时漂移得更厉害（Santurkar et al. 2018）。
+# 对{{ misconceptions.covariate_shift.lrs | join("、") }}中的每个学习率，代码打印训练准确率和漂移，
+# 即最后一个sigmoid输入的批量均值每步移动多少；这里只用一个随机种子，
+# 完整实验则用{{ misconceptions.covariate_shift.seeds | length }}个，并为每个网络选取平均最终训练损失最低的学习率。
+# 在完整实验中，加噪声的网络每步漂移{{ misconceptions.covariate_shift.noisy_bn.shift_mean | fixed(2) }}，
+# 平均训练准确率仍有{{ misconceptions.covariate_shift.noisy_bn.acc_mean | pct(1) }}；
+# 采用sigmoid初始化的网络漂移约为BatchNorm网络的
+# {{ (misconceptions.covariate_shift.sigmoid_init.shift_mean / misconceptions.covariate_shift.bn.shift_mean) | fixed(0) }}
+# 倍，训练准确率为{{ misconceptions.covariate_shift.sigmoid_init.acc_mean | pct(1) }}；
+# 默认初始化的网络则停留在随机猜测的水平（最多{{ misconceptions.covariate_shift.default.max_acc_any_lr | pct(1) }}）。
+# 漂移的大小并不能预示哪个网络能训练起来。
 
 # %%
 # --8<-- [start:covariate_shift]
@@ -288,16 +295,19 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## “网络需要高斯分布的特征”
 #
-# 经过`StandardScaler`之后，8×8手写数字的像素离正态分布差得很远：所有取值中有
-# {{ misconceptions.gaussian_features.share_at_min | pct(1) }}恰好落在所在像素的最小值上（白纸），各像素偏度绝对值的中位数为
-# {{ misconceptions.gaussian_features.median_abs_skew | fixed(2) }}（正态分布为0）。分位数变换把像素尽量推向高斯形状：
-# 偏度绝对值的中位数降到{{ misconceptions.gaussian_features.quantile_median_abs_skew | fixed(2) }}，但相等的取值依旧相等。
-# 单元在两种输入上各训练一个小型多层感知机（MLP，64 → 32个ReLU单元 → 10，用Adam训练），用
-# {{ misconceptions.gaussian_features.seeds | length }}个随机种子，打印测试准确率的范围，这里只用学习率0.01；完整实验则在
-# {{ misconceptions.gaussian_features.lrs | join("、") }}中，按训练集里留出的五分之一验证数据为每种输入选取学习率（分别为
-# {{ misconceptions.gaussian_features.standardized.best_lr }}和{{ misconceptions.gaussian_features.quantile.best_lr }}）。在完整实验中，
-# 标准化像素的平均测试准确率为{{ misconceptions.gaussian_features.standardized.acc_mean | pct(1) }}，分位数变换后为
-# {{ misconceptions.gaussian_features.quantile.acc_mean | pct(1) }}：高斯形状并没有帮助。
+# 经过`StandardScaler`之后，8×8手写数字的像素离正态分布差得很远：
+# 所有取值中有{{ misconceptions.gaussian_features.share_at_min | pct(1) }}恰好落在所在像素的最小值上（白纸），
+# 各像素偏度绝对值的中位数为{{ misconceptions.gaussian_features.median_abs_skew | fixed(2) }}（正态分布为0）。
+# 分位数变换把像素尽量推向高斯形状：偏度绝对值的中位数降到
+# {{ misconceptions.gaussian_features.quantile_median_abs_skew | fixed(2) }}，但相等的取值依旧相等。
+# 代码在两种输入上各训练一个小型多层感知机（MLP，64 → 32个ReLU单元 → 10，用Adam训练），
+# 用{{ misconceptions.gaussian_features.seeds | length }}个随机种子，打印测试准确率的范围；这里只用学习率0.01，
+# 完整实验则在{{ misconceptions.gaussian_features.lrs | join("、") }}中，
+# 按训练集里留出的五分之一验证数据为每种输入选取学习率（分别为
+# {{ misconceptions.gaussian_features.standardized.best_lr }}和
+# {{ misconceptions.gaussian_features.quantile.best_lr }}）。在完整实验中，
+# 标准化像素的平均测试准确率为{{ misconceptions.gaussian_features.standardized.acc_mean | pct(1) }}，
+# 分位数变换后为{{ misconceptions.gaussian_features.quantile.acc_mean | pct(1) }}：高斯形状并没有帮助。
 
 # %%
 # --8<-- [start:gaussian_features]
@@ -399,10 +409,11 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## “最大似然估计假设正态分布”
 #
-# 单元对四种似然逐个样本用float64比较`torch.distributions`给出的负对数似然和熟悉的损失函数：方差为1的高斯分布给出
-# 平方误差加一个常数，尺度为1的拉普拉斯分布给出L1损失加一个常数，伯努利分布给出二元交叉熵，类别分布给出交叉熵。
-# 最大的差异为{{ misconceptions.mle_normality.max_gap | sci(0) }}，只是float64的舍入误差。分布族的选择会改变答案：
-# 在同一个偏斜的（指数分布）样本上，高斯似然下最优的常数是均值{{ misconceptions.mle_normality.fit_normal | fixed(3) }}，
+# 代码对四种似然，用float64逐个样本比较`torch.distributions`给出的负对数似然与熟悉的损失函数：
+# 方差为1的高斯分布给出平方误差加一个常数，尺度为1的拉普拉斯分布给出L1损失加一个常数，伯努利分布给出二元交叉熵，
+# 类别分布给出交叉熵。最大的差异为{{ misconceptions.mle_normality.max_gap | sci(0) }}，只是float64的舍入误差。
+# 分布族的选择会改变答案：在同一个偏斜的（指数分布）样本上，
+# 高斯似然下最优的常数是均值{{ misconceptions.mle_normality.fit_normal | fixed(3) }}，
 # 拉普拉斯似然下则是中位数{{ misconceptions.mle_normality.fit_laplace | fixed(3) }}。
 
 # %%
@@ -467,12 +478,14 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## “甜点区”表格
 #
-# 一张流行的表格把sigmoid的“甜点区”定为(−2, 2)，tanh为(−1, 1)，ReLU为(0, +∞)。单元对每个激活函数打印峰值斜率、
+# 一张流行的表格把sigmoid的“甜点区”定为(−2, 2)，tanh为(−1, 1)，ReLU为(0, +∞)。代码对每个激活函数打印峰值斜率、
 # 区间边缘处斜率占峰值的比例、N(0, 1)落在区间内的比例，以及N(0, 1)输入下的平均斜率和均方根斜率。在区间边缘，
-# sigmoid和tanh的斜率都是各自峰值的{{ misconceptions.sweet_spot_table.sigmoid.edge_over_peak | pct(0) }}，但sigmoid的峰值斜率只有
-# {{ misconceptions.sweet_spot_table.sigmoid.peak | fixed(2) }}：它的平均斜率为{{ misconceptions.sweet_spot_table.sigmoid.mean_slope | fixed(3) }}，
-# tanh则为{{ misconceptions.sweet_spot_table.tanh.mean_slope | fixed(3) }}。N(0, 1)只有{{ misconceptions.sweet_spot_table.tanh.share_inside | pct(1) }}
-# 落在tanh的区间内，落在sigmoid区间内的则有{{ misconceptions.sweet_spot_table.sigmoid.share_inside | pct(1) }}；而无论尺度如何，
+# sigmoid和tanh的斜率都是各自峰值的{{ misconceptions.sweet_spot_table.sigmoid.edge_over_peak | pct(0) }}，
+# 但sigmoid的峰值斜率只有{{ misconceptions.sweet_spot_table.sigmoid.peak | fixed(2) }}：
+# 它的平均斜率为{{ misconceptions.sweet_spot_table.sigmoid.mean_slope | fixed(3) }}，
+# tanh则为{{ misconceptions.sweet_spot_table.tanh.mean_slope | fixed(3) }}。
+# N(0, 1)只有{{ misconceptions.sweet_spot_table.tanh.share_inside | pct(1) }}落在tanh的区间内，
+# 落在sigmoid区间内的则有{{ misconceptions.sweet_spot_table.sigmoid.share_inside | pct(1) }}；而无论尺度如何，
 # ReLU都让{{ misconceptions.sweet_spot_table.relu.share_inside | pct(1) }}的N(0, 1)输入传回梯度。
 
 # %%
@@ -536,13 +549,15 @@ if __name__ == "__main__":
 # ## “PyTorch的`nn.Linear`默认用Kaiming初始化”
 #
 # `nn.Linear`确实调用了`kaiming_uniform_`，但参数是`a=math.sqrt(5)`，这使它用的是leaky ReLU的增益1/√3，而不是ReLU的√2。
-# 单元打印的结果是：新建的`nn.Linear(784, 256)`权重标准差为{{ misconceptions.linear_kaiming.std | fixed(4) }}，即
-# 1/sqrt(3 · 784) = {{ misconceptions.linear_kaiming.std_formula | fixed(4) }}；而针对ReLU的Kaiming初始化是
-# sqrt(2/784) = {{ misconceptions.linear_kaiming.kaiming_std | fixed(4) }}：默认初始化的方差只有它的
-# {{ misconceptions.linear_kaiming.var_over_kaiming | fixed(3) }}，即六分之一。在{{ misconceptions.linear_kaiming.depth }}层、宽度
-# {{ misconceptions.linear_kaiming.width }}、不带偏置的ReLU堆叠中，默认初始化使预激活值的标准差每层缩小为原来的
-# {{ misconceptions.linear_kaiming.factor_per_layer | fixed(3) }}，从{{ misconceptions.linear_kaiming.default[0] | fixed(2) }}降到
-# {{ misconceptions.linear_kaiming.default[-1] | sci(1) }}；用Kaiming初始化的权重，它则保持在{{ misconceptions.linear_kaiming.kaiming_min | fixed(2) }}到
+# 代码打印的结果是：新建的`nn.Linear(784, 256)`权重标准差为{{ misconceptions.linear_kaiming.std | fixed(4) }}，
+# 即1/sqrt(3 · 784) = {{ misconceptions.linear_kaiming.std_formula | fixed(4) }}；而针对ReLU的Kaiming初始化，
+# 标准差为sqrt(2/784) = {{ misconceptions.linear_kaiming.kaiming_std | fixed(4) }}：
+# 默认初始化的方差只有它的{{ misconceptions.linear_kaiming.var_over_kaiming | fixed(3) }}，即六分之一。
+# 在{{ misconceptions.linear_kaiming.depth }}层、宽度{{ misconceptions.linear_kaiming.width }}、不带偏置的ReLU堆叠中，
+# 默认初始化使预激活值的标准差每层缩小为原来的{{ misconceptions.linear_kaiming.factor_per_layer | fixed(3) }}，
+# 从{{ misconceptions.linear_kaiming.default[0] | fixed(2) }}降到
+# {{ misconceptions.linear_kaiming.default[-1] | sci(1) }}；改用Kaiming初始化，
+# 它则保持在{{ misconceptions.linear_kaiming.kaiming_min | fixed(2) }}到
 # {{ misconceptions.linear_kaiming.kaiming_max | fixed(2) }}之间（{{ fig("scale_per_layer") }}右图）。
 
 # %%
@@ -603,11 +618,12 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## “中心极限定理解释了一切”
 #
-# 单元测量超额峰度（高斯分布为0）。单个均匀分布权重的超额峰度为{{ misconceptions.clt.one_weight | fixed(2) }}（理论值−1.2）；
-# 固定一张手写数字图像，对64个均匀分布权重做{{ misconceptions.clt.draws | fixed(0) }}次抽样，预激活值w · x的超额峰度为
-# {{ misconceptions.clt.preact | fixed(3) }}，与累积量公式预测的{{ misconceptions.clt.preact_theory | fixed(3) }}相差无几：在随机权重上，
-# 一个单元在扇入上的求和接近高斯分布，即使权重本身并不服从高斯分布。乳腺癌数据集的特征`area error`的超额峰度为
-# {{ misconceptions.clt.feature | fixed(1) }}：这个定理对数据的形状毫无作用。
+# 代码测量超额峰度（高斯分布为0）。单个均匀分布权重的超额峰度为{{ misconceptions.clt.one_weight | fixed(2) }}（理论值
+# −1.2）；固定一张手写数字图像，对64个均匀分布权重做{{ misconceptions.clt.draws | fixed(0) }}次抽样，
+# 预激活值w · x的超额峰度为{{ misconceptions.clt.preact | fixed(3) }}，
+# 与累积量公式预测的{{ misconceptions.clt.preact_theory | fixed(3) }}相差无几：对随机权重而言，
+# 一个单元对其扇入的求和接近高斯分布，即使权重本身并不服从高斯分布。
+# 乳腺癌数据集的特征`area error`的超额峰度为{{ misconceptions.clt.feature | fixed(1) }}：这个定理丝毫改变不了数据的形状。
 
 # %%
 # --8<-- [start:clt]
@@ -647,14 +663,13 @@ if __name__ == "__main__":
 # ## The page's numbers and figures
 #
 # `results()` runs every check at the page's full size (all seeds and learning rates) and returns
-# every number the page quotes; `figures()` draws the page's figure from them ({{ fig_range }}). This
-# takes well under a minute.
+# every number the page quotes; `figures()` draws the page's figure from them ({{ fig_range }}).
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模（全部随机种子和学习率）运行所有检验，返回页面引用的每一个数字；`figures()`据此画出该页的图
-# （{{ fig_range }}）。这一步不到一分钟就能完成。
+# （{{ fig_range }}）。
 
 # %%
 import inspect

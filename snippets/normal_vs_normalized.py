@@ -4,14 +4,14 @@
 # The notebook of the page [*Normal vs normalized*]({{ page_url }}) of *Why N(0, 1)?*: "normal" names a
 # shape, "normalized" an operation, a rescaling that changes the scale and not the shape. Each section
 # below runs one experiment of the page and prints what it found; the last cell computes every number
-# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under a minute.
+# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 正态与标准化
 #
 # 这是《为什么是N(0, 1)？》中[正态与标准化]({{ page_url }})一页的笔记本：“正态”说的是一种形状，“标准化”说的是一种操作，
-# 即只改变尺度、不改变形状的缩放。下面每一节运行该页的一个实验，并打印实验结果；最后一个单元计算该页引用的全部数字，
-# 并画出该页的图（{{ fig_range }}）。全部代码在CPU上不到一分钟就能跑完。
+# 即只改变尺度、不改变形状的重新缩放。下面每一节运行该页的一个实验，并打印实验结果；
+# 最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## Standardizing changes the scale, not the shape
@@ -30,13 +30,14 @@
 # %% [markdown] lang="zh"
 # ## 标准化改变尺度，不改变形状
 #
-# 两个各有{{ normal_vs_normalized.moments.n | fixed(0) }}个值的合成样本（偏斜的指数分布，以及由位于±2的两个正态分布组成的
-# 双峰混合分布），和训练集中的两个真实特征：乳腺癌数据的`area error`和手写数字的`pixel_1_1`。单元打印每个特征在原始值、
-# 标准化后和min-max缩放后的均值、标准差、偏度和超额峰度：均值和标准差变了，偏度和超额峰度却没有变（两者的最大变化只有
-# {{ normal_vs_normalized.moments.max_shape_change | sci(0) }}，即浮点舍入误差；{{ fig("standardize_hist") }}）。`area error`保持着
-# {{ normal_vs_normalized.moments.features.cancer_area_error.raw.skew | fixed(2) }}的偏度和
-# {{ normal_vs_normalized.moments.features.cancer_area_error.raw.excess_kurtosis | fixed(2) }}的超额峰度，而任何正态分布的这两个值
-# 都是0：一次函数可以平移、拉伸直方图，却无法把它掰弯。
+# 数据有四组：两个各有{{ normal_vs_normalized.moments.n | fixed(0) }}个值的合成样本（偏斜的指数分布，
+# 以及由位于±2的两个正态分布组成的双峰混合分布），以及训练集中的两个真实特征，
+# 即乳腺癌数据的`area error`和手写数字的`pixel_1_1`。代码打印每个特征在原始值、标准化后和min-max缩放后的均值、标准差、
+# 偏度和超额峰度：均值和标准差变了，偏度和超额峰度却没有变（两者的最大变化只有
+# {{ normal_vs_normalized.moments.max_shape_change | sci(0) }}，即浮点舍入误差；{{ fig("standardize_hist") }}）。
+# `area error`保持着{{ normal_vs_normalized.moments.features.cancer_area_error.raw.skew | fixed(2) }}的偏度和
+# {{ normal_vs_normalized.moments.features.cancer_area_error.raw.excess_kurtosis | fixed(2) }}的超额峰度，
+# 而任何正态分布的这两个值都是0：一次函数可以平移、拉伸直方图，却无法把它掰弯。
 
 # %%
 # --8<-- [start:moments]
@@ -119,20 +120,25 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 归一化层：逐特征、逐样本、逐批量
 #
-# 先看{{ normal_vs_normalized.norm_layers.rows_n | fixed(0) }}行数据，每行有{{ normal_vs_normalized.norm_layers.d }}个相互独立的
-# N(0, 1)特征，分两种版本：一半的行乘以{{ normal_vs_normalized.norm_layers.gains[1] | fixed(0) }}（“两种增益”），或者特征0的
-# 离散程度是其他特征的{{ normal_vs_normalized.norm_layers.loud_factor | fixed(0) }}倍（“响亮的特征”）。单元打印特征0经过每种操作
-# 之后的偏度、超额峰度以及与原始形状的KS距离：逐特征标准化什么也没有改变；而LayerNorm把每一行除以它自己的标准差，
-# 使“两种增益”的超额峰度从{{ normal_vs_normalized.norm_layers.rows.two_gains.raw.excess_kurtosis | fixed(2) }}变为
-# {{ normal_vs_normalized.norm_layers.rows.two_gains.layer_norm.excess_kurtosis | fixed(2) | replace("-", "−") }}，又让原本服从正态分布的
-# 响亮特征变成双峰（超额峰度{{ normal_vs_normalized.norm_layers.rows.loud.layer_norm.excess_kurtosis | fixed(2) | replace("-", "−") }}）。
-# 然后把训练模式下的BatchNorm用在`area error`上（偏度{{ normal_vs_normalized.norm_layers.raw.skew | fixed(2) }}），随机划分为
-# 大小为{{ normal_vs_normalized.norm_layers.batch_sizes | join("、") }}的批量：同一个样本在不同批量中的输出各不相同，
-# 各批量的输出合在一起，形状也变了，批量大小为{{ normal_vs_normalized.norm_layers.batch_sizes[0] }}时偏度降到
-# {{ normal_vs_normalized.norm_layers.batch[0].pooled.skew | abs | fixed(2) }}。单元只随机划分20次（{{ fig("norm_layers") }}背后的完整实验
-# 划分{{ normal_vs_normalized.norm_layers.repeats }}次，批量大小为{{ normal_vs_normalized.norm_layers.batch_sizes[-1] }}时合并后的偏度为
-# {{ normal_vs_normalized.norm_layers.batch[-1].pooled.skew | fixed(2) }}），最后还列出每种层由梯度学习的参数（`weight`和`bias`），
-# 以及BatchNorm只是跟踪的统计量。
+# 先看{{ normal_vs_normalized.norm_layers.rows_n | fixed(0) }}行数据，
+# 每行有{{ normal_vs_normalized.norm_layers.d }}个相互独立的N(0, 1)特征，分两种版本：
+# 一半的行乘以{{ normal_vs_normalized.norm_layers.gains[1] | fixed(0) }}（“两种增益”），
+# 或者特征0的离散程度是其他特征的{{ normal_vs_normalized.norm_layers.loud_factor | fixed(0) }}倍（下称“大幅值特征”）。
+# 代码打印特征0经过每种操作之后的偏度、超额峰度以及与原始形状的KS距离：逐特征标准化什么也没有改变；
+# 而LayerNorm把每一行除以它自己的标准差，使“两种增益”
+# 的超额峰度从{{ normal_vs_normalized.norm_layers.rows.two_gains.raw.excess_kurtosis | fixed(2) }}变为
+# {{ normal_vs_normalized.norm_layers.rows.two_gains.layer_norm.excess_kurtosis | fixed(2) | replace("-", "−") }}，
+# 又让原本服从正态分布的大幅值特征变成双峰（超额峰度
+# {{ normal_vs_normalized.norm_layers.rows.loud.layer_norm.excess_kurtosis | fixed(2) | replace("-", "−") }}）。
+# 然后把训练模式下的BatchNorm用在`area error`上（偏度{{ normal_vs_normalized.norm_layers.raw.skew | fixed(2) }}），
+# 随机划分为大小为{{ normal_vs_normalized.norm_layers.batch_sizes | join("、") }}的批量：
+# 同一个样本在不同批量中的输出各不相同，各批量的输出合在一起，形状也变了，
+# 批量大小为{{ normal_vs_normalized.norm_layers.batch_sizes[0] }}时偏度降到
+# {{ normal_vs_normalized.norm_layers.batch[0].pooled.skew | abs | fixed(2) }}。
+# 代码只随机划分20次（{{ fig("norm_layers") }}背后的完整实验划分{{ normal_vs_normalized.norm_layers.repeats }}次，
+# 批量大小为{{ normal_vs_normalized.norm_layers.batch_sizes[-1] }}时合并后的偏度为
+# {{ normal_vs_normalized.norm_layers.batch[-1].pooled.skew | fixed(2) }}），
+# 最后还列出每种层由梯度学习的参数（`weight`和`bias`），以及BatchNorm只是跟踪的统计量。
 
 # %%
 # --8<-- [start:norm_layers]
@@ -259,15 +265,19 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 真实特征并不服从高斯分布
 #
-# 用numpy写的Jarque–Bera检验：由偏度S和超额峰度K算出JB = n/6 (S² + K²/4)，用于乳腺癌和手写数字训练集中的每个
-# 非常数特征；作为对照，还检验了{{ normal_vs_normalized.real.control_columns | fixed(0) }}列长度相同的真正的高斯样本。
-# 单元打印在{{ normal_vs_normalized.real.alpha | pct(0) }}水平下拒绝正态性的特征比例：
-# {{ normal_vs_normalized.real.report.cancer.features }}个乳腺癌特征中有{{ normal_vs_normalized.real.report.cancer.rejected_at_alpha | pct(0) }}，
-# {{ normal_vs_normalized.real.report.digits.features }}个手写数字像素中有{{ normal_vs_normalized.real.report.digits.rejected_at_alpha | pct(0) }}，
-# 而对照列只有{{ normal_vs_normalized.real.report.control.rejected_at_alpha | pct(1) }}（打印时取整），大致正是该水平的检验对正态数据
-# 应有的拒绝频率（{{ fig("real_features") }}）。单元还打印出：所有像素值中有{{ normal_vs_normalized.real.digits_zero_share | pct(1) }}
-# 恰好为0，{{ normal_vs_normalized.real.digits_n_pixels }}个像素中有{{ normal_vs_normalized.real.digits_always_zero_pixels }}个
-# 在每张训练图像中都是0。
+# 代码用numpy实现Jarque–Bera检验：由偏度S和超额峰度K算出JB = n/6 (S² + K²/4)，
+# 对乳腺癌和手写数字训练集中的每个非常数特征做检验；作为对照，
+# 还检验了{{ normal_vs_normalized.real.control_columns | fixed(0) }}列长度相同的真正的高斯样本。
+# 代码打印在{{ normal_vs_normalized.real.alpha | pct(0) }}水平下拒绝正态性的特征比例：
+# {{ normal_vs_normalized.real.report.cancer.features }}个乳腺癌特征中有
+# {{ normal_vs_normalized.real.report.cancer.rejected_at_alpha | pct(0) }}，
+# {{ normal_vs_normalized.real.report.digits.features }}个手写数字像素中有
+# {{ normal_vs_normalized.real.report.digits.rejected_at_alpha | pct(0) }}，
+# 而对照列只有{{ normal_vs_normalized.real.report.control.rejected_at_alpha | pct(1) }}（打印时取整），
+# 大致正是该水平的检验对正态数据应有的拒绝频率（{{ fig("real_features") }}）。代码还打印出：
+# 所有像素值中有{{ normal_vs_normalized.real.digits_zero_share | pct(1) }}恰好为0，
+# {{ normal_vs_normalized.real.digits_n_pixels }}个像素中有{{ normal_vs_normalized.real.digits_always_zero_pixels }}
+# 个在每张训练图像中都是0。
 
 # %%
 # --8<-- [start:real_features]
@@ -353,17 +363,19 @@ if __name__ == "__main__":
 # buys nothing here.
 
 # %% [markdown] lang="zh"
-# ## 网络照样能学
+# ## 网络照样能学会
 #
-# 训练一个小型多层感知机（MLP，一个含{{ normal_vs_normalized.classifier.hidden }}个ReLU单元的隐藏层，用全批量Adam训练
-# {{ normal_vs_normalized.classifier.steps }}步），输入是标准化后的手写数字和乳腺癌特征，以及经分位数变换压成高斯形状的同样特征。
-# 单元打印多数类占比，以及每种输入训练一次的测试准确率（随机种子0，学习率0.01）；页面表格背后的完整实验则在
-# {{ normal_vs_normalized.classifier.lrs | join("、") }}中，按{{ normal_vs_normalized.classifier.seeds | length }}个随机种子上测试准确率的
-# 中位数为每种输入选取最佳学习率。在完整实验中，手写数字的中位数在标准化后为
-# {{ normal_vs_normalized.classifier.digits.standardize.median | pct(1) }}，分位数变换后为
-# {{ normal_vs_normalized.classifier.digits.quantile.median | pct(1) }}；乳腺癌数据分别为
-# {{ normal_vs_normalized.classifier.cancer.standardize.median | pct(1) }}和{{ normal_vs_normalized.classifier.cancer.quantile.median | pct(1) }}。
-# 一半是零、只取整数、严重偏斜的输入照样能学到很高的准确率，先把它们变成高斯形状在这里毫无收益。
+# 训练一个小型多层感知机（MLP，一个含{{ normal_vs_normalized.classifier.hidden }}个ReLU单元的隐藏层，
+# 用全批量Adam训练{{ normal_vs_normalized.classifier.steps }}步），输入是标准化后的手写数字和乳腺癌特征，
+# 以及经分位数变换压成高斯形状的同样特征。代码打印多数类占比，以及每种输入训练一次的测试准确率（随机种子0，
+# 学习率0.01）；页面表格背后的完整实验则在{{ normal_vs_normalized.classifier.lrs | join("、") }}中，
+# 按{{ normal_vs_normalized.classifier.seeds | length }}个随机种子上测试准确率的中位数为每种输入选取最佳学习率。
+# 在完整实验中，手写数字上测试准确率的中位数在标准化后为
+# {{ normal_vs_normalized.classifier.digits.standardize.median | pct(1) }}，
+# 分位数变换后为{{ normal_vs_normalized.classifier.digits.quantile.median | pct(1) }}；
+# 乳腺癌数据分别为{{ normal_vs_normalized.classifier.cancer.standardize.median | pct(1) }}和
+# {{ normal_vs_normalized.classifier.cancer.quantile.median | pct(1) }}。一半是零、只取整数、
+# 严重偏斜的输入照样能学到很高的准确率，先把它们变成高斯形状在这里毫无收益。
 
 # %%
 # --8<-- [start:classifier]
@@ -536,17 +548,20 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 确实需要高斯形状的时候
 #
-# Yeo–Johnson幂变换和映射到正态形状的分位数变换，都在乳腺癌训练集上拟合，与标准化对比。单元打印
-# {{ normal_vs_normalized.transforms.n_features }}个特征偏度绝对值的中位数：在训练集上，它从
-# {{ normal_vs_normalized.transforms.standardize.train | fixed(2) }}降到{{ normal_vs_normalized.transforms.yeo_johnson.train | fixed(2) }}
-# （Yeo–Johnson）和{{ normal_vs_normalized.transforms.quantile.train | fixed(2) }}（分位数变换）；但在测试集上，分位数变换给出
-# {{ normal_vs_normalized.transforms.quantile.test | fixed(2) }}，比Yeo–Johnson的{{ normal_vs_normalized.transforms.yeo_johnson.test | fixed(2) }}
-# 还差（{{ fig("transforms") }}）。接着单元展示两种代价。一是外推：分位数变换把`area error`的训练集最大值、它的
-# {{ normal_vs_normalized.transforms.extrapolation.factors[1] | fixed(0) }}倍和{{ normal_vs_normalized.transforms.extrapolation.factors[2] | fixed(0) }}倍
-# 全都映射到{{ normal_vs_normalized.transforms.extrapolation.quantile[2] | fixed(2) }}；二是相同的值依然相同：`pixel_1_1`的所有0
-# （占训练图像的{{ normal_vs_normalized.transforms.ties.zero_share | pct(1) }}）都被送到同一个值
-# {{ normal_vs_normalized.transforms.ties.zero_maps_to[0] | fixed(2) }}。把数据变成高斯形状是一种有代价的建模选择，只有当模型确实
-# 假设了高斯形状时才值得。
+# 把Yeo–Johnson幂变换和映射到正态形状的分位数变换都在乳腺癌训练集上拟合，与标准化对比。
+# 代码打印{{ normal_vs_normalized.transforms.n_features }}个特征偏度绝对值的中位数：在训练集上，
+# 它从{{ normal_vs_normalized.transforms.standardize.train | fixed(2) }}降到
+# {{ normal_vs_normalized.transforms.yeo_johnson.train | fixed(2) }}（Yeo–Johnson）
+# 和{{ normal_vs_normalized.transforms.quantile.train | fixed(2) }}（分位数变换）；但在测试集上，
+# 分位数变换给出{{ normal_vs_normalized.transforms.quantile.test | fixed(2) }}，
+# 比Yeo–Johnson的{{ normal_vs_normalized.transforms.yeo_johnson.test | fixed(2) }}还差（{{ fig("transforms") }}）。
+# 接着代码展示两种代价。一是外推：分位数变换把`area error`的训练集最大值、
+# 它的{{ normal_vs_normalized.transforms.extrapolation.factors[1] | fixed(0) }}倍和
+# {{ normal_vs_normalized.transforms.extrapolation.factors[2] | fixed(0) }}倍全都映射到
+# {{ normal_vs_normalized.transforms.extrapolation.quantile[2] | fixed(2) }}；二是相同的值依然相同：
+# `pixel_1_1`的所有0（占训练图像的{{ normal_vs_normalized.transforms.ties.zero_share | pct(1) }}）
+# 都映射到同一个值{{ normal_vs_normalized.transforms.ties.zero_maps_to[0] | fixed(2) }}。
+# 把数据变成高斯形状是一种有代价的建模选择，只有当模型确实假设了高斯形状时才值得。
 
 # %%
 # --8<-- [start:transforms]
@@ -622,12 +637,13 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 任何正态分布都是缩放平移后的N(0, 1)
 #
-# 取μ = {{ normal_vs_normalized.affine.mu }}、σ = {{ normal_vs_normalized.affine.sigma }}，抽取{{ normal_vs_normalized.affine.n | fixed(0) }}个
-# μ + σz，其中z ~ N(0, 1)。单元打印它们的均值（{{ normal_vs_normalized.affine.mean | fixed(4) }}）、标准差
-# （{{ normal_vs_normalized.affine.std | fixed(4) }}）以及七个分位数，并与μ + σΦ⁻¹(p)对比：它们正是N(μ, σ²)的分位数。
-# 在相同的随机种子下，`torch.normal`在CPU上返回的数与`mu + sigma * torch.randn(...)`完全相同（最大差值为
-# {{ normal_vs_normalized.affine.max_diff_torch_normal | fixed(1) }}）：一个标准正态随机数生成器就能满足所有高斯分布的需要。
-# 反过来的方向正是本页的要点：只有数据本来就服从正态分布，标准化之后它才是N(0, 1)。
+# 取μ = {{ normal_vs_normalized.affine.mu }}、σ = {{ normal_vs_normalized.affine.sigma }}，
+# 抽取{{ normal_vs_normalized.affine.n | fixed(0) }}个μ + σz，其中z ~ N(0, 1)。
+# 代码打印它们的均值（{{ normal_vs_normalized.affine.mean | fixed(4) }}）、
+# 标准差（{{ normal_vs_normalized.affine.std | fixed(4) }}）以及七个分位数，并与μ + σΦ⁻¹(p)对比：
+# 它们正是N(μ, σ²)的分位数。在相同的随机种子下，`torch.normal`在CPU上返回的数与`mu + sigma * torch.randn(...)`
+# 完全相同（最大差值为{{ normal_vs_normalized.affine.max_diff_torch_normal | fixed(1) }}）：
+# 一个标准正态随机数生成器就能满足所有高斯分布的需要。反过来则是本页的要点：只有数据本来就服从正态分布，标准化之后它才是N(0, 1)。
 
 # %%
 # --8<-- [start:affine]
@@ -671,13 +687,12 @@ if __name__ == "__main__":
 #
 # `results()` runs every experiment at the page's full size and returns every number the page
 # quotes; `figures()` draws the page's figures from them, {{ fig_range }}, numbered as on the page.
-# This takes well under a minute.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模运行全部实验，返回页面引用的每一个数字；`figures()`据此画出该页的图，即{{ fig_range }}，
-# 编号与页面一致。这一步不到一分钟就能完成。
+# 编号与页面一致。
 
 # %%
 import inspect

@@ -3,14 +3,13 @@
 #
 # The notebook of the page [*Putting it together*]({{ page_url }}) of *Why N(0, 1)?*. Each section below
 # runs one experiment of the page and prints what it found; the last cell computes every number the page
-# quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in well under a minute.
+# quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 融会贯通
 #
-# 这是《为什么是N(0, 1)？》中[融会贯通]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
-# 不到一分钟就能跑完。
+# 这是《为什么是N(0, 1)？》中[融会贯通]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，并打印实验结果；
+# 最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## The recipe
@@ -28,12 +27,15 @@
 # %% [markdown] lang="zh"
 # ## 配方
 #
-# 该文的完整示例，改到8×8手写数字上：输入用只在训练集上拟合的`StandardScaler`标准化，网络是64 → 256 → 128 → 10的MLP，
-# 每个隐藏层之后接BatchNorm（它前面的线性层不带偏置），用Kaiming初始化。单元先检查`kaiming_normal_`的默认增益等于ReLU的增益，
-# 即√2 = {{ putting_it_together.recipe.gain_relu | fixed(6) }}，再检查`fc1`权重的标准差为{{ putting_it_together.recipe.fc1_std | fixed(4) }}，
-# 理论值√(2/64) = {{ putting_it_together.recipe.kaiming_std_fc1 | fixed(4) }}。用带动量的SGD训练（学习率{{ putting_it_together.recipe_fit.lr }}，
-# {{ putting_it_together.recipe_fit.epochs }}个迭代周期，随机种子0），网络在评估模式下的测试准确率为{{ putting_it_together.recipe.test_acc | pct(1) }}：
-# 这只是一次运行，用来表明代码能跑通，不是测量结果。
+# 一篇流行的讲解文章（下称“该文”）在结尾给出了一个完整示例，这里把它搬到8×8手写数字上：
+# 输入用只在训练集上拟合的`StandardScaler`标准化，网络是64 → 256 → 128 → 10的MLP，
+# 每个隐藏层之后接BatchNorm（它前面的线性层不带偏置），用Kaiming初始化。
+# 代码先检查`kaiming_normal_`的默认增益等于ReLU的增益，即√2 = {{ putting_it_together.recipe.gain_relu | fixed(6) }}，
+# 再检查`fc1`权重的标准差为{{ putting_it_together.recipe.fc1_std | fixed(4) }}，
+# 理论值√(2/64) = {{ putting_it_together.recipe.kaiming_std_fc1 | fixed(4) }}。
+# 用带动量的SGD训练（学习率{{ putting_it_together.recipe_fit.lr }}，
+# {{ putting_it_together.recipe_fit.epochs }}个迭代周期，随机种子0），
+# 网络在评估模式下的测试准确率为{{ putting_it_together.recipe.test_acc | pct(1) }}：这只是一次运行，用来表明代码能跑通，算不上测量。
 
 # %%
 # --8<-- [start:recipe]
@@ -146,17 +148,21 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 消融实验
 #
-# 每个要素都有一个“去掉”的版本：用原始像素代替标准化后的像素，用`torch.randn`的N(0, 1)权重代替Kaiming初始化，不用BatchNorm。
-# 页面在有两个隐藏层（{{ putting_it_together.settings.shallow | join("、") }}）的网络上训练全部{{ putting_it_together.settings.configs | length }}种组合，
-# 用带动量的SGD训练{{ putting_it_together.settings.epochs }}个迭代周期，学习率取{{ putting_it_together.settings.lrs | join("、") }}；
-# 同一配置的所有运行放在一起训练，权重沿着一个新的“运行”维度堆叠。这个单元是快速版：四种配置、随机种子0和1，
-# 打印每个学习率下的平均测试准确率。页面的表格和图（{{ fig("accuracy") }}、{{ fig("curves") }}）背后的完整实验用随机种子
-# {{ putting_it_together.settings.seeds | join("、") }}，并在验证集上为每种配置选出最佳学习率。在该文的学习率{{ putting_it_together.settings.seed_lr }}下，
-# 三个要素全去掉的网络停在随机猜测的水平（{{ putting_it_together.shallow.none.seed_lr.acc_mean | pct(1) }}）；但在各自的最佳学习率下，
-# 每种配置都能训练，测试准确率从{{ putting_it_together.summary.shallow_best_min | pct(1) }}到{{ putting_it_together.summary.shallow_best_max | pct(1) }}：
-# 在这个小网络里，单个要素主要决定的是哪些学习率可用。换成{{ putting_it_together.settings.deep_layers }}个隐藏层（同一段代码，
-# 用`hidden=(64,) * 10`）后，即使取最佳学习率，BatchNorm也很重要：没有它，网络低{{ putting_it_together.summary.deep_bn_minus_no_bn_pts | fixed(1) }}个百分点；
-# 三个要素全去掉时，网格中的每个学习率都在第一个迭代周期就让损失变成nan。
+# 每个要素都有一个“去掉”的版本：用原始像素代替标准化后的像素，用`torch.randn`的N(0, 1)权重代替Kaiming初始化，
+# 不用BatchNorm。页面在有两个隐藏层（{{ putting_it_together.settings.shallow | join("、") }}）
+# 的网络上训练全部{{ putting_it_together.settings.configs | length }}种组合，
+# 用带动量的SGD训练{{ putting_it_together.settings.epochs }}个迭代周期，
+# 学习率取{{ putting_it_together.settings.lrs | join("、") }}；同一配置的所有运行同时训练，权重沿着最前面新增的“运行”
+# 维度堆叠。下面的代码是快速版：四种配置、随机种子0和1，打印每个学习率下的平均测试准确率。
+# 页面的表格和图（{{ fig("accuracy") }}、{{ fig("curves") }}）
+# 背后的完整实验用随机种子{{ putting_it_together.settings.seeds | join("、") }}，并在验证集上为每种配置选出最佳学习率。
+# 在该文的学习率{{ putting_it_together.settings.seed_lr }}下，
+# 三个要素全去掉的网络停在随机猜测的水平（{{ putting_it_together.shallow.none.seed_lr.acc_mean | pct(1) }}）；
+# 但在各自的最佳学习率下，每种配置都能训练，测试准确率从{{ putting_it_together.summary.shallow_best_min | pct(1) }}到
+# {{ putting_it_together.summary.shallow_best_max | pct(1) }}：在这个小网络里，单个要素主要决定的是哪些学习率可用。
+# 换成{{ putting_it_together.settings.deep_layers }}个隐藏层（同一段代码，用`hidden=(64,) * 10`）后，即使取最佳学习率，
+# BatchNorm也很重要：去掉它，测试准确率降低{{ putting_it_together.summary.deep_bn_minus_no_bn_pts | fixed(1) }}
+# 个百分点；三个要素全去掉时，网格中的每个学习率都在第一个迭代周期就让损失变成nan。
 
 # %%
 # --8<-- [start:ablation]
@@ -351,13 +357,19 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 哪个要素重要，为什么
 #
-# 每个要素在初始化时对尺度的影响：抽取一组随机的权重方向，以两种尺度使用，randn（标准差1）和Kaiming。每个隐藏层之后接BatchNorm时，
-# 两者给出相同的logit（最大差异{{ putting_it_together.scale.bn.max_logit_diff | sci(1) }}），但Kaiming尺度下`fc1`和`fc2`的权重得到的梯度
-# 分别大{{ putting_it_together.scale.bn.grad_ratio[0] | fixed(2) }}倍和{{ putting_it_together.scale.bn.grad_ratio[1] | fixed(2) }}倍：BatchNorm把糟糕的初始尺度
-# 变成了更小的有效学习率。BatchNorm前面的偏置得到的梯度最多为{{ putting_it_together.scale.bn.kaiming.bias_grad_max | sci(0) }}，只是float32的舍入误差。
-# 没有BatchNorm时，尺度逐层相乘：两个隐藏层的网络中，logit的标准差在Kaiming权重下为{{ putting_it_together.scale.shallow_std.kaiming_logit_std | fixed(2) }}，
-# 在randn权重下为{{ putting_it_together.scale.shallow_std.randn_logit_std | fixed(1) }}；{{ putting_it_together.settings.deep_layers }}个隐藏层时则是
-# {{ putting_it_together.scale.deep_std.kaiming_logit_std | fixed(2) }}对{{ putting_it_together.scale.deep_std.randn_logit_std | sci(1) }}。
+# 这一节看每个要素在初始化时对尺度的影响：抽取一组随机的权重方向，分别取两种尺度，即randn（标准差1）和Kaiming。
+# 每个隐藏层之后接BatchNorm时，两者给出相同的logit（最大差异
+# {{ putting_it_together.scale.bn.max_logit_diff | sci(1) }}），
+# 但Kaiming尺度下`fc1`和`fc2`的权重得到的梯度分别是randn尺度下的
+# {{ putting_it_together.scale.bn.grad_ratio[0] | fixed(2) }}倍和
+# {{ putting_it_together.scale.bn.grad_ratio[1] | fixed(2) }}倍：BatchNorm把糟糕的初始尺度变成了更小的有效学习率。
+# BatchNorm前面的偏置得到的梯度最多为{{ putting_it_together.scale.bn.kaiming.bias_grad_max | sci(0) }}，
+# 只是float32的舍入误差。没有BatchNorm时，尺度逐层相乘：两个隐藏层的网络中，
+# logit的标准差在Kaiming权重下为{{ putting_it_together.scale.shallow_std.kaiming_logit_std | fixed(2) }}，
+# 在randn权重下为{{ putting_it_together.scale.shallow_std.randn_logit_std | fixed(1) }}；
+# {{ putting_it_together.settings.deep_layers }}个隐藏层时则是
+# {{ putting_it_together.scale.deep_std.kaiming_logit_std | fixed(2) }}对
+# {{ putting_it_together.scale.deep_std.randn_logit_std | sci(1) }}。
 
 # %%
 # --8<-- [start:scale]
@@ -445,14 +457,13 @@ if __name__ == "__main__":
 # ## The page's numbers and figures
 #
 # `results()` runs every experiment at the page's full size and returns every number the page quotes;
-# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order. This takes under a
-# minute.
+# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的完整规模运行全部实验，返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
-# 这一步不到一分钟。
+# 
 
 # %%
 import inspect

@@ -3,15 +3,13 @@
 #
 # The notebook of the page [*Residual scaling and the output layer*]({{ page_url }}) of *Why N(0, 1)?*.
 # Each section below runs one experiment of the page and prints what it found; the last cell computes
-# every number the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in
-# about a minute.
+# every number the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 残差缩放与输出层
 #
 # 这是《为什么是N(0, 1)？》中[残差缩放与输出层]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
-# 大约一分钟跑完。
+# 并打印实验结果；最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## Variance on the residual stream
@@ -35,17 +33,21 @@
 # %% [markdown] lang="zh"
 # ## 残差流上的方差
 #
-# 按nanoGPT的写法搭建MLP分支并堆叠起来，宽度取GPT-2 small的d = {{ residual_scaling.stream.d }}，所有权重取自N(0, 0.02²)，
-# 残差流的初值是{{ residual_scaling.stream.tokens }}个词元的N(0, 1)噪声；比较Pre-LN（每个分支读入LayerNorm(x)，与GPT-2相同）
-# 和不带LayerNorm两种排布，c_proj的标准差取0.02或0.02/√N。单元打印不缩放时经过6、12、24和48个分支后残差流的均方值，
-# 以及每个缩放后的堆叠末端的均方值（{{ fig("stream") }}）。在Pre-LN中，不缩放的残差流线性增长，
-# {{ residual_scaling.stream.n_max }}个分支后达到{{ residual_scaling.stream.pre_end | fixed(2) }}（理论值{{ residual_scaling.stream.pre_end_theory | fixed(2) }}）；
+# 按nanoGPT的写法搭建MLP分支并堆叠起来，宽度取GPT-2 small的d = {{ residual_scaling.stream.d }}，
+# 所有权重取自N(0, 0.02²)，残差流的初值是{{ residual_scaling.stream.tokens }}个词元的N(0, 1)噪声；
+# 比较Pre-LN（每个分支读入LayerNorm(x)，与GPT-2相同）和不带LayerNorm两种排布，c_proj的标准差取0.02或0.02/√N。
+# 代码打印不缩放时经过6、12、24和48个分支后残差流的均方值，以及每个缩放后的堆叠末端的均方值（{{ fig("stream") }}）。
+# 在Pre-LN中，不缩放的残差流线性增长，{{ residual_scaling.stream.n_max }}个分支后达到
+# {{ residual_scaling.stream.pre_end | fixed(2) }}（理论值{{ residual_scaling.stream.pre_end_theory | fixed(2) }}）；
 # 没有LayerNorm时则是乘性增长，达到{{ residual_scaling.stream.no_end | fixed(0) }}。用0.02/√N时，残差流末端不再依赖N：
-# Pre-LN下介于{{ residual_scaling.stream.pre_scaled_range[0] | fixed(3) }}和{{ residual_scaling.stream.pre_scaled_range[1] | fixed(3) }}之间，
-# 不带LayerNorm时介于{{ residual_scaling.stream.no_scaled_range[0] | fixed(3) }}和{{ residual_scaling.stream.no_scaled_range[1] | fixed(3) }}之间。
-# 最后一行改让残差流从nanoGPT词嵌入的尺度出发：经过{{ residual_scaling.stream.control.n }}个Pre-LN分支后，用这条规则时均方值为
-# {{ residual_scaling.stream.control.embedding.scaled_end | fixed(3) }}，不用时为{{ residual_scaling.stream.control.embedding.unscaled_end | fixed(2) }}，
-# 都不接近1。这条规则消除的是对深度的依赖，而不是让残差流保持单位方差。
+# Pre-LN下介于{{ residual_scaling.stream.pre_scaled_range[0] | fixed(3) }}和
+# {{ residual_scaling.stream.pre_scaled_range[1] | fixed(3) }}之间，
+# 不带LayerNorm时介于{{ residual_scaling.stream.no_scaled_range[0] | fixed(3) }}和
+# {{ residual_scaling.stream.no_scaled_range[1] | fixed(3) }}之间。最后一行改为让残差流从nanoGPT词嵌入的尺度出发：
+# 经过{{ residual_scaling.stream.control.n }}个Pre-LN分支后，
+# 用这条规则时均方值为{{ residual_scaling.stream.control.embedding.scaled_end | fixed(3) }}，
+# 不用时为{{ residual_scaling.stream.control.embedding.unscaled_end | fixed(2) }}，都不接近1。
+# 这条规则消除的是对深度的依赖，而不是让残差流保持单位方差。
 
 # %%
 # --8<-- [start:stream]
@@ -160,13 +162,17 @@ if __name__ == "__main__":
 # ## 初始化时的损失
 #
 # logit接近0时，softmax是均匀分布，交叉熵等于ln C：10个类别时为{{ residual_scaling.initial.digits.ln_c | fixed(3) }}，
-# 27个类别时为{{ residual_scaling.initial.text.ln_c | fixed(3) }}。单元用{{ residual_scaling.initial.n_samples | fixed(0) }}次抽样做蒙特卡洛估计，
-# 计算标准差为s、不含任何标签信息的高斯logit的初始损失期望：s = 1时，10个类别为{{ residual_scaling.initial.digits.at_1 | fixed(2) }}，
-# 27个类别为{{ residual_scaling.initial.text.at_1 | fixed(2) }}；s = 10时已经分别是{{ residual_scaling.initial.digits.at_10 | fixed(1) }}和
-# {{ residual_scaling.initial.text.at_10 | fixed(1) }}：logit很大时，损失随s线性增长（{{ fig("initial_loss") }}）。图中的标记来自`results()`：
-# 下一节的两个网络，输出层乘以m，m从{{ residual_scaling.initial.sweep_multipliers[0] }}取到{{ residual_scaling.initial.sweep_multipliers[-1] }}。
-# 使用PyTorch默认的输出层（m = 1）时，初始损失为{{ residual_scaling.initial.digits.sweep[3].loss | fixed(3) }}和
-# {{ residual_scaling.initial.text.sweep[3].loss | fixed(3) }}，接近ln C；m = {{ residual_scaling.initial.sweep_multipliers[-1] }}时为
+# 27个类别时为{{ residual_scaling.initial.text.ln_c | fixed(3) }}。对标准差为s、不含任何标签信息的高斯logit，
+# 代码用{{ residual_scaling.initial.n_samples | fixed(0) }}次抽样做蒙特卡洛估计，求初始损失的期望：s = 1时，
+# 10个类别为{{ residual_scaling.initial.digits.at_1 | fixed(2) }}，
+# 27个类别为{{ residual_scaling.initial.text.at_1 | fixed(2) }}；
+# s = 10时已经分别是{{ residual_scaling.initial.digits.at_10 | fixed(1) }}和
+# {{ residual_scaling.initial.text.at_10 | fixed(1) }}：logit很大时，损失随s线性增长（{{ fig("initial_loss") }}）。
+# 图中的标记来自`results()`：下一节的两个网络，输出层乘以从{{ residual_scaling.initial.sweep_multipliers[0] }}到
+# {{ residual_scaling.initial.sweep_multipliers[-1] }}的m。使用PyTorch默认的输出层（m = 1）时，
+# 初始损失为{{ residual_scaling.initial.digits.sweep[3].loss | fixed(3) }}和
+# {{ residual_scaling.initial.text.sweep[3].loss | fixed(3) }}，接近ln C；
+# m = {{ residual_scaling.initial.sweep_multipliers[-1] }}时为
 # {{ residual_scaling.initial.digits.sweep[-1].loss | fixed(1) }}和{{ residual_scaling.initial.text.sweep[-1].loss | fixed(1) }}。
 
 # %%
@@ -221,17 +227,23 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 输出权重过大：两个任务
 #
-# 两个小网络，除输出层外都用PyTorch的默认初始化，输出层的权重和偏置乘以m = {{ residual_scaling.output.multipliers | join("、") }}：
-# 一个是8×8手写数字上的MLP，一个是字符模型，在Python的帮助文本上根据前{{ residual_scaling.output.context }}个字符预测27个符号中的下一个。
-# 两者都用Adam训练{{ residual_scaling.output.steps }}步，每个m各用自己的学习率（在前{{ residual_scaling.output.tune_seeds }}个随机种子上从
-# {{ residual_scaling.output.lrs | join("、") }}中选最好的），单元打印{{ residual_scaling.output.seeds | length }}个随机种子的中位数：
-# 开始和结束时的验证集损失、测试损失和准确率，以及logit的标准差（{{ fig("training") }}）。对字符模型，输出层乘以30时初始损失为
-# {{ residual_scaling.output.text.summary["30"].loss_0.median | fixed(1) }}；页面用同一批训练测得，它要
-# {{ residual_scaling.output.text.summary["30"].steps_to_ln_c.median | fixed(0) }}步才回到ln 27以下，{{ residual_scaling.output.steps }}步之后
-# 也只达到默认输出层第{{ residual_scaling.output.text.summary["30"].default_equivalent_step.median | fixed(0) }}步的水平。在手写数字上，
-# 它的准确率与默认输出层相近（{{ residual_scaling.output.digits.summary["30"].accuracy.median | pct(1) }}对{{ residual_scaling.output.digits.summary["1"].accuracy.median | pct(1) }}），
-# 测试损失却是默认输出层的{{ (residual_scaling.output.digits.summary["30"].test_loss.median / residual_scaling.output.digits.summary["1"].test_loss.median) | fixed(1) }}倍：
-# 它犯的错都错得很自信。
+# 两个小网络除输出层外都用PyTorch的默认初始化，输出层的权重和偏置乘以
+# m = {{ residual_scaling.output.multipliers | join("、") }}：一个是8×8手写数字上的MLP，一个是字符模型，
+# 在Python的帮助文本上根据前{{ residual_scaling.output.context }}个字符预测27个符号中的下一个。
+# 两者都用Adam训练{{ residual_scaling.output.steps }}步，
+# 每个m各用自己的学习率（在前{{ residual_scaling.output.tune_seeds }}个随机种子上从
+# {{ residual_scaling.output.lrs | join("、") }}中选最好的）。
+# 代码打印{{ residual_scaling.output.seeds | length }}个随机种子的中位数：开始和结束时的验证集损失、测试损失和准确率，
+# 以及logit的标准差（{{ fig("training") }}）。对字符模型，
+# 输出层乘以30时初始损失为{{ residual_scaling.output.text.summary["30"].loss_0.median | fixed(1) }}；
+# 页面用这些运行测得，它要{{ residual_scaling.output.text.summary["30"].steps_to_ln_c.median | fixed(0) }}步才回到ln 27
+# 以下，{{ residual_scaling.output.steps }}步之后也只达到默认输出层第
+# {{ residual_scaling.output.text.summary["30"].default_equivalent_step.median | fixed(0) }}步的水平。在手写数字上，
+# 它的准确率与默认输出层相近（{{ residual_scaling.output.digits.summary["30"].accuracy.median | pct(1) }}对
+# {{ residual_scaling.output.digits.summary["1"].accuracy.median | pct(1) }}），
+# 测试损失却是默认输出层的
+# {{ (residual_scaling.output.digits.summary["30"].test_loss.median / residual_scaling.output.digits.summary["1"].test_loss.median) | fixed(1) }}
+# 倍：它的错误都是高置信度的错误。
 
 # %%
 # --8<-- [start:output_layer]
@@ -422,14 +434,13 @@ if __name__ == "__main__":
 # ## The page's numbers and figures
 #
 # `results()` runs every experiment as the page does and returns every number the page quotes;
-# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order. This takes well
-# under a minute.
+# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的设置运行全部实验，返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
-# 这一步不到一分钟。
+# 
 
 # %%
 import inspect

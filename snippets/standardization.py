@@ -3,15 +3,13 @@
 #
 # The notebook of the page [*Input standardization*]({{ page_url }}) of *Why N(0, 1)?*. Each section
 # below runs one experiment of the page and prints what it found; the last cell computes every number
-# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in under a
-# minute.
+# the page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 输入标准化
 #
-# 这是《为什么是N(0, 1)？》中[输入标准化]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
-# 不到一分钟就能跑完。
+# 这是《为什么是N(0, 1)？》中[输入标准化]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，并打印实验结果；
+# 最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## Why it helps: conditioning
@@ -34,15 +32,17 @@
 # %% [markdown] lang="zh"
 # ## 为什么有用：条件数
 #
-# 用线性回归拟合合成的房价，两个输入的数值大小相差悬殊：面积（50–500平方米）和卧室数（1–5间），共
-# {{ standardization.house.n }}套房屋。对同样两个特征的四个版本（原始、仅中心化、仅缩放、标准化），单元打印损失的黑塞矩阵的条件数κ、
-# 取η = 1/λmax时梯度下降把损失差距降到初始值的{{ standardization.house.tol | sci(0) }}以下所需的步数，以及第一套房屋的拟合价格
-# （{{ fig("loss_contours") }}、{{ fig("convergence") }}）。κ从{{ standardization.house.raw.kappa | fixed(0) }}降到
-# {{ standardization.house.standardized.kappa | fixed(2) }}，步数从{{ standardization.house.raw.iterations | fixed(0) }}降到
-# {{ standardization.house.standardized.iterations }}；只做中心化（{{ standardization.house.centered.iterations | fixed(0) }}步）
-# 或只做缩放（{{ standardization.house.scaled.iterations }}步）都不够。各版本在ηλmax = {{ standardization.house.lr_factors | join("、") }}
-# 中取各自最好的学习率时，标准化仍把步数减少为原来的1/{{ standardization.house.speedup_best_lr | fixed(0) }}。
-# 四个版本拟合出的房价完全相同：标准化改变的是梯度下降走到终点的速度，而不是终点本身。
+# 用线性回归拟合合成的房价，两个输入的数值大小相差悬殊：面积（50–500平方米）和卧室数（1–5间），
+# 共{{ standardization.house.n }}套房屋。对同样两个特征的四个版本（原始、仅中心化、仅缩放、标准化），
+# 代码打印损失的黑塞矩阵的条件数κ、取η = 1/λmax时梯度下降把损失差距降到初始值的{{ standardization.house.tol | sci(0) }}
+# 以下所需的步数，以及第一套房屋的拟合价格（{{ fig("loss_contours") }}、{{ fig("convergence") }}）。
+# κ从{{ standardization.house.raw.kappa | fixed(0) }}降到{{ standardization.house.standardized.kappa | fixed(2) }}，
+# 步数从{{ standardization.house.raw.iterations | fixed(0) }}降到{{ standardization.house.standardized.iterations }}；
+# 只做中心化（{{ standardization.house.centered.iterations | fixed(0) }}步）
+# 或只做缩放（{{ standardization.house.scaled.iterations }}步）都不够。
+# 各版本在ηλmax = {{ standardization.house.lr_factors | join("、") }}中取各自最好的学习率时，
+# 标准化仍把步数减少为原来的1/{{ standardization.house.speedup_best_lr | fixed(0) }}。四个版本拟合出的房价完全相同：
+# 标准化改变的是梯度下降走到终点的速度，而不是终点本身。
 
 # %%
 # --8<-- [start:house]
@@ -133,7 +133,7 @@ if __name__ == "__main__":
             f"   fitted price of house 0: {A[0] @ theta_star:.2f}"
         )
         # each version at its own best learning rate: a sweep of lr * lambda_max
-        steps = {f: iterations_to_tol(F, price, f) for f in [0.5, 1, 1.5, 1.9]}
+        steps = {f: iterations_to_tol(F, price, lr_factor=f) for f in [0.5, 1, 1.5, 1.9]}
         best = min(steps, key=steps.get)
         print(f"{'':12s} best lr = {best} / lambda_max: {steps[best]:,d} steps")
 # --8<-- [end:house]
@@ -163,19 +163,23 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 真实数据：葡萄酒上的小网络
 #
-# scikit-learn自带的葡萄酒数据集有{{ standardization.wine.feature_std | length }}个特征，标准差从
-# {{ standardization.wine.std_min | fixed(2) }}到{{ standardization.wine.std_max | fixed(0) }}（脯氨酸）不等；标准化把XᵀX/n的条件数从
-# {{ standardization.wine.kappa_raw | sci(1) }}降到{{ standardization.wine.kappa_standardized | fixed(1) }}。单元用全批量梯度下降训练一个有
-# {{ standardization.wine.hidden }}个隐藏单元的tanh网络{{ standardization.wine.steps }}步，分别使用原始输入和标准化输入，学习率取
-# {{ standardization.wine.lrs | join("、") }}中的每一个，随机种子为{{ standardization.wine.seeds | join("、") }}；
-# 并打印初始化时饱和的tanh单元所占比例、最终训练损失的中位数和测试准确率的范围（{{ fig("wine") }}）。使用原始输入时，
-# {{ standardization.wine.raw.saturated_min | pct(1) }}到{{ standardization.wine.raw.saturated_max | pct(1) }}的单元一开始就饱和，
-# 无论用哪个学习率，没有一次原始输入的训练超过{{ standardization.wine.raw.max_test_acc_any_lr | pct(1) }}的测试准确率；
-# 标准化输入在最佳学习率{{ standardization.wine.standardized.best_lr }}下，各随机种子中最低的测试准确率为
-# {{ standardization.wine.standardized.best.test_acc_min | pct(1) }}。最后几行说明，原始输入网络在初始化时冻结的隐藏层仍带有信息
-# （在它上面拟合的逻辑回归达到{{ standardization.wine.raw.readout_at_init_min | pct(1) }}到{{ standardization.wine.raw.readout_at_init_max | pct(1) }}），
-# 并把标准化并入一个训练好的网络的第一层：得到的网络直接作用于原始输入，测试准确率不变。标准化帮助的是梯度下降，
-# 而不是网络的表达能力。
+# scikit-learn自带的葡萄酒数据集有{{ standardization.wine.feature_std | length }}个特征，
+# 标准差从{{ standardization.wine.std_min | fixed(2) }}到{{ standardization.wine.std_max | fixed(0) }}（脯氨酸）不等；
+# 标准化把XᵀX/n的条件数从{{ standardization.wine.kappa_raw | sci(1) }}降到
+# {{ standardization.wine.kappa_standardized | fixed(1) }}。
+# 代码用全批量梯度下降训练一个有{{ standardization.wine.hidden }}个隐藏单元的tanh网络{{ standardization.wine.steps }}
+# 步，分别使用原始输入和标准化输入，学习率取{{ standardization.wine.lrs | join("、") }}中的每一个，
+# 随机种子为{{ standardization.wine.seeds | join("、") }}，并打印初始化时饱和的tanh单元所占比例、
+# 最终训练损失的中位数和测试准确率的范围（{{ fig("wine") }}）。使用原始输入时，
+# {{ standardization.wine.raw.saturated_min | pct(1) }}到{{ standardization.wine.raw.saturated_max | pct(1) }}
+# 的单元一开始就饱和，无论学习率取多少，原始输入的训练没有一次超过
+# {{ standardization.wine.raw.max_test_acc_any_lr | pct(1) }}的测试准确率；
+# 标准化输入在最佳学习率{{ standardization.wine.standardized.best_lr }}下，
+# 各随机种子中最低的测试准确率为{{ standardization.wine.standardized.best.test_acc_min | pct(1) }}。最后几行说明，
+# 原始输入网络在初始化时冻结的隐藏层仍带有信息（在它上面拟合的逻辑回归，
+# 测试准确率达到{{ standardization.wine.raw.readout_at_init_min | pct(1) }}到
+# {{ standardization.wine.raw.readout_at_init_max | pct(1) }}）；它们还把标准化并入一个训练好的网络的第一层：
+# 得到的网络直接作用于原始输入，测试准确率不变。标准化帮助的是梯度下降，而不是网络的表达能力。
 
 # %%
 # --8<-- [start:wine]
@@ -342,12 +346,14 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 相关的特征
 #
-# 标准化对每个特征单独缩放，相关性原封不动。乳腺癌数据集说明了这会留下什么：它的特征包括同一批细胞核的半径、周长和面积，
-# 相关性最强的一对特征相关系数为{{ standardization.decorrelate.max_correlation | fixed(4) }}。单元打印训练集上XᵀX/n的条件数：
-# 原始特征为{{ standardization.decorrelate.kappa_raw | sci(1) }}，标准化之后仍有{{ standardization.decorrelate.kappa_standardized | sci(1) }}，
-# PCA白化之后为{{ standardization.decorrelate.kappa_whitened | fixed(2) }}（{{ fig("spectrum") }}）。在测试集上，训练集求得的白化变换只起了部分作用：
-# 标准化特征为{{ standardization.decorrelate.kappa_standardized_test | sci(1) }}，白化后为{{ standardization.decorrelate.kappa_whitened_test | fixed(0) }}，
-# 而同样大小的完全白化的样本约为{{ standardization.decorrelate.kappa_white_sample | fixed(1) }}。
+# 标准化对每个特征单独缩放，特征之间的相关性则原封不动。乳腺癌数据集说明了这会留下什么：它的特征包括同一批细胞核的半径、
+# 周长和面积，相关性最强的一对特征相关系数为{{ standardization.decorrelate.max_correlation | fixed(4) }}。
+# 代码打印训练集上XᵀX/n的条件数：原始特征为{{ standardization.decorrelate.kappa_raw | sci(1) }}，
+# 标准化之后仍有{{ standardization.decorrelate.kappa_standardized | sci(1) }}，
+# PCA白化之后为{{ standardization.decorrelate.kappa_whitened | fixed(2) }}（{{ fig("spectrum") }}）。在测试集上，
+# 训练集求得的白化变换只起了部分作用：标准化特征为{{ standardization.decorrelate.kappa_standardized_test | sci(1) }}，
+# 白化后为{{ standardization.decorrelate.kappa_whitened_test | fixed(0) }}，
+# 而同样大小的理想白化样本约为{{ standardization.decorrelate.kappa_white_sample | fixed(1) }}。
 
 # %%
 # --8<-- [start:decorrelate]
@@ -406,12 +412,13 @@ if __name__ == "__main__":
 # ## 统计量只能取自训练集
 #
 # 对葡萄酒数据分别用训练集的均值和标准差、以及全部数据（含测试集）的均值和标准差做标准化，再在训练集上拟合一个逻辑回归。
-# 单元对{{ standardization.leakage.splits }}次分层划分打印两种做法下的测试准确率和测试集对数损失。在第一次划分上，
-# 用全部数据的统计量时，测试集均值与用于缩放的均值之差恰好缩小为原来的n_tr/n = {{ standardization.leakage.train_fraction | fixed(3) }}
-# （实测为{{ standardization.leakage.test_shift_ratio | fixed(3) }}）：测试数据因此显得比实际情况更像训练数据。得分几乎不变：
-# {{ standardization.leakage.splits }}次划分中有{{ standardization.leakage.n_splits_same_acc }}次准确率完全相同，对数损失最多变化
-# {{ standardization.leakage.max_abs_log_loss_diff | fixed(4) }}。这正是这种泄露不易被察觉的原因；凡是在数据上拟合的其他东西都会让它变大，
-# 所以只在训练集上拟合缩放器。
+# 代码对{{ standardization.leakage.splits }}次分层划分打印两种做法下的测试准确率和测试集对数损失。在第一次划分上，
+# 用全部数据的统计量时，测试集均值与用于缩放的均值之差恰好缩小为原来的
+# n_tr/n = {{ standardization.leakage.train_fraction | fixed(3) }}（实测为
+# {{ standardization.leakage.test_shift_ratio | fixed(3) }}）：测试数据因此显得比实际情况更像训练数据。得分几乎不变：
+# {{ standardization.leakage.splits }}次划分中有{{ standardization.leakage.n_splits_same_acc }}次准确率完全相同，
+# 对数损失最多变化{{ standardization.leakage.max_abs_log_loss_diff | fixed(4) }}。这正是这种泄露不易被察觉的原因；
+# 在数据上拟合的其他东西越多，泄露就越大，所以缩放器只应在训练集上拟合。
 
 # %%
 # --8<-- [start:leakage]
@@ -502,15 +509,20 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 几乎不变的特征
 #
-# 用`StandardScaler`对8×8手写数字做标准化：单元打印标准化后测试值最大的三个像素。第{{ standardization.near_constant.worst_pixel }}号像素在
-# {{ standardization.near_constant.n_train }}张训练图像中只有{{ standardization.near_constant.worst_pixel_nonzero_train }}张不为零，
-# 因此它在训练集上的标准差为{{ standardization.near_constant.worst_pixel_std | fixed(3) }}；测试图像中的值{{ standardization.near_constant.worst_pixel_test_value | fixed(0) }}
-# 标准化之后变成{{ standardization.near_constant.worst_pixel_z | fixed(1) }}，而对所有像素取标准化后测试值的最大绝对值，其中位数只有
-# {{ standardization.near_constant.median_max_abs_test | fixed(1) }}（{{ fig("near_constant") }}）。`StandardScaler`只防范方差恰好为零的情况
-# （`scale_` = 1）。在逻辑回归中，单是这个像素就让那张测试图像的一个logit变化{{ standardization.near_constant.linear.standard.worst_pixel_logit | fixed(2) }}，
-# 而把每个σ的下限设为{{ standardization.near_constant.floor | fixed(0) }}时只变化{{ standardization.near_constant.linear.floored.worst_pixel_logit | fixed(2) }}。
-# 测试准确率几乎察觉不到（{{ standardization.near_constant.linear.standard.test_acc | pct(1) }}对{{ standardization.near_constant.linear.floored.test_acc | pct(1) }}）：
-# 损害落在个别输入上，平均得分把它掩盖了。
+# 用`StandardScaler`对8×8手写数字做标准化：代码打印标准化后测试值最大的三个像素。
+# 第{{ standardization.near_constant.worst_pixel }}号像素在{{ standardization.near_constant.n_train }}张训练图像中只有
+# {{ standardization.near_constant.worst_pixel_nonzero_train }}张不为零，
+# 因此它在训练集上的标准差为{{ standardization.near_constant.worst_pixel_std | fixed(3) }}；
+# 测试图像中的值{{ standardization.near_constant.worst_pixel_test_value | fixed(0) }}标准化之后变成
+# {{ standardization.near_constant.worst_pixel_z | fixed(1) }}，而对所有像素取标准化后测试值的最大绝对值，
+# 其中位数只有{{ standardization.near_constant.median_max_abs_test | fixed(1) }}（{{ fig("near_constant") }}）。
+# `StandardScaler`只防范方差恰好为零的情况（`scale_` = 1）。在逻辑回归中，
+# 单是这个像素就让那张测试图像的一个logit变化
+# {{ standardization.near_constant.linear.standard.worst_pixel_logit | fixed(2) }}，
+# 而把每个σ的下限设为{{ standardization.near_constant.floor | fixed(0) }}时只变化
+# {{ standardization.near_constant.linear.floored.worst_pixel_logit | fixed(2) }}。
+# 测试准确率几乎不受影响（{{ standardization.near_constant.linear.standard.test_acc | pct(1) }}对
+# {{ standardization.near_constant.linear.floored.test_acc | pct(1) }}）：损害落在个别输入上，平均得分把它掩盖了。
 
 # %%
 # --8<-- [start:near_constant]
@@ -560,14 +572,13 @@ if __name__ == "__main__":
 # ## The page's numbers and figures
 #
 # `results()` runs every experiment as the page does and returns every number the page quotes;
-# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order. This takes
-# under a minute.
+# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的设置运行全部实验，返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
-# 这一步不到一分钟。
+# 
 
 # %%
 import inspect

@@ -3,14 +3,13 @@
 #
 # The notebook of the page [*Why the Gaussian*]({{ page_url }}) of *Why N(0, 1)?*. Each section below
 # runs one experiment of the page and prints what it found; the last cell computes every number the
-# page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU in well under a minute.
+# page quotes and draws its figures ({{ fig_range }}). Everything runs on a CPU.
 
 # %% [markdown] lang="zh"
 # # 为什么是高斯分布
 #
 # 这是《为什么是N(0, 1)？》中[为什么是高斯分布]({{ page_url }})一页的笔记本。下面每一节运行该页的一个实验，
-# 并打印实验结果；最后一个单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码在CPU上
-# 不到一分钟就能跑完。
+# 并打印实验结果；最后一个代码单元计算该页引用的全部数字，并画出该页的图（{{ fig_range }}）。全部代码都在CPU上运行。
 
 # %% [markdown] lang="en"
 # ## The central limit theorem, measured
@@ -29,13 +28,16 @@
 # %% [markdown] lang="zh"
 # ## 实测中心极限定理
 #
-# 对n个均匀分布的数之和与n个指数分布的数之和做标准化，n取{{ why_gaussian.clt.ns | join("、") }}，每种各{{ why_gaussian.clt.samples | fixed(0) }}个样本：
-# 单元打印它们的偏度、超额峰度，以及它们的CDF与标准正态分布CDF之间的最大差距max |F − Φ|（{{ fig("clt") }}），
-# 再按精确分布算出±1硬币抛掷之和的同一差距。对称的均匀分布加数只需几项就很接近：n = {{ why_gaussian.clt.ns[2] }}时
-# 差距已经只有{{ why_gaussian.clt.uniform.cdf_distance[2] | fixed(4) }}，并按1/n下降。偏斜的指数分布加数在
-# n = {{ why_gaussian.clt.ns[5] }}时仍相差{{ why_gaussian.clt.exponential.cdf_distance[5] | fixed(3) }}，偏度仍有
-# {{ why_gaussian.clt.exponential.skewness[5] | fixed(2) }}：差距只按1/√n缩小。硬币同样对称，但它的和只落在格点上，
-# {{ why_gaussian.clt.ns[5] }}次抛掷之和仍相差{{ why_gaussian.clt.coin_cdf_distance[5] | fixed(3) }}，比指数分布之和还远。
+# 对n个均匀分布的数之和与n个指数分布的数之和做标准化，n取{{ why_gaussian.clt.ns | join("、") }}，
+# 每种各{{ why_gaussian.clt.samples | fixed(0) }}个样本。代码打印它们的偏度、超额峰度，
+# 以及它们的CDF与标准正态分布CDF之间的最大差距max |F − Φ|（{{ fig("clt") }}），
+# 再按精确分布算出±1硬币抛掷之和的同一差距。对称的均匀分布加数只需几项就很接近高斯分布：
+# n = {{ why_gaussian.clt.ns[2] }}时差距已经只有{{ why_gaussian.clt.uniform.cdf_distance[2] | fixed(4) }}，并按1/n下降。
+# 偏斜的指数分布加数在n = {{ why_gaussian.clt.ns[5] }}时仍相差
+# {{ why_gaussian.clt.exponential.cdf_distance[5] | fixed(3) }}，
+# 偏度仍有{{ why_gaussian.clt.exponential.skewness[5] | fixed(2) }}：差距只按1/√n缩小。硬币同样对称，
+# 但它的和只落在格点上，{{ why_gaussian.clt.ns[5] }}次抛掷之和仍相差
+# {{ why_gaussian.clt.coin_cdf_distance[5] | fixed(3) }}，比指数分布之和还远。
 
 # %%
 # --8<-- [start:clt]
@@ -134,17 +136,20 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 随机性来自权重，而不是来自数据
 #
-# 考察一个单元的预激活值z = w · x，数据是8×8手写数字的{{ why_gaussian.weights_vs_data.n_train }}幅训练图像，
-# 像`StandardScaler`那样逐像素标准化。随权重变化时（固定一幅图像，抽取{{ why_gaussian.weights_vs_data.draws | fixed(0) }}次权重），
-# z接近高斯分布：对第一幅图像，均匀权重下的超额峰度为{{ why_gaussian.weights_vs_data.image0.uniform | fixed(3) }}
-# （预测值{{ (-1.2 * why_gaussian.weights_vs_data.image0.ratio) | fixed(3) }}），高斯权重下为{{ why_gaussian.weights_vs_data.image0.normal | fixed(3) }}。
-# 随数据变化时（固定一个单元，看它在全部图像上的取值）则不然：在{{ why_gaussian.weights_vs_data.units }}个随机单元上，超额峰度的中位数为
-# {{ why_gaussian.weights_vs_data.per_pixel.median_kurtosis | fixed(1) }}，因为逐像素标准化把边缘像素少有的非零值放大到最多
-# {{ why_gaussian.weights_vs_data.max_abs_standardized | fixed(1) }}（{{ fig("weights_vs_data") }}）。去掉在不到
-# {{ why_gaussian.weights_vs_data.rare_dropped[1].min_nonzero }}幅图像中非零的像素，中位数降到
-# {{ why_gaussian.weights_vs_data.rare_dropped[1].median_kurtosis | fixed(2) }}；所有像素共用一个均值和标准差时为
-# {{ why_gaussian.weights_vs_data.global.median_kurtosis | fixed(2) }}。但即使这样，仍有{{ why_gaussian.weights_vs_data.global.fraction_non_gaussian | pct(0) }}的单元
-# 与N(0, 1)之间的Kolmogorov距离比同样大小的高斯样本中的99%都大。
+# 考察一个单元的预激活值z = w · x，数据是8×8手写数字的{{ why_gaussian.weights_vs_data.n_train }}张训练图像，
+# 像`StandardScaler`那样逐像素标准化。随权重变化时（固定一张图像，
+# 抽取{{ why_gaussian.weights_vs_data.draws | fixed(0) }}次权重），z接近高斯分布：对第一张图像，
+# 均匀权重下的超额峰度为{{ why_gaussian.weights_vs_data.image0.uniform | fixed(3) }}（预测值
+# {{ (-1.2 * why_gaussian.weights_vs_data.image0.ratio) | fixed(3) }}），
+# 高斯权重下为{{ why_gaussian.weights_vs_data.image0.normal | fixed(3) }}。随数据变化时（固定一个单元，
+# 看它在全部图像上的取值）则不然：在{{ why_gaussian.weights_vs_data.units }}个随机单元上，
+# 超额峰度的中位数为{{ why_gaussian.weights_vs_data.per_pixel.median_kurtosis | fixed(1) }}，
+# 因为逐像素标准化把边缘像素少有的非零值放大到最多{{ why_gaussian.weights_vs_data.max_abs_standardized | fixed(1) }}
+# （{{ fig("weights_vs_data") }}）。去掉在不到{{ why_gaussian.weights_vs_data.rare_dropped[1].min_nonzero }}
+# 张图像中非零的像素，中位数降到{{ why_gaussian.weights_vs_data.rare_dropped[1].median_kurtosis | fixed(2) }}；
+# 所有像素共用一个均值和标准差时为{{ why_gaussian.weights_vs_data.global.median_kurtosis | fixed(2) }}。但即便如此，
+# 仍有{{ why_gaussian.weights_vs_data.global.fraction_non_gaussian | pct(0) }}的单元与N(0, 1)之间的Kolmogorov
+# 距离比同样大小的高斯样本中的99%都大。
 
 # %%
 # --8<-- [start:weights_vs_data]
@@ -264,13 +269,14 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 只有第一层严格服从高斯分布
 #
-# 一个只有一个ReLU隐藏层、宽度为n、使用He缩放的网络，f = √(2/n) Σ v_j relu(h_j)，对一个固定输入抽取
-# {{ why_gaussian.finite_width.draws | fixed(0) }}次。给定隐藏层，f服从高斯分布，但它的方差随第一层权重的每次抽取而变化，
-# 所以对全部权重而言，f是若干高斯分布的混合，超额峰度为15/n。单元打印宽度为{{ why_gaussian.finite_width.widths | join("、") }}时
-# f的方差和超额峰度：宽度为{{ why_gaussian.finite_width.widths[0] }}时超额峰度为{{ why_gaussian.finite_width.kurtosis[0] | fixed(2) }}，
-# 宽度为{{ why_gaussian.finite_width.widths[2] }}时为{{ why_gaussian.finite_width.kurtosis[2] | fixed(2) }}，都接近15/n。
-# He缩放让方差在任何宽度下都保持不变；只有宽度增大才让形状趋于高斯分布。单元的输入是一个随机向量，页面用的则是第一幅训练图像：
-# 这改变的是方差（页面上为{{ why_gaussian.finite_width.input_variance | fixed(3) }}），而不是峰度。
+# 考察只有一个ReLU隐藏层、宽度为n、使用Kaiming（He）缩放的网络f = √(2/n) Σ v_j relu(h_j)，
+# 对一个固定输入把权重抽取{{ why_gaussian.finite_width.draws | fixed(0) }}次。给定隐藏层，f服从高斯分布，
+# 但它的方差随第一层权重的每次抽取而变化，所以对全部权重而言，f是若干高斯分布的混合，超额峰度为15/n。
+# 代码打印宽度为{{ why_gaussian.finite_width.widths | join("、") }}时f的方差和超额峰度：
+# 宽度为{{ why_gaussian.finite_width.widths[0] }}时超额峰度为{{ why_gaussian.finite_width.kurtosis[0] | fixed(2) }}，
+# 宽度为{{ why_gaussian.finite_width.widths[2] }}时为{{ why_gaussian.finite_width.kurtosis[2] | fixed(2) }}，
+# 都接近15/n。这种缩放让方差在任何宽度下都保持不变；只有宽度增大才让形状趋于高斯分布。代码的输入是一个随机向量，
+# 页面用的则是第一张训练图像：这改变的是方差（页面上为{{ why_gaussian.finite_width.input_variance | fixed(3) }}），而不是峰度。
 
 # %%
 # --8<-- [start:finite_width]
@@ -329,10 +335,11 @@ if __name__ == "__main__":
 # ## 最大熵
 #
 # 五个均值为0、方差为1的分布（正态分布、均匀分布、拉普拉斯分布、logistic分布、ν = 5的Student t分布）：
-# 单元打印每个分布按教科书公式算出的微分熵和数值积分的结果，以及它到N(0, 1)的KL散度（{{ fig("entropy") }}）。
-# 正态分布的熵最大，为{{ why_gaussian.entropy.normal.closed_form | fixed(4) }}奈特；均匀分布的最小，为
-# {{ why_gaussian.entropy.uniform.closed_form | fixed(4) }}奈特；公式与积分的差距在{{ why_gaussian.entropy.max_closed_form_error | sci(0) }}奈特以内。
-# 每个KL散度都恰好等于该分布与正态分布的熵差，所以方差相同的分布中没有哪个能胜过正态分布。这个差距可能很小：
+# 代码打印每个分布按教科书公式算出的微分熵和数值积分的结果，以及它到N(0, 1)的KL散度（{{ fig("entropy") }}）。
+# 正态分布的熵最大，为{{ why_gaussian.entropy.normal.closed_form | fixed(4) }}奈特；均匀分布的最小，
+# 为{{ why_gaussian.entropy.uniform.closed_form | fixed(4) }}奈特；
+# 公式与积分的差距在{{ why_gaussian.entropy.max_closed_form_error | sci(0) }}奈特以内。
+# 每个KL散度都恰好等于该分布与正态分布的熵差，所以在方差相同的分布中，没有哪个的熵能超过正态分布。这个差距可能很小：
 # logistic分布与正态分布只差不到{{ why_gaussian.entropy.logistic.kl_to_normal | fixed(3) }}奈特。
 
 # %%
@@ -422,13 +429,17 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 封闭性与重参数化技巧
 #
-# X ~ N(1, 2²)与Y ~ N(−3, 1.5²)相互独立时，S = 0.5X − 2Y + 4严格服从N(10.5, 10)：在{{ why_gaussian.closure.samples | fixed(0) }}个样本上，
-# 单元打印的均值为{{ why_gaussian.closure.affine.mean | fixed(3) }}，方差为{{ why_gaussian.closure.affine.var | fixed(3) }}，
+# X ~ N(1, 2²)与Y ~ N(−3, 1.5²)相互独立时，S = 0.5X − 2Y + 4严格服从N(10.5, 10)：
+# 在{{ why_gaussian.closure.samples | fixed(0) }}个样本上，
+# 代码打印的均值为{{ why_gaussian.closure.affine.mean | fixed(3) }}，
+# 方差为{{ why_gaussian.closure.affine.var | fixed(3) }}，
 # 九个分位数与N(10.5, 10)的分位数相差不超过{{ why_gaussian.closure.affine.quantile_error | fixed(3) }}个标准差。
-# 两个均匀分布之和不是均匀分布：它的分位数与均值、方差都相同的均匀分布相差{{ why_gaussian.closure.uniform_sum_quantile_error | fixed(2) }}个标准差。
-# 最后，z = μ + σε（ε ~ N(0, 1)）使样本成为μ和σ的可微函数：自动微分算出z²样本均值的梯度为
-# ({{ why_gaussian.closure.grad_mu | fixed(3) }}, {{ why_gaussian.closure.grad_sigma | fixed(3) }})，理论值(2μ, 2σ) =
-# ({{ (2 * why_gaussian.closure.mu) | fixed(3) }}, {{ (2 * why_gaussian.closure.sigma) | fixed(3) }})。
+# 两个均匀分布之和不是均匀分布：它的分位数与均值、
+# 方差都相同的均匀分布相差{{ why_gaussian.closure.uniform_sum_quantile_error | fixed(2) }}个标准差。最后，
+# z = μ + σε（ε ~ N(0, 1)）使样本成为μ和σ的可微函数：
+# 自动微分算出z²样本均值的梯度为
+# ({{ why_gaussian.closure.grad_mu | fixed(3) }}, {{ why_gaussian.closure.grad_sigma | fixed(3) }})，
+# 理论值(2μ, 2σ) = ({{ (2 * why_gaussian.closure.mu) | fixed(3) }}, {{ (2 * why_gaussian.closure.sigma) | fixed(3) }})。
 
 # %%
 # --8<-- [start:closure]
@@ -513,11 +524,12 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## KL散度的闭式解
 #
-# 两个一元高斯分布之间的KL散度有公式可算。单元在三对分布上把公式与`torch.distributions.kl_divergence`以及
-# {{ why_gaussian.kl.samples | fixed(0) }}个样本的蒙特卡洛估计对比，再用两种方法计算{{ why_gaussian.kl.vae_latents }}维对角高斯分布
-# 相对于N(0, I)的VAE正则项。PyTorch与公式相差不超过{{ why_gaussian.kl.max_torch_error | sci(0) }}（float32的舍入误差），
-# 每个蒙特卡洛估计都落在公式值的{{ why_gaussian.kl.max_mc_z | fixed(1) }}个标准误之内，VAE的KL项两种算法都得到
-# {{ why_gaussian.kl.vae_formula | fixed(4) }}。
+# 两个一元高斯分布之间的KL散度有公式可算。代码在三对分布上把公式与`torch.distributions.kl_divergence`以及
+# {{ why_gaussian.kl.samples | fixed(0) }}个样本的蒙特卡洛估计对比，
+# 再用两种方法计算{{ why_gaussian.kl.vae_latents }}维对角高斯分布相对于N(0, I)的VAE正则项。
+# PyTorch与公式相差不超过{{ why_gaussian.kl.max_torch_error | sci(0) }}（float32的舍入误差），
+# 每个蒙特卡洛估计都落在公式值的{{ why_gaussian.kl.max_mc_z | fixed(1) }}个标准误之内，
+# VAE的KL项两种算法都得到{{ why_gaussian.kl.vae_formula | fixed(4) }}。
 
 # %%
 # --8<-- [start:kl]
@@ -588,14 +600,19 @@ if __name__ == "__main__":
 # %% [markdown] lang="zh"
 # ## 高维几何
 #
-# 对x ~ N(0, I_n)，单元打印n = 16、256和4096时范数|x|的相对离散程度和独立向量间余弦的标准差，并与1/√(2n)和1/√n对比：
-# n = {{ why_gaussian.geometry.ns[5] | fixed(0) }}时两者分别为{{ why_gaussian.geometry.relative_norm_spread[5] | fixed(4) }}和
-# {{ why_gaussian.geometry.cosine_std[5] | fixed(4) }}。接着检验元素服从N(0, 1/{{ why_gaussian.geometry.n }})的矩阵W是否近乎正交（{{ fig("geometry") }}）。
-# 逐列来看几乎是：在{{ why_gaussian.geometry.n }} × {{ why_gaussian.geometry.n }}的方阵中，每一列的范数与1相差不超过
-# {{ why_gaussian.geometry.square.max_column_norm_error | fixed(3) }}，任意两列之间|cos|的最大值为{{ why_gaussian.geometry.square.max_abs_cosine | fixed(3) }}。
-# 整个矩阵却不是：奇异值从{{ why_gaussian.geometry.square.singular_min | sci(1) }}一直分布到{{ why_gaussian.geometry.square.singular_max | fixed(3) }}，
-# ‖WᵀW − I‖ = {{ why_gaussian.geometry.square.gram_minus_identity_op | fixed(2) }}；而只有{{ why_gaussian.geometry.tall_columns }}列时，
-# 奇异值保持在[{{ why_gaussian.geometry.tall.singular_min | fixed(3) }}, {{ why_gaussian.geometry.tall.singular_max | fixed(3) }}]之内。
+# 对x ~ N(0, I_n)，代码打印n = 16、256和4096时范数|x|的相对离散程度和独立向量间余弦的标准差，并与1/√(2n)和1/√n对比：
+# n = {{ why_gaussian.geometry.ns[5] | fixed(0) }}时两者分别为
+# {{ why_gaussian.geometry.relative_norm_spread[5] | fixed(4) }}和{{ why_gaussian.geometry.cosine_std[5] | fixed(4) }}。
+# 接着检验元素服从N(0, 1/{{ why_gaussian.geometry.n }})的矩阵W是否近乎正交（{{ fig("geometry") }}）。逐列来看，
+# 它几乎是正交的：在{{ why_gaussian.geometry.n }} × {{ why_gaussian.geometry.n }}的方阵中，
+# 每一列的范数与1相差不超过{{ why_gaussian.geometry.square.max_column_norm_error | fixed(3) }}，
+# 任意两列之间|cos|的最大值为{{ why_gaussian.geometry.square.max_abs_cosine | fixed(3) }}。整个矩阵却不是：
+# 奇异值从{{ why_gaussian.geometry.square.singular_min | sci(1) }}一直分布到
+# {{ why_gaussian.geometry.square.singular_max | fixed(3) }}，
+# ‖WᵀW − I‖ = {{ why_gaussian.geometry.square.gram_minus_identity_op | fixed(2) }}；
+# 而只有{{ why_gaussian.geometry.tall_columns }}列时，
+# 奇异值保持在
+# [{{ why_gaussian.geometry.tall.singular_min | fixed(3) }}, {{ why_gaussian.geometry.tall.singular_max | fixed(3) }}]之内。
 
 # %%
 # --8<-- [start:geometry]
@@ -665,14 +682,13 @@ if __name__ == "__main__":
 # ## The page's numbers and figures
 #
 # `results()` runs every experiment as the page does and returns every number the page quotes;
-# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order. This takes
-# under a minute.
+# `figures()` draws the page's figures from them, {{ fig_range }} in the page's order.
 
 # %% [markdown] lang="zh"
 # ## 本页的数字和图
 #
 # `results()`按页面的设置运行全部实验，返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
-# 这一步不到一分钟。
+# 
 
 # %%
 import inspect
