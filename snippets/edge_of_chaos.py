@@ -25,9 +25,11 @@
 # $q^0$ = {{ edge_of_chaos.length.q0s | join(" and ") }}, and the excess kurtosis of the last pre-activations. The full
 # run behind {{ fig("length_map") }} averages {{ edge_of_chaos.length.seeds | length }} networks and adds
 # $\sigma_w^2$ = {{ edge_of_chaos.length.settings[0].sw2 }} ($q^*$ = {{ edge_of_chaos.length.settings[0].q_star | fixed(3) }}): whatever the
-# start, the length reaches $q^*$ within about ten layers. All three weight distributions come within
-# {{ edge_of_chaos.length.shape.max_rel_dev | pct(1) }} of the theory, and the excess kurtosis is at most
-# {{ edge_of_chaos.length.shape.max_abs_kurtosis | fixed(3) }} in absolute value: the map uses only the weights' variance.
+# start, the length reaches $q^*$ within about ten layers. There, averaged over the networks, all three
+# weight distributions come within {{ edge_of_chaos.length.shape.max_rel_dev | pct(1) }} of the theory at layer
+# {{ edge_of_chaos.length.depth }} (single networks in the early layers, as the cell shows, deviate more), and the mean
+# excess kurtosis is at most {{ edge_of_chaos.length.shape.max_abs_kurtosis | fixed(3) }} in absolute value: the map uses only
+# the weights' variance.
 
 # %% [markdown] lang="zh"
 # ## 长度映射及其不动点
@@ -42,8 +44,9 @@
 # {{ fig("length_map") }}背后的完整实验对{{ edge_of_chaos.length.seeds | length }}个网络取平均，
 # 并增加了$\sigma_w^2$ = {{ edge_of_chaos.length.settings[0].sw2 }}
 # 的设置（$q^*$ = {{ edge_of_chaos.length.settings[0].q_star | fixed(3) }}）：无论从哪里出发，
-# 长度都在大约十层之内到达$q^*$。三种权重分布与理论的偏差都不超过{{ edge_of_chaos.length.shape.max_rel_dev | pct(1) }}，
-# 超额峰度的绝对值至多为{{ edge_of_chaos.length.shape.max_abs_kurtosis | fixed(3) }}：这个映射只用到权重的方差。
+# 长度都在大约十层之内到达$q^*$。在完整实验中，对网络取平均后，三种权重分布在第{{ edge_of_chaos.length.depth }}层
+# 与理论的偏差都不超过{{ edge_of_chaos.length.shape.max_rel_dev | pct(1) }}（如代码输出所示，单个网络在前几层偏差更大），
+# 超额峰度的平均值的绝对值至多为{{ edge_of_chaos.length.shape.max_abs_kurtosis | fixed(3) }}：这个映射只用到权重的方差。
 
 # %%
 # --8<-- [start:variance_map]
@@ -474,7 +477,8 @@ if __name__ == "__main__":
 # $\sigma_w^2 = 2$ keeps the length and is the edge of chaos at once. The cell runs bias-free networks of
 # width {{ edge_of_chaos.relu.width }} and depth {{ edge_of_chaos.relu.depth }} with $\sigma_w^2$ = {{ edge_of_chaos.relu.sw2s | join(", ") }}, one each, and
 # prints the length and the squared gradient norm after {{ edge_of_chaos.relu.depth }} layers next to
-# $(\sigma_w^2/2)^{50}$ ({{ fig("relu") }}): a 10% error in the variance compounds to a factor of about
+# $(\sigma_w^2/2)^{50}$ ({{ fig("relu") }}): a 10% error in the variance either way compounds, between
+# $\sigma_w^2$ = {{ edge_of_chaos.relu.sw2s[0] }} and {{ edge_of_chaos.relu.sw2s[-1] }}, to a factor of about
 # {{ (edge_of_chaos.relu.nets[2].theory_last / edge_of_chaos.relu.nets[0].theory_last) | sci(0) }}. It then takes {{ edge_of_chaos.relu.n_seeds }} Kaiming
 # networks, each input on its own: on average they follow the mean-field value ({{ edge_of_chaos.relu.q_mean_ratio | fixed(2) }}
 # forward, {{ edge_of_chaos.relu.grad_mean_ratio | fixed(2) }} backward, against 1), but the medians
@@ -491,8 +495,8 @@ if __name__ == "__main__":
 # 深度为{{ edge_of_chaos.relu.depth }}的无偏置网络，$\sigma_w^2$分别取{{ edge_of_chaos.relu.sw2s | join("、") }}，
 # 各一个网络，打印第{{ edge_of_chaos.relu.depth }}层的长度和梯度范数的平方，
 # 旁边列出$(\sigma_w^2/2)^{50}$（{{ fig("relu") }}）：
-# 权重方差10%的误差会累积成约
-# {{ (edge_of_chaos.relu.nets[2].theory_last / edge_of_chaos.relu.nets[0].theory_last) | sci(0) }}倍的差距。
+# 权重方差向两侧各偏10%，$\sigma_w^2$ = {{ edge_of_chaos.relu.sw2s[0] }}与{{ edge_of_chaos.relu.sw2s[-1] }}之间的差距会累积成约
+# {{ (edge_of_chaos.relu.nets[2].theory_last / edge_of_chaos.relu.nets[0].theory_last) | sci(0) }}倍。
 # 接着取{{ edge_of_chaos.relu.n_seeds }}个Kaiming网络，每个输入单独统计：
 # 平均而言它们符合平均场理论值（前向{{ edge_of_chaos.relu.q_mean_ratio | fixed(2) }}，
 # 反向{{ edge_of_chaos.relu.grad_mean_ratio | fixed(2) }}，理论值为1），

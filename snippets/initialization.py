@@ -366,11 +366,13 @@ if __name__ == "__main__":
 # Stacks of {{ initialization.depth.n_layers }} layers of width {{ initialization.depth.width }}, tanh and ReLU, under
 # N(0, 0.01²), N(0, 1), Xavier and Kaiming weights; the cell prints the activation std at four
 # depths and how much the gradient norm changes from the last layer back to the input
-# ({{ fig("depth_std") }}, {{ fig("depth_hist") }}). Only the rule matched to the activation keeps
-# both level: ReLU with Kaiming ends with std {{ initialization.depth.relu_kaiming_final_std | fixed(2) }} at
+# ({{ fig("depth_std") }}, {{ fig("depth_hist") }}). For ReLU only the matched rule keeps both
+# level: ReLU with Kaiming ends with std {{ initialization.depth.relu_kaiming_final_std | fixed(2) }} at
 # layer {{ initialization.depth.n_layers }} and a gradient ratio of {{ initialization.depth.grad_ratio.relu.kaiming | fixed(2) }};
 # ReLU with Xavier loses a factor {{ initialization.depth.relu_xavier_factor_per_layer | fixed(3) }} per layer
-# (gradient ratio {{ initialization.depth.grad_ratio.relu.xavier | sci(1) }}). With N(0, 1) weights tanh keeps its
+# (gradient ratio {{ initialization.depth.grad_ratio.relu.xavier | sci(1) }}). For tanh no rule here keeps both: with
+# the tanh gain the std stays at {{ initialization.depth.tanh_gain_final_std | fixed(2) }}, but the gradient grows by
+# {{ initialization.depth.grad_ratio.tanh.tanh_gain | fixed(0) }} on the way back. With N(0, 1) weights tanh keeps its
 # std near 1 only because {{ initialization.depth.tanh_unit_saturated_final | pct(0) }} of its units are saturated,
 # and the gradient grows by {{ initialization.depth.grad_ratio.tanh.unit | sci(1) }} on the way back.
 
@@ -380,11 +382,13 @@ if __name__ == "__main__":
 # {{ initialization.depth.n_layers }}层、宽度为{{ initialization.depth.width }}的tanh网络和ReLU网络，
 # 权重分别取N(0, 0.01²)、N(0, 1)、Xavier和Kaiming；代码打印四个深度处激活值的标准差，
 # 以及梯度范数从最后一层回到输入时变化了多少（{{ fig("depth_std") }}、{{ fig("depth_hist") }}）。
-# 只有与激活函数匹配的规则能让两者都保持平稳：ReLU配Kaiming时，
+# 对ReLU而言，只有与之匹配的规则能让两者都保持平稳：ReLU配Kaiming时，
 # 第{{ initialization.depth.n_layers }}层的标准差为{{ initialization.depth.relu_kaiming_final_std | fixed(2) }}，
 # 梯度比值为{{ initialization.depth.grad_ratio.relu.kaiming | fixed(2) }}；ReLU配Xavier时，
 # 标准差每层乘以{{ initialization.depth.relu_xavier_factor_per_layer | fixed(3) }}（梯度比值
-# {{ initialization.depth.grad_ratio.relu.xavier | sci(1) }}）。权重取N(0, 1)时，tanh网络的标准差之所以保持在1附近，
+# {{ initialization.depth.grad_ratio.relu.xavier | sci(1) }}）。对tanh而言，这里没有一种规则能让两者都平稳：
+# 用tanh增益时标准差保持在{{ initialization.depth.tanh_gain_final_std | fixed(2) }}，
+# 但梯度在反向传播中增大了{{ initialization.depth.grad_ratio.tanh.tanh_gain | fixed(0) }}倍。权重取N(0, 1)时，tanh网络的标准差之所以保持在1附近，
 # 只是因为{{ initialization.depth.tanh_unit_saturated_final | pct(0) }}的单元已经饱和，
 # 而梯度在反向传播中增大了{{ initialization.depth.grad_ratio.tanh.unit | sci(1) }}倍。
 
@@ -661,9 +665,12 @@ if __name__ == "__main__":
 # learning rate from {{ initialization.training.lrs.sgd | join(", ") }} (SGD) and five seeds per rate.
 # With SGD at each arm's best rate, Kaiming reaches a median test accuracy of
 # {{ initialization.training.sgd.kaiming.best.median | pct(1) }} and Xavier {{ initialization.training.sgd.xavier.best.median | pct(1) }};
-# with Adam the gap almost closes ({{ initialization.training.adam.kaiming.best.median | pct(1) }} against
-# {{ initialization.training.adam.xavier.best.median | pct(1) }}): Adam's per-parameter scaling undoes most
-# of a bad initial scale.
+# with Adam the accuracy gap is gone ({{ initialization.training.adam.kaiming.best.median | pct(1) }} against
+# {{ initialization.training.adam.xavier.best.median | pct(1) }}, inside the seeds' ranges), but the fit is not
+# equal: the median training loss is {{ initialization.training.adam.kaiming.best.median_loss | fixed(3) }} for Kaiming against
+# {{ initialization.training.adam.xavier.best.median_loss | fixed(3) }} for Xavier. Adam divides each parameter's step by
+# a running root mean square of its own gradient, so the Xavier network's smaller gradients no longer make its
+# steps smaller.
 
 # %% [markdown] lang="zh"
 # ## 训练深层ReLU网络
@@ -674,8 +681,11 @@ if __name__ == "__main__":
 # 中选学习率，每个学习率五个随机种子。用SGD时，在各自的最佳学习率下，
 # Kaiming的测试准确率中位数为{{ initialization.training.sgd.kaiming.best.median | pct(1) }}，
 # Xavier为{{ initialization.training.sgd.xavier.best.median | pct(1) }}；
-# 换成Adam后差距几乎消失（{{ initialization.training.adam.kaiming.best.median | pct(1) }}对
-# {{ initialization.training.adam.xavier.best.median | pct(1) }}）：Adam按参数缩放更新量，抵消了初始尺度不当的大部分影响。
+# 换成Adam后准确率的差距消失了（{{ initialization.training.adam.kaiming.best.median | pct(1) }}对
+# {{ initialization.training.adam.xavier.best.median | pct(1) }}，在随机种子的波动范围之内），但拟合程度并不相同：
+# 训练损失的中位数Kaiming为{{ initialization.training.adam.kaiming.best.median_loss | fixed(3) }}，
+# Xavier为{{ initialization.training.adam.xavier.best.median_loss | fixed(3) }}。Adam把每个参数的步长除以
+# 该参数自身梯度的滑动均方根，所以Xavier网络的梯度较小，不再使它的步长变小。
 
 # %%
 # --8<-- [start:training]

@@ -19,7 +19,8 @@
 # gap max |F − Φ| between their CDF and the standard normal CDF ({{ fig("clt") }}), then the same gap,
 # exact, for sums of ±1 coin flips. Symmetric uniform terms are close after a handful: at
 # n = {{ why_gaussian.clt.ns[2] }} the gap is already {{ why_gaussian.clt.uniform.cdf_distance[2] | fixed(4) }},
-# and it falls like 1/n. Skewed exponential terms are still {{ why_gaussian.clt.exponential.cdf_distance[5] | fixed(3) }}
+# and it falls like 1/n (the leading Edgeworth term) until it disappears into the sampling noise of about
+# {{ why_gaussian.clt.noise_level | fixed(4) }}, as the last two uniform lines show. Skewed exponential terms are still {{ why_gaussian.clt.exponential.cdf_distance[5] | fixed(3) }}
 # away at n = {{ why_gaussian.clt.ns[5] }}, with a skewness of {{ why_gaussian.clt.exponential.skewness[5] | fixed(2) }}:
 # their gap shrinks only like 1/√n. The coin is symmetric but its sums live on a lattice, and
 # {{ why_gaussian.clt.ns[5] }} flips are still {{ why_gaussian.clt.coin_cdf_distance[5] | fixed(3) }} away,
@@ -32,7 +33,8 @@
 # 每种各{{ why_gaussian.clt.samples | fixed(0) }}个样本。代码打印它们的偏度、超额峰度，
 # 以及它们的CDF与标准正态分布CDF之间的最大差距max |F − Φ|（{{ fig("clt") }}），
 # 再按精确分布算出±1硬币抛掷之和的同一差距。对称的均匀分布加数只需几项就很接近高斯分布：
-# n = {{ why_gaussian.clt.ns[2] }}时差距已经只有{{ why_gaussian.clt.uniform.cdf_distance[2] | fixed(4) }}，并按1/n下降。
+# n = {{ why_gaussian.clt.ns[2] }}时差距已经只有{{ why_gaussian.clt.uniform.cdf_distance[2] | fixed(4) }}，并按1/n下降（Edgeworth展开的首项），
+# 直到淹没在约{{ why_gaussian.clt.noise_level | fixed(4) }}的抽样噪声中，均匀分布的最后两行输出就是这样。
 # 偏斜的指数分布加数在n = {{ why_gaussian.clt.ns[5] }}时仍相差
 # {{ why_gaussian.clt.exponential.cdf_distance[5] | fixed(3) }}，
 # 偏度仍有{{ why_gaussian.clt.exponential.skewness[5] | fixed(2) }}：差距只按1/√n缩小。硬币同样对称，
