@@ -45,11 +45,12 @@ class Outputs:
     dir: Path
     ran: bool  # False when the cache already held these outputs
 
-    @property
+    # Read once per Outputs (one build): every page's figures ask for the manifest's order.
+    @functools.cached_property
     def results(self) -> dict:
         return json.loads((self.dir / "results.json").read_text(encoding="utf-8"))
 
-    @property
+    @functools.cached_property
     def manifest(self) -> dict:
         return json.loads((self.dir / "manifest.json").read_text(encoding="utf-8"))
 
