@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from sitebuild import cache
+from sitebuild import cache, notebooks
 
 NAME = "why-n01-notebooks"
 ARCHIVE = f"{NAME}.zip"  # served as downloads/ARCHIVE
@@ -127,7 +127,7 @@ CPU上几秒到一分钟内跑完：不需要GPU，也不需要Colab。
 图中的中文标签需要一种中文字体。如果重新运行后中文显示为方框，在第一个代码单元之前
 运行一行，例如（按系统换成已安装的字体）：
 
-    import matplotlib; matplotlib.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC"]
+    import matplotlib; {notebooks.FONT_SETTING}
 """
     return f"""\
 Why N(0, 1)? - the notebooks

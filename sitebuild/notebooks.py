@@ -23,11 +23,11 @@ the figures with Chinese labels (the runner's extra "zh-figures" cell supplies i
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import re
-import sys
-import hashlib
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -40,13 +40,15 @@ FIGURES_CALL = 'figures(RESULTS, "{}")'  # in the module's last cell (tests/test
 SOURCES = [Path(__file__), Path(formats.__file__)]
 
 
-# Said once here, not in every snippet: the Chinese figures need a font with Chinese glyphs.
+# Said once here, not in every snippet: the Chinese figures need a font with Chinese glyphs. The
+# same setting is in the Chinese archive's README (sitebuild.archive).
+READER_FONTS = ["DejaVu Sans", style.CJK_FAMILY, "Microsoft YaHei", "PingFang SC"]  # Linux, Windows, macOS
+FONT_SETTING = f'matplotlib.rcParams["font.family"] = {READER_FONTS!r}'.replace("'", '"')
 FONT_NOTE = {
     "zh": (
         "下面的图使用中文标签，需要一种中文字体。如果重新运行后中文显示为方框，请在运行之前把"
-        "`matplotlib.rcParams[\"font.family\"]`设为系统中已安装的中文字体，例如：\n\n"
-        "```python\nimport matplotlib\n\nmatplotlib.rcParams[\"font.family\"] = "
-        "[\"DejaVu Sans\", \"Noto Sans CJK SC\", \"Microsoft YaHei\", \"PingFang SC\"]\n```"
+        '`matplotlib.rcParams["font.family"]`设为系统中已安装的中文字体，例如：\n\n'
+        f"```python\nimport matplotlib\n\n{FONT_SETTING}\n```"
     ),
 }
 
