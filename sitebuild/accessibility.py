@@ -27,7 +27,6 @@ _NOTEBOOK_CODE = re.compile(r'<div class="highlight-ipynb hl-python">')
 _NOTEBOOK_MARKDOWN_CODE = '<div class="highlight"><pre>'
 
 
-
 def on_post_page(output: str, page, config) -> str:
     lang = getattr(page.file, "locale", None) or "en"
     if output.count(_SEARCH_DIALOG) != 1:

@@ -295,6 +295,8 @@ def _name_unnamed_headings(html: str) -> str:
         return f'<h{level} id="{heading_id}">{inner}<a class="anchor-link" href="#{heading_id}">{mark}</a></h{level}>'
 
     return _UNNAMED_HEADING.sub(name, html)
+
+
 _ANCHOR_LINK = re.compile(r'<a class="anchor-link".*?</a>', re.S)
 
 

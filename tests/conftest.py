@@ -25,6 +25,15 @@ LANGS = ("en", "zh")
 
 # `{{ figure("snippet", "name", "alt") }}` in a page: (snippet, name)
 FIGURE = re.compile(r"""figure\(\s*["'](\w+)["']\s*,\s*["']([\w-]+)["']""")
+HAN = re.compile(r"[\u4e00-\u9fff]")  # Chinese characters (not CJK punctuation)
+# Code is shared by both editions (a snippet's LABELS hold the Chinese figure labels), so a test of
+# a page's language reads its text without <pre> blocks and without the plain copy of each code cell
+# that mkdocs-jupyter keeps for its copy button.
+_CODE_AND_TAGS = re.compile(r'<pre.*?</pre>|<div class="clipboard-copy-txt".*?</div>|<[^>]+>', re.S)
+
+
+def prose_text(html: str) -> str:
+    return _CODE_AND_TAGS.sub(" ", html)
 
 
 def mkdocs_config() -> dict:

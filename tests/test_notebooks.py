@@ -12,12 +12,11 @@ import jupytext
 import nbformat
 import pytest
 
-from conftest import LANGS
+from conftest import HAN, LANGS, prose_text
 from sitebuild import archive, cache, notebooks
 from test_glossary import SPACED, avoided_uses
 
 NAMES = cache.snippet_names()
-HAN = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"\{\{.*?\}\}", re.S)
 CODE_SPAN = re.compile(r"`[^`\n]+`")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -177,9 +176,7 @@ def test_notebook_page_is_in_its_language(site, name):
     for lang in LANGS:
         html = site.html(("" if lang == "en" else f"{lang}/") + f"notebooks/{slug}/")
         body = html.split('<div class="jupyter-wrapper">', 1)[-1].split("</article>", 1)[0]
-        # code is shared by both languages (LABELS holds the Chinese figure labels): prose only
-        text = re.sub(r'<pre.*?</pre>|<div class="clipboard-copy-txt".*?</div>|<[^>]+>', " ", body, flags=re.S)
-        assert bool(HAN.search(text)) == (lang == "zh"), f"{lang}/notebooks/{slug}/ mixes languages"
+        assert bool(HAN.search(prose_text(body))) == (lang == "zh"), f"{lang}/notebooks/{slug}/ mixes languages"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import DOCS, FIGURE, LANGS, english_pages, mkdocs_config, twin
+from conftest import DOCS, FIGURE, HAN, LANGS, english_pages, mkdocs_config, prose_text, twin
 from sitebuild import cache, style
 
 # Tags whose URL the browser fetches by itself (a plain <a href> is only a link to follow).
@@ -192,7 +192,7 @@ def test_the_404_page_speaks_both_languages(site):
 def test_an_english_reader_meets_no_chinese(site):
     """Outside the language switcher (and the 404 page, which serves both), the English edition
     is English: pages, notebook pages, their navigation and their titles. Code is shared by both
-    editions (a snippet's LABELS hold the Chinese figure labels), so code blocks are not read."""
+    editions, so code blocks are not read (conftest.prose_text)."""
     offenders = []
     for html_file in sorted(site.dir.rglob("*.html")):
         rel = html_file.relative_to(site.dir).as_posix()
@@ -201,10 +201,8 @@ def test_an_english_reader_meets_no_chinese(site):
         html = html_file.read_text(encoding="utf-8")
         html = re.sub(r'<div class="md-select">.*?</div>', "", html, flags=re.S)  # the language switcher
         html = re.sub(r'<link rel="alternate"[^>]*>', "", html)
-        # code: <pre> blocks, and the plain copy that mkdocs-jupyter keeps for its copy button
-        text = re.sub(r'<script.*?</script>|<pre.*?</pre>|<div class="clipboard-copy-txt".*?</div>|<[^>]+>',
-                      " ", html, flags=re.S)
-        found = re.findall(r"[\u4e00-\u9fff]+", text)
+        text = prose_text(re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+        found = re.findall(rf"{HAN.pattern}+", text)
         if found:
             offenders.append(f"{rel}: {found[:5]}")
     assert not offenders, "Chinese in the English edition:\n" + "\n".join(offenders)
