@@ -22,7 +22,8 @@ from mkdocs.exceptions import PluginError
 
 SEARCH_LABEL = {"en": "Search", "zh": "搜索"}
 _SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
-_NOTEBOOK_CODE = re.compile(r'<div class="highlight-ipynb hl-python">')
+# nbconvert's class "highlight-ipynb", plus Material's "highlight" (sitebuild/hook.py's on_page_content)
+_NOTEBOOK_CODE = re.compile(r'<div class="highlight highlight-ipynb hl-python">')
 # A code block inside a notebook's Markdown cell (the Chinese notebook's font note).
 _NOTEBOOK_MARKDOWN_CODE = '<div class="highlight"><pre>'
 
@@ -34,7 +35,7 @@ def on_post_page(output: str, page, config) -> str:
     label = SEARCH_LABEL.get(lang, SEARCH_LABEL["en"])
     output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG[:-1] + f' aria-label="{label}">')
     if page.file.src_uri.endswith(".ipynb"):
-        output, count = _NOTEBOOK_CODE.subn('<div class="highlight-ipynb hl-python" tabindex="0">', output)
+        output, count = _NOTEBOOK_CODE.subn('<div class="highlight highlight-ipynb hl-python" tabindex="0">', output)
         if not count:
             raise PluginError(f"{page.file.src_uri}: nbconvert's code cell markup changed")
         output = output.replace(_NOTEBOOK_MARKDOWN_CODE, '<div class="highlight"><pre tabindex="0">')

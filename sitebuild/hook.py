@@ -5,40 +5,34 @@
   (sitebuild.notebooks) and the archive of them (sitebuild.archive; rebuilt only when a notebook
   changed).
 - on_files (after mkdocs-static-i18n): add the generated files, which live outside docs/ so that
-  `mkdocs serve` never rebuilds in a loop: figures, notebook downloads and their archive, MathJax,
-  and one notebook page per snippet and language (see `notebook_page`).
+  `mkdocs serve` never rebuilds in a loop: figures, notebook downloads and their archive, and one
+  notebook page per snippet and language (see `notebook_page`).
 - on_page_markdown: render `{{ ... }}` in Markdown pages with Jinja: the snippets' results
   (`{{ initialization.some_key | fixed(2) }}`), `{{ figure(snippet, name, alt) }}`, and
   `downloads` (the archive and its notebooks, for docs/downloads.md).
-- on_page_content / on_post_build: notebook pages lose nbconvert's CDN scripts and share one
-  stylesheet instead of inlining it.
+- on_page_content / on_post_build: notebook pages lose nbconvert's CDN scripts and stylesheets
+  (docs/stylesheets/notebook.css instead), and their output images become files.
+- on_post_page / on_post_build: every formula is typeset at build time (sitebuild.math), and the
+  pages with math link the one stylesheet and the fonts the site's formulas use.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import posixpath
 import re
+import struct
 from pathlib import Path
 
 import jinja2
-import mathjax
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from sitebuild import archive, cache, formats, notebooks
+from sitebuild import archive, cache, formats, math, notebooks
 
 log = get_plugin_logger("snippets")
-
-MATHJAX_DIR = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
-# The TeX input + CommonHTML output bundle, its web fonts, and the TeX extensions it autoloads.
-MATHJAX_PARTS = ["tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions"]
-MATHJAX_FILES = sorted(
-    path
-    for part in MATHJAX_PARTS
-    for path in [MATHJAX_DIR / part, *(MATHJAX_DIR / part).rglob("*")]
-    if path.is_file()
-)
 
 _outputs: dict[str, cache.Outputs] = {}
 _results: dict[str, dict] = {}  # what `{{ ... }}` sees: {snippet name: its results()}
@@ -159,9 +153,6 @@ def notebook_page(config, name: str, lang: str) -> NotebookPage:
 @event_priority(-110)  # after mkdocs-static-i18n (-100), which would drop these files
 def on_files(files: Files, config) -> Files:
     lang = _i18n(config).current_language
-    for item in MATHJAX_FILES:
-        uri = "assets/mathjax/" + item.relative_to(MATHJAX_DIR).as_posix()
-        files.append(File.generated(config, uri, abs_src_path=str(item)))
     for name, out in _outputs.items():
         for svg in out.figures():
             files.append(File.generated(config, f"figures/{name}/{svg.name}", abs_src_path=str(svg)))
@@ -207,6 +198,17 @@ def _template(src_uri: str, markdown: str) -> jinja2.Template:
     return _env.get_template(src_uri)
 
 
+_SVG_SIZE = re.compile(r'<svg [^>]*?width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def svg_size(path: Path) -> tuple[int, int]:
+    """A matplotlib SVG's size in CSS pixels (it writes points: 1 pt = 4/3 px)."""
+    match = _SVG_SIZE.search(path.read_text(encoding="utf-8")[:2000])
+    if not match:
+        raise PluginError(f"{path.name}: no width and height in points")
+    return round(float(match[1]) * 4 / 3), round(float(match[2]) * 4 / 3)
+
+
 def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: str,
                     number: int, caption: str) -> str:
     """A numbered figure with its caption: both theme variants of the image (Material's
@@ -215,8 +217,11 @@ def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: 
     here = posixpath.dirname(page_src_uri)
     lines = []
     for theme in ("light", "dark"):
-        target = posixpath.relpath(f"figures/{snippet}/{name}_{lang}_{theme}.svg", here or ".")
-        lines.append(f'![{alt}]({target}#only-{theme}){{ loading=lazy }}')
+        svg = f"{name}_{lang}_{theme}.svg"
+        target = posixpath.relpath(f"figures/{snippet}/{svg}", here or ".")
+        width, height = svg_size(_outputs[snippet].dir / "figures" / svg)
+        # The size reserves the figure's box before the image arrives (no layout shift).
+        lines.append(f'![{alt}]({target}#only-{theme}){{ loading=lazy width={width} height={height} }}')
     # The images have a wrapper of their own (md_in_html): at phone width it scrolls sideways
     # (docs/stylesheets/extra.css) and becomes keyboard-focusable (docs/javascripts/figures.js),
     # while the caption below it wraps to the screen.
@@ -230,45 +235,68 @@ def figure_markdown(page_src_uri: str, lang: str, snippet: str, name: str, alt: 
     )
 
 
-# nbconvert's page template loads MathJax 2 and mermaid from CDNs. The site already serves
-# MathJax 3 (which also typesets notebook Markdown), and no notebook has a mermaid diagram.
+# nbconvert's page template loads MathJax 2 and mermaid from CDNs. The build typesets the
+# notebooks' math itself (on_post_page), and no notebook has a mermaid diagram.
 _NOTEBOOK_CDN_BLOCKS = [
     re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
     re.compile(r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded".*?</script>', re.S),
 ]
 
 
-# nbconvert also inlines ~600 kB of notebook CSS into every notebook page. It is the same for
-# every notebook, so it moves to one cached stylesheet (faster pages, and a faster search index).
-_INLINE_CSS = re.compile(r'<style type="text/css">(.*?)</style>', re.S)
-NOTEBOOK_CSS = "assets/stylesheets/notebook.css"
-_notebook_css: str | None = None
+# nbconvert also inlines its ~600 kB JupyterLab stylesheet (and mkdocs-jupyter a Pygments one):
+# notebook pages drop them for docs/stylesheets/notebook.css, a few kilobytes on top of Material's
+# own typography and code colours (notebook code gets Material's class "highlight").
+_INLINE_CSS = re.compile(r"<style\b[^>]*>.*?</style>", re.S)
+NOTEBOOK_CSS = "stylesheets/notebook.css"
 
-# Pygments wraps every name in <span class="n">, which no stylesheet colours in notebook code
-# (tests/test_site.py checks): a quarter of a notebook page's elements, for nothing but weight,
-# and for axe-core's colour-contrast check, which visits each of them.
+# Pygments wraps every name in <span class="n">, which Material colours like plain code
+# (--md-code-hl-name-color is the code's own colour; tests/test_page_weight.py checks): a quarter
+# of a notebook page's elements, for nothing but weight, and for axe-core's colour-contrast check,
+# which visits each of them.
 _PLAIN_NAME = re.compile(r'<span class="n">([^<]*)</span>')
+
+# Images that cells output are inlined as base64 PNG; they become files beside the site's other
+# images, loaded lazily, with their size in the tag so that nothing moves when they arrive.
+_INLINE_PNG = re.compile(r'<img alt="[^"]*" class="" src="data:image/png;base64,([^"]+)"\s*/?>')
+NOTEBOOK_IMAGES = "assets/images/notebooks"
+IMAGE_ALT = {"en": "Figure drawn by the code cell above", "zh": "上方代码单元绘制的图"}
+_notebook_images: dict[str, bytes] = {}  # {file name: PNG}
+
+
+def _image_file(match: re.Match, page, lang: str) -> str:
+    png = base64.b64decode(match.group(1))
+    if png[12:16] != b"IHDR":
+        raise PluginError(f"{page.file.src_uri}: a notebook output image is not a PNG")
+    width, height = struct.unpack(">II", png[16:24])
+    name = hashlib.sha256(png).hexdigest()[:16] + ".png"
+    _notebook_images[name] = png
+    src = posixpath.relpath(f"{NOTEBOOK_IMAGES}/{name}", posixpath.dirname(page.file.dest_uri))
+    return (f'<img alt="{IMAGE_ALT[lang]}" src="{src}" width="{width}" height="{height}" '
+            'loading="lazy" decoding="async">')
+
+
+# Code blocks stay out of the search index (Material's data-search-exclude, which its search plugin
+# strips from the page afterwards): they were 42 % of the English index and half of the Chinese
+# one, which every page downloads, and the same code is in the notebooks. Inline code is indexed.
+_CODE_BLOCK = '<div class="highlight">'
 
 
 def on_page_content(html: str, page, config, files) -> str:
-    global _notebook_css
     if not page.file.src_uri.endswith(".ipynb"):
-        return html
+        return html.replace(_CODE_BLOCK, _CODE_BLOCK[:-1] + ' data-search-exclude="code">')
     for block in _NOTEBOOK_CDN_BLOCKS:
         html, count = block.subn("", html)
         if count != 1:
             raise PluginError(f"{page.file.src_uri}: nbconvert's template changed: {block.pattern[:40]!r}")
     # The reason page already holds the notebook's code and prose: keep search results single.
     page.meta["search"] = {"exclude": True}
-    css = "\n".join(_INLINE_CSS.findall(html))
-    if _notebook_css not in (None, css):
-        raise PluginError(f"{page.file.src_uri}: notebook pages differ in their inline CSS")
-    _notebook_css = css
-    href = posixpath.relpath(NOTEBOOK_CSS, posixpath.dirname(page.file.dest_uri))
-    html = _PLAIN_NAME.sub(r"\1", _INLINE_CSS.sub("", html))
+    lang = getattr(page.file, "locale", None) or _i18n(config).default_language
+    html = _INLINE_CSS.sub("", html)
+    html = _PLAIN_NAME.sub(r"\1", html).replace('class="highlight-ipynb ', 'class="highlight highlight-ipynb ')
+    html = _INLINE_PNG.sub(lambda match: _image_file(match, page, lang), html)
     html = _name_unnamed_headings(html)
     _match_toc_to_headings(page, html)
-    return f'<link rel="stylesheet" href="{href}">\n{html}'
+    return html
 
 
 _HEADING = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)</h\1>', re.S)
@@ -320,11 +348,61 @@ def _match_toc_to_headings(page, html: str) -> None:
         item.id, item.title = heading_id, text
 
 
+# After mkdocs-static-i18n's on_post_build (-100), inside which the other languages are built:
+# the math assets are written once, by the outer build, for the formulas of every language.
+@event_priority(-120)
 def on_post_build(config) -> None:
-    if _notebook_css is not None:
-        target = Path(config.site_dir) / NOTEBOOK_CSS
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(_notebook_css, encoding="utf-8")
+    site = Path(config.site_dir)
+    images = site / NOTEBOOK_IMAGES
+    images.mkdir(parents=True, exist_ok=True)
+    for name, png in _notebook_images.items():
+        (images / name).write_bytes(png)
+    if _typesetter is not None and not _i18n(config).building:
+        write_math_assets(site)
+
+
+# ---------------------------------------------------------------------------------------------
+# Math, typeset at build time
+
+_typesetter: math.Typesetter | None = None
+
+
+@event_priority(50)  # before the other hooks' on_post_page read the page
+def on_post_page(output: str, page, config) -> str:
+    global _typesetter
+    if _typesetter is None:
+        _typesetter = math.Typesetter()
+    where = f"{page.file.src_uri} ({page.file.dest_uri})"
+    notebook = page.file.src_uri.endswith(".ipynb")
+    try:
+        if notebook:
+            output, count = math.typeset_dollars(output, _typesetter, where)
+        else:
+            output, count = math.typeset_arithmatex(output, _typesetter, where)
+    except math.MathError as error:
+        raise PluginError(str(error)) from None
+    here = posixpath.dirname(page.file.dest_uri)
+    stylesheets = ([NOTEBOOK_CSS] if notebook else []) + ([math.STYLESHEET] if count else [])
+    links = "".join(f'<link rel="stylesheet" href="{posixpath.relpath(css, here)}">\n' for css in stylesheets)
+    return output.replace("</head>", links + "</head>", 1)
+
+
+def write_math_assets(site: Path) -> None:
+    """The stylesheet and the fonts of the formulas this build typeset; the cache for the next."""
+    global _typesetter
+    try:
+        css = _typesetter.stylesheet()
+        stylesheet = site / math.STYLESHEET
+        stylesheet.parent.mkdir(parents=True, exist_ok=True)
+        stylesheet.write_text(css, encoding="utf-8")
+        fonts = site / math.FONTS
+        fonts.mkdir(parents=True, exist_ok=True)
+        for name, font in _typesetter.fonts(css).items():
+            (fonts / name).write_bytes(font)
+        _typesetter.save()
+    finally:
+        _typesetter.close()
+        _typesetter = None
 
 
 class PageFigures:

@@ -5,8 +5,8 @@ on the machine).
 
 Serves the built site locally the way GitHub Pages does (gzip for text), runs Lighthouse from npm
 (`npx lighthouse`, with Debian's Chromium through CHROME_PATH; it never downloads a browser) on one
-page of each type in both languages, and prints the four category scores per page and every audit
-that does not pass. Reports go to `.cache/lighthouse/` (JSON).
+page of each type in both languages, and prints a Markdown table of the four category scores and the main metrics per page,
+with every audit that does not pass as an HTML comment under it. Reports go to `.cache/lighthouse/` (JSON).
 """
 
 from __future__ import annotations
@@ -29,14 +29,23 @@ from sitebuild import cache, chromium
 
 LIGHTHOUSE = "lighthouse@12.8.2"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
-PAGES = {  # page type: its path, in English; the Chinese one is under zh/
+PAGES = {  # page: its path, in English; the Chinese one is under zh/
     "home": "",
-    "reason page": "batch-norm/",
-    "notebook page": "notebooks/generative-models/",
+    "batch-norm": "batch-norm/",
+    "edge-of-chaos": "edge-of-chaos/",  # the most math
+    "losses-and-priors": "losses-and-priors/",
+    "notebook generative-models": "notebooks/generative-models/",
+    "notebook edge-of-chaos": "notebooks/edge-of-chaos/",
 }
 COMPRESSED = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/xml")
 REPORTS = cache.ROOT / ".cache" / "lighthouse"
 TIMEOUT = 300  # seconds per page
+METRICS = {  # audit: its column
+    "total-blocking-time": "TBT",
+    "cumulative-layout-shift": "CLS",
+    "largest-contentful-paint": "LCP",
+    "total-byte-weight": "transferred",
+}
 
 
 class GzipHandler(http.server.SimpleHTTPRequestHandler):
@@ -101,6 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site-dir", default=str(cache.ROOT / "site"))
     parser.add_argument("--preset", choices=["mobile", "desktop"], default="mobile")
+    parser.add_argument("--only", nargs="*", choices=list(PAGES), help="only these pages (both languages)")
     args = parser.parse_args()
     site_dir = Path(args.site_dir)
     if not (site_dir / "index.html").exists():
@@ -110,8 +120,11 @@ def main() -> None:
     REPORTS.mkdir(parents=True, exist_ok=True)
     httpd, base = serve(site_dir)
     try:
-        print(f"{'page':28s} " + " ".join(f"{c[:13]:>13s}" for c in CATEGORIES) + f"   ({args.preset})")
+        print(f"| page ({args.preset}) | " + " | ".join(CATEGORIES) + " | " + " | ".join(METRICS.values()) + " |")
+        print("|---" * (1 + len(CATEGORIES) + len(METRICS)) + "|")
         for kind, path in PAGES.items():
+            if args.only and kind not in args.only:
+                continue
             for lang in ("en", "zh"):
                 url = base + (path if lang == "en" else f"zh/{path}")
                 name = f"{kind} ({lang})"
@@ -119,12 +132,13 @@ def main() -> None:
                 try:
                     result = run_lighthouse(url, report, args.preset)
                 except subprocess.TimeoutExpired:
-                    print(f"{name:28s} no result within {TIMEOUT} s")
+                    print(f"| {name} | no result within {TIMEOUT} s |")
                     continue
-                scores = [result["categories"][c]["score"] for c in CATEGORIES]
-                print(f"{name:28s} " + " ".join(f"{round(100 * s):13d}" for s in scores))
+                scores = [str(round(100 * result["categories"][c]["score"])) for c in CATEGORIES]
+                metrics = [result["audits"][audit]["displayValue"] for audit in METRICS]
+                print(f"| {name} | " + " | ".join(scores + metrics) + " |")
                 for line in failing_audits(result):
-                    print(f"{'':30s}below 0.9: {line}")
+                    print(f"<!-- {name} below 0.9: {line} -->")
     finally:
         httpd.shutdown()
 

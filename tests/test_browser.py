@@ -46,18 +46,46 @@ def test_switcher_goes_to_the_same_page_in_the_other_language(open_page, server)
         assert page.locator("html").get_attribute("lang") == target
 
 
+# Math is typeset at build time (sitebuild/math.py); the browser only draws it. A glyph is drawn
+# when its CSS rule gives it content and its MathJax font has loaded: a glyph rule cut from the
+# stylesheet, or a font missing or broken, leaves a blank (tests/test_math.py checks that each
+# font subset has the characters its rules draw).
+GLYPHS_DRAWN = """() => [...document.querySelectorAll("article mjx-c")].filter(c => {
+  const before = getComputedStyle(c, "::before");
+  const family = getComputedStyle(c, "::before").fontFamily;
+  // content "" is an invisible operator (U+2061, function application), drawn as nothing
+  return before.content === "none" || !document.fonts.check("16px " + family, JSON.parse(before.content));
+}).map(c => c.className)"""
+
+
+@pytest.mark.parametrize("path", [f"{REASON}/", "edge-of-chaos/", "notebooks/edge-of-chaos/"])
 @pytest.mark.parametrize("lang", LANGS)
-def test_formulas_are_typeset(open_page, lang):
-    page = open_page(lang_url(lang, f"{REASON}/"))
-    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
-    page.evaluate("MathJax.startup.promise")
-    math = page.locator(".arithmatex")
+def test_formulas_are_drawn(open_page, lang, path):
+    page = open_page(lang_url(lang, path))
+    math = page.locator("article .arithmatex")
     assert math.count() > 0, "the page has no formula to check"
-    assert page.locator(".arithmatex mjx-container").count() == math.count(), "some formulas are raw TeX"
-    assert "\\(" not in page.locator("article").inner_text()
-    # typeset is not enough: the glyphs must be drawn (MathJax's CSS can be lost in a race)
-    widths = page.eval_on_selector_all(".arithmatex mjx-container", "els => els.map(e => e.getBoundingClientRect().width)")
-    assert min(widths) > 0, "a formula is typeset but invisible"
+    assert page.locator("article .arithmatex > mjx-container").count() == math.count(), "some formulas are raw TeX"
+    assert page.evaluate("typeof window.MathJax") == "undefined", "the page loads MathJax"
+    page.evaluate("document.fonts.ready.then(() => true)")
+    for i in range(0, math.count(), 25):  # the fonts load as formulas come into view
+        math.nth(i).scroll_into_view_if_needed()
+    page.evaluate("document.fonts.ready.then(() => true)")
+    blank = page.evaluate(GLYPHS_DRAWN)
+    assert not blank, f"{len(blank)} glyphs not drawn, e.g. {blank[:5]}"
+
+
+def test_copying_a_sentence_copies_its_formulas_as_tex(open_page):
+    page = open_page(f"{REASON}/")
+    copied = page.evaluate("""() => {
+      const paragraph = [...document.querySelectorAll("article p")].find(p => p.querySelector("mjx-container"));
+      const range = document.createRange();
+      range.selectNodeContents(paragraph);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      return [getSelection().toString(), paragraph.querySelector(".n01-tex").textContent];
+    }""")
+    text, first_formula = copied
+    assert first_formula.startswith("\\(") and first_formula in text
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -14,11 +14,13 @@ import pytest
 KIB = 1024
 # page type: (an example page, budget in KiB transferred, budget in requests)
 BUDGETS = {
-    "home": ("", 800, 20),
-    "reason page": ("batch-norm/", 900, 25),
-    "reason page (zh)": ("zh/edge-of-chaos/", 900, 25),
-    "notebook page": ("notebooks/initialization/", 1100, 20),
-    "notebook page (zh)": ("zh/notebooks/initialization/", 1100, 20),
+    "home": ("", 300, 20),
+    "home (zh)": ("zh/", 300, 20),
+    "reason page": ("batch-norm/", 400, 25),
+    "reason page with the most math": ("edge-of-chaos/", 400, 25),
+    "reason page with the most math (zh)": ("zh/edge-of-chaos/", 400, 25),
+    "notebook page": ("notebooks/edge-of-chaos/", 400, 20),
+    "notebook page (zh)": ("zh/notebooks/edge-of-chaos/", 400, 20),
 }
 COMPRESSED_ALREADY = (".png", ".jpg", ".woff", ".woff2", ".zip")
 
@@ -57,26 +59,33 @@ def test_page_weight_within_budget(browser, server, kind):
     assert requests <= budget_requests, f"{kind} /{path}: {requests} requests > {budget_requests}"
 
 
-def test_notebook_pages_share_their_stylesheet(site):
-    """nbconvert's ~0.6 MB of CSS is one cached file, not inlined into every notebook page
-    (what remains inline is mkdocs-jupyter's few kilobytes of Pygments rules)."""
+def test_notebook_pages_carry_no_stylesheet_or_image_inline(site):
+    """nbconvert inlines ~600 kB of JupyterLab CSS and every output image as base64: notebook pages
+    get docs/stylesheets/notebook.css instead, and their images are files whose size the tag
+    reserves (no layout shift), loaded when they come into view."""
     import re
 
-    html = site.html("notebooks/initialization/")
-    inline = sum(map(len, re.findall(r"<style.*?</style>", html, re.S)))
-    assert inline < 20 * KIB, f"{inline / KIB:.0f} KiB of inline CSS"
-    assert "assets/stylesheets/notebook.css" in html
+    html = site.html("notebooks/edge-of-chaos/")
+    assert not re.findall(r"<style", html[html.index("<body"):]), "inline CSS in the page"
+    assert "stylesheets/notebook.css" in html and "data:image" not in html
+    images = re.findall(r'<img [^>]*src="[./]*assets/images/notebooks/[^"]+"[^>]*>', html)
+    assert images
+    for image in images:
+        assert re.search(r'width="\d+" height="\d+"', image) and 'loading="lazy"' in image, image
 
 
 def test_notebook_code_drops_only_uncoloured_name_spans(site):
     """The hook unwraps Pygments' <span class="n"> in notebook code (a quarter of the page's
-    elements). That is invisible only while no stylesheet on the page colours `.n` in notebook
-    code (`.highlight-ipynb`; Material's `.highlight .n` does not reach it)."""
+    elements). That is invisible only while Material colours names like the rest of the code
+    (--md-code-hl-name-color is --md-code-fg-color, the colour of notebook code) and no stylesheet
+    of ours changes that."""
     import re
 
     html = site.html("notebooks/initialization/")
     assert '<span class="n">' not in html
-    assert 'class="highlight-ipynb' in html and '<span class="highlight' not in html
-    styles = "".join(re.findall(r"<style.*?</style>", html, re.S))
-    styles += (site.dir / "assets/stylesheets/notebook.css").read_text(encoding="utf-8")
-    assert not re.search(r"\.n\s*[,{]", styles), "a stylesheet colours names: keep their spans"
+    assert 'class="highlight highlight-ipynb' in html and '<span class="highlight' not in html
+    material = "".join(p.read_text(encoding="utf-8") for p in (site.dir / "assets/stylesheets").glob("*.min.css"))
+    assert set(re.findall(r"--md-code-hl-name-color:([^;}]+)", material)) == {"var(--md-code-fg-color)"}
+    ours = "".join(p.read_text(encoding="utf-8") for p in (site.dir / "stylesheets").glob("*.css"))
+    assert "--md-code-hl-name-color" not in ours and not re.search(r"\.n\s*[,{]", ours)
+    assert re.search(r"\.highlight-ipynb\s*\{[^}]*color:\s*var\(--md-code-fg-color\)", ours)

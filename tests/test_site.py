@@ -150,12 +150,6 @@ def test_no_third_party_requests_in_the_built_site(site):
     assert not offenders, "\n".join(offenders[:20])
 
 
-def test_math_is_served_by_the_site(site):
-    assert (site.dir / "assets" / "mathjax" / "tex-chtml.js").is_file()
-    html = site.html("")
-    assert re.search(r'<script src="[./]*assets/mathjax/tex-chtml\.js" defer>', html)  # after first paint
-
-
 def test_each_language_has_its_own_search_index(site):
     """sitebuild/search.py: English pages search the English index, Chinese pages the Chinese one."""
     indexes = {lang: json.loads((site.dir / prefix / "search" / "search_index.json").read_text(encoding="utf-8"))
