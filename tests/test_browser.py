@@ -74,6 +74,34 @@ def test_formulas_are_drawn(open_page, lang, path):
     assert not blank, f"{len(blank)} glyphs not drawn, e.g. {blank[:5]}"
 
 
+# Layout shift while a phone reads the page from top to bottom (PerformanceObserver's entries not
+# caused by input, summed: at least Lighthouse's cumulative layout shift). Images and figures
+# reserve their size, formulas arrive typeset, fonts swap without moving a glyph box.
+LAYOUT_SHIFT = """async () => {
+  let total = 0;
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+  }).observe({type: "layout-shift", buffered: true});
+  for (let y = 0; y < document.body.scrollHeight; y += innerHeight / 2) {
+    scrollTo(0, y);
+    await new Promise(resolve => setTimeout(resolve, 60));
+  }
+  await new Promise(resolve => setTimeout(resolve, 300));
+  return total;
+}"""
+
+
+@pytest.mark.parametrize("path", ["", f"{REASON}/", "edge-of-chaos/", "notebooks/edge-of-chaos/"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_nothing_moves_while_a_phone_reads_the_page(browser, server, lang, path):
+    context = browser.new_context(viewport={"width": 412, "height": 823}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(server + lang_url(lang, path), wait_until="load")
+    shift = page.evaluate(LAYOUT_SHIFT)
+    context.close()
+    assert shift <= 0.02, f"layout shift {shift:.3f}"
+
+
 def test_copying_a_sentence_copies_its_formulas_as_tex(open_page):
     page = open_page(f"{REASON}/")
     copied = page.evaluate("""() => {
