@@ -177,3 +177,22 @@ def test_every_glyph_on_every_page_has_its_rule(site):
     used = set(re.findall(r'url\("\.\./fonts/mathjax/([^"]+)"\)', css))
     assert used == {p.name for p in (site.dir / math.FONTS).iterdir()}, "fonts copied = fonts named"
     assert "MathJax_Main-Regular.woff2" in used
+
+
+def test_the_build_fails_on_a_formula_with_the_page_name(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from mkdocs.exceptions import PluginError
+
+    from sitebuild import hook
+
+    monkeypatch.setattr(hook, "_typesetter", math.Typesetter(tmp_path))
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="edge-of-chaos.zh.md", dest_uri="zh/edge-of-chaos/index.html"))
+    html = '<html><head></head><body><p><span class="arithmatex">\\(\\chi_1 = \\sigmaa\\)</span></p></body></html>'
+    try:
+        with pytest.raises(PluginError, match=r"edge-of-chaos\.zh\.md .*Undefined control sequence \\sigmaa"):
+            hook.on_post_page(html, page=page, config=None)
+        good = hook.on_post_page(html.replace("sigmaa", "sigma"), page=page, config=None)
+        assert '<link rel="stylesheet" href="../../assets/stylesheets/math.css">' in good
+    finally:
+        hook._typesetter.close()

@@ -228,6 +228,12 @@ def test_markdown_numbers_and_missing_keys(monkeypatch, tmp_path):
 def test_figure_markup_per_language_and_theme(monkeypatch, tmp_path):
     alpha = SimpleNamespace(results={}, dir=tmp_path, manifest={"figures": ["depth", "width"]})
     monkeypatch.setattr(hook, "_outputs", {"alpha": alpha})
+    (tmp_path / "figures").mkdir()
+    for name in ("depth", "width"):  # matplotlib writes points; the tag gets CSS pixels (4/3 pt)
+        for lang in ("en", "zh"):
+            for theme in ("light", "dark"):
+                svg = f'<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="345.6pt" height="172.8pt" viewBox="0 0 345.6 172.8">'
+                (tmp_path / "figures" / f"{name}_{lang}_{theme}.svg").write_text(svg, encoding="utf-8")
     page = '{% call figure("alpha", "depth", "图") %}\n说明。\n{% endcall %}\n见{{ fig("width") }}。'
     with pytest.raises(PluginError, match="shows figures"):  # a page shows all of its figures
         hook.on_page_markdown(page, _page("sub/alpha.zh.md", "zh"), None, None)
@@ -240,8 +246,8 @@ def test_figure_markup_per_language_and_theme(monkeypatch, tmp_path):
         "",
         '<div class="n01-figure" markdown>',
         "",
-        "![图](../figures/alpha/depth_zh_light.svg#only-light){ loading=lazy }",
-        "![图](../figures/alpha/depth_zh_dark.svg#only-dark){ loading=lazy }",
+        "![图](../figures/alpha/depth_zh_light.svg#only-light){ loading=lazy width=461 height=230 }",
+        "![图](../figures/alpha/depth_zh_dark.svg#only-dark){ loading=lazy width=461 height=230 }",
         "",
         "</div>",
         "",

@@ -1,4 +1,4 @@
-// A figure or a table that scrolls sideways (phones: see docs/stylesheets/extra.css; Material
+// A figure, a table or a display formula that scrolls sideways (phones: see docs/stylesheets/extra.css; Material
 // wraps every table in .md-typeset__scrollwrap) must be reachable by keyboard (WCAG 2.1.1;
 // axe-core's scrollable-region-focusable). Only while it actually scrolls does it get a tab stop.
 function markScrolling(element, label) {
@@ -12,7 +12,13 @@ function markScrolling(element, label) {
     element.removeAttribute("aria-label");
   }
 }
+// A display formula wider than the column scrolls sideways too (Material's div.arithmatex).
+const FORMULA_LABEL = { en: "Formula", zh: "公式" };
 function markScrollingRegions() {
+  const formulaLabel = FORMULA_LABEL[document.documentElement.lang] || FORMULA_LABEL.en;
+  for (const formula of document.querySelectorAll(".md-typeset div.arithmatex")) {
+    markScrolling(formula, formulaLabel);
+  }
   for (const figure of document.querySelectorAll(".n01-figure")) {
     const image = figure.querySelector("img");
     markScrolling(figure, image ? image.alt : "");
