@@ -200,3 +200,13 @@ def test_an_english_reader_meets_no_chinese(site):
         if found:
             offenders.append(f"{rel}: {found[:5]}")
     assert not offenders, "Chinese in the English edition:\n" + "\n".join(offenders)
+
+
+def test_material_bundle_is_deferred_and_exists(site):
+    """overrides/main.html names Material's bundle by its hashed file name, to defer it: a
+    Material update that renames the bundle must fail here, not leave pages without JavaScript."""
+    for path in ("", "zh/edge-of-chaos/", "notebooks/edge-of-chaos/"):
+        html = site.html(path)
+        scripts = re.findall(r'<script src="([^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js)"( defer)?>', html)
+        assert len(scripts) == 1 and scripts[0][1] == " defer", scripts
+        assert (site.dir / re.sub(r"^(\.\./)+", "", scripts[0][0])).is_file()
