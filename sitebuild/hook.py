@@ -130,6 +130,11 @@ def _i18n(config):
     return config.plugins["i18n"]
 
 
+def page_language(page, config) -> str:
+    """The language a page is built in (mkdocs-static-i18n's locale of its file)."""
+    return getattr(page.file, "locale", None) or _i18n(config).default_language
+
+
 def _in_language(config, file: File, lang: str) -> File:
     """A generated file of `lang`'s build: the Chinese one is served under zh/, and links from
     Chinese pages (mkdocs-static-i18n keeps their src_uri) resolve to it."""
@@ -302,8 +307,8 @@ _CODE_BLOCK = '<div class="highlight">'
 
 
 def on_page_content(html: str, page, config, files) -> str:
+    html = _PLAIN_NAME.sub(r"\1", html)
     if not page.file.src_uri.endswith(".ipynb"):
-        html = _PLAIN_NAME.sub(r"\1", html)
         return html.replace(_CODE_BLOCK, _CODE_BLOCK[:-1] + ' data-search-exclude="code">')
     for block in _NOTEBOOK_CDN_BLOCKS:
         html, count = block.subn("", html)
@@ -311,9 +316,8 @@ def on_page_content(html: str, page, config, files) -> str:
             raise PluginError(f"{page.file.src_uri}: nbconvert's template changed: {block.pattern[:40]!r}")
     # The reason page already holds the notebook's code and prose: keep search results single.
     page.meta["search"] = {"exclude": True}
-    lang = getattr(page.file, "locale", None) or _i18n(config).default_language
-    html = _INLINE_CSS.sub("", html)
-    html = _PLAIN_NAME.sub(r"\1", html).replace('class="highlight-ipynb ', 'class="highlight highlight-ipynb ')
+    lang = page_language(page, config)
+    html = _INLINE_CSS.sub("", html).replace('class="highlight-ipynb ', 'class="highlight highlight-ipynb ')
     html = _INLINE_PNG.sub(lambda match: _image_file(match, page, lang), html)
     html = _TEXT_OUTPUT.sub(lambda match: _shorten_output(match, lang), html)
     html = _name_unnamed_headings(html)
@@ -374,13 +378,13 @@ def _match_toc_to_headings(page, html: str) -> None:
 # the math assets are written once, by the outer build, for the formulas of every language.
 @event_priority(-120)
 def on_post_build(config) -> None:
+    if _i18n(config).building:
+        return  # an inner build (another language): the outer one finishes the site
     site = Path(config.site_dir)
-    images = site / NOTEBOOK_IMAGES
+    images = site / NOTEBOOK_IMAGES  # both languages' notebook images, collected in on_page_content
     images.mkdir(parents=True, exist_ok=True)
     for name, png in _notebook_images.items():
         (images / name).write_bytes(png)
-    if _i18n(config).building:
-        return  # an inner build (another language): the outer one finishes the site
     if _typesetter is not None:
         write_math_assets(site)
     drop_palette_switch_rule(site)
@@ -504,7 +508,7 @@ class PageFigures:
 def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         return markdown  # notebook pages are rendered by mkdocs-jupyter
-    lang = getattr(page.file, "locale", None) or _i18n(config).default_language
+    lang = page_language(page, config)
 
     figures = PageFigures(page.file.src_uri, lang)
     try:

@@ -24,6 +24,7 @@ import hashlib
 import html
 import io
 import json
+import posixpath
 import re
 import subprocess
 from pathlib import Path
@@ -83,7 +84,7 @@ class Typesetter:
 
     def _ask(self, request: dict) -> dict:
         if self._node is None:
-            relative_fonts = "../fonts/mathjax"  # from assets/stylesheets/math.css
+            relative_fonts = posixpath.relpath(FONTS, posixpath.dirname(STYLESHEET))  # ../fonts/mathjax
             self._node = subprocess.Popen(
                 [str(NODE), str(SERVER), str(MATHJAX_DIR), relative_fonts],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
@@ -199,6 +200,12 @@ def _font_families(body: str) -> list[str]:
 # Finding the formulas in a page
 
 
+def _typeset_in(tag: str, tex: str, display: bool, typesetter: Typesetter, where: str) -> str:
+    """A typeset formula in arithmatex's wrapper, which Material's CSS styles (display formulas
+    scroll sideways) and docs/javascripts/figures.js finds, on Markdown and notebook pages alike."""
+    return f'<{tag} class="arithmatex">{typesetter.typeset(tex, display, where)}</{tag}>'
+
+
 # pymdownx.arithmatex (generic mode) on Markdown pages: \( \) inline, \[ \] or an environment
 # (\begin{align} ... \end{align}) for display.
 _ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
@@ -217,7 +224,7 @@ def typeset_arithmatex(page_html: str, typesetter: Typesetter, where: str) -> tu
             tex, display = source, True
         else:
             raise MathError(f"{where}: arithmatex gave a formula in an unknown form: {source[:80]!r}")
-        return f'<{tag} class="arithmatex">{typesetter.typeset(tex, display, where)}</{tag}>'
+        return _typeset_in(tag, tex, display, typesetter, where)
 
     return _ARITHMATEX.subn(replace, page_html)
 
@@ -240,8 +247,7 @@ def typeset_dollars(page_html: str, typesetter: Typesetter, where: str) -> tuple
         count += 1
         display = match.group(1) is not None
         tex = html.unescape(match.group(1) if display else match.group(2)).strip()
-        tag = "div" if display else "span"
-        return f'<{tag} class="arithmatex">{typesetter.typeset(tex, display, where)}</{tag}>'
+        return _typeset_in("div" if display else "span", tex, display, typesetter, where)
 
     parts = _VERBATIM.split(page_html)
     parts[::2] = [_DOLLARS.sub(replace, text) for text in parts[::2]]

@@ -52,9 +52,8 @@ def test_switcher_goes_to_the_same_page_in_the_other_language(open_page, server)
 # font subset has the characters its rules draw).
 GLYPHS_DRAWN = """() => [...document.querySelectorAll("article mjx-c")].filter(c => {
   const before = getComputedStyle(c, "::before");
-  const family = getComputedStyle(c, "::before").fontFamily;
   // content "" is an invisible operator (U+2061, function application), drawn as nothing
-  return before.content === "none" || !document.fonts.check("16px " + family, JSON.parse(before.content));
+  return before.content === "none" || !document.fonts.check("16px " + before.fontFamily, JSON.parse(before.content));
 }).map(c => c.className)"""
 
 
@@ -66,7 +65,6 @@ def test_formulas_are_drawn(open_page, lang, path):
     assert math.count() > 0, "the page has no formula to check"
     assert page.locator("article .arithmatex > mjx-container").count() == math.count(), "some formulas are raw TeX"
     assert page.evaluate("typeof window.MathJax") == "undefined", "the page loads MathJax"
-    page.evaluate("document.fonts.ready.then(() => true)")
     for i in range(0, math.count(), 25):  # the fonts load as formulas come into view
         math.nth(i).scroll_into_view_if_needed()
     page.evaluate("document.fonts.ready.then(() => true)")

@@ -1,5 +1,6 @@
-// A figure, a table or a display formula that scrolls sideways (phones: see docs/stylesheets/extra.css; Material
-// wraps every table in .md-typeset__scrollwrap) must be reachable by keyboard (WCAG 2.1.1;
+// A figure, a table or a display formula that scrolls sideways (phones: see
+// docs/stylesheets/extra.css; Material wraps every table in .md-typeset__scrollwrap, and lets a
+// wide formula's div.arithmatex scroll) must be reachable by keyboard (WCAG 2.1.1;
 // axe-core's scrollable-region-focusable). Only while it actually scrolls does it get a tab stop.
 function markScrolling(element, label) {
   if (element.scrollWidth > element.clientWidth) {
@@ -12,7 +13,6 @@ function markScrolling(element, label) {
     element.removeAttribute("aria-label");
   }
 }
-// A display formula wider than the column scrolls sideways too (Material's div.arithmatex).
 const FORMULA_LABEL = { en: "Formula", zh: "公式" };
 function markScrollingRegions() {
   const formulaLabel = FORMULA_LABEL[document.documentElement.lang] || FORMULA_LABEL.en;
