@@ -305,9 +305,18 @@ def _image_file(match: re.Match, page, lang: str) -> str:
 # one, which every page downloads, and the same code is in the notebooks. Inline code is indexed.
 _CODE_BLOCK = '<div class="highlight">'
 
+# Every plain table in a <div> of its own. Material wraps each `table:not([class])` in its scrolling
+# container once the page has loaded, and moving a table that has siblings after it restyles all of
+# its parent (its rule `.md-typeset table:not([class]) + *` makes the siblings' whole subtree
+# invalid in Chromium): with the article as the parent, that was a full-page style recalculation,
+# about 150 ms of blocking time on Lighthouse's phone on the densest page (issue 13). In a div of its
+# own the table has no siblings. The div has no style, so margins collapse through it as before.
+_PLAIN_TABLE = re.compile(r"<table>.*?</table>", re.S)
+
 
 def on_page_content(html: str, page, config, files) -> str:
     html = _PLAIN_NAME.sub(r"\1", html)
+    html = _PLAIN_TABLE.sub(lambda match: f'<div class="n01-table">{match[0]}</div>', html)
     if not page.file.src_uri.endswith(".ipynb"):
         return html.replace(_CODE_BLOCK, _CODE_BLOCK[:-1] + ' data-search-exclude="code">')
     for block in _NOTEBOOK_CDN_BLOCKS:

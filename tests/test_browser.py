@@ -100,6 +100,70 @@ def test_nothing_moves_while_a_phone_reads_the_page(browser, server, lang, path)
     assert shift <= 0.02, f"layout shift {shift:.3f}"
 
 
+# What restyles the whole document in Chromium once the page is parsed: a class change on <html>,
+# a <meta name="color-scheme"> added or changed, a new colour scheme on <body>, and Material moving
+# a table that has siblings after it (overrides/main.html, overrides/partials/palette.html,
+# sitebuild/hook.py _PLAIN_TABLE). On the densest page each was about 150 ms of blocking time on
+# Lighthouse's phone. The observer records them from the first byte; `parsed` tells the ones made
+# while the header was parsed (cheap: the content does not exist yet) from the later ones.
+RESTYLES = """
+window.__restyles = [];
+new MutationObserver(records => {
+  const parsed = document.querySelector(".md-footer") !== null;
+  records.forEach((r, i) => {
+    // an attribute set to the value it had restyles nothing: its new value is the next record's
+    // old value, or the current one
+    const next = records.slice(i + 1).find(s => s.target === r.target && s.attributeName === r.attributeName);
+    const changed = r.type !== "attributes" || r.oldValue !== (next ? next.oldValue : r.target.getAttribute(r.attributeName));
+    const html = r.target === document.documentElement && r.attributeName === "class";
+    const meta = [r.target, ...r.addedNodes].some(n => n.nodeName === "META" && n.name === "color-scheme");
+    const palette = r.target === document.body && (r.attributeName || "").startsWith("data-md-color-");
+    if (parsed && changed && (html || meta || palette)) {
+      window.__restyles.push(`${r.target.nodeName} ${r.type} ${r.attributeName || ""}`);
+    }
+  });
+}).observe(document, {subtree: true, childList: true, attributes: true, attributeOldValue: true});
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_nothing_restyles_the_whole_page_once_it_is_parsed(browser, server, scheme):
+    context = browser.new_context(viewport={"width": 412, "height": 823}, color_scheme=scheme)
+    context.add_init_script(RESTYLES)
+    page = context.new_page()
+    page.goto(server + "edge-of-chaos/", wait_until="networkidle")
+    page.wait_for_function("""document.querySelectorAll("article table:not([class])").length ===
+      document.querySelectorAll("article .md-typeset__scrollwrap table:not([class])").length""")  # Material has run
+    restyles = page.evaluate("window.__restyles")
+    moved_with_siblings = page.evaluate("""[...document.querySelectorAll("article table:not([class])")]
+      .map(table => table.closest(".md-typeset__scrollwrap"))
+      .filter(wrap => wrap.parentElement.children.length > 1).length""")
+    context.close()
+    assert not restyles, f"changed after the page was parsed: {restyles}"
+    assert moved_with_siblings == 0, "a table that Material moved had siblings"
+
+
+def test_colour_scheme_is_chosen_while_parsing_and_the_toggle_keeps_the_choice(browser, server):
+    """Without Material's bundle at all: the scheme follows the system, the toggle switches it (by
+    click or Enter), and the choice outlives a reload."""
+    context = browser.new_context(color_scheme="dark")
+    context.route("**/assets/javascripts/bundle.*.js", lambda route: route.abort())
+    page = context.new_page()
+    page.goto(server + "zh/edge-of-chaos/")
+    state = """() => [document.body.dataset.mdColorScheme,
+      document.querySelector("meta[name=color-scheme]").content,
+      document.querySelector("[data-n01-palette] label:not([hidden])").title]"""
+    assert page.evaluate(state) == ["slate", "dark", "切换到浅色模式"]
+    page.click("[data-n01-palette] label:not([hidden])")
+    assert page.evaluate(state) == ["default", "light", "切换到深色模式"]
+    page.reload()
+    assert page.evaluate(state) == ["default", "light", "切换到深色模式"]
+    page.focus("[data-n01-palette] input:checked")
+    page.keyboard.press("Enter")
+    assert page.evaluate(state) == ["slate", "dark", "切换到浅色模式"]
+    context.close()
+
+
 def test_copying_a_sentence_copies_its_formulas_as_tex(open_page):
     page = open_page(f"{REASON}/")
     copied = page.evaluate("""() => {
