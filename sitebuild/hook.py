@@ -396,28 +396,6 @@ def on_post_build(config) -> None:
         (images / name).write_bytes(png)
     if _typesetter is not None:
         write_math_assets(site)
-    drop_palette_switch_rule(site)
-
-
-# Material's palette stylesheet stops transitions while the colour scheme switches with
-# `[data-md-color-switching] *`, and its JavaScript sets and removes that attribute on <body> as
-# every page loads: each time, the universal selector makes the browser restyle the whole page.
-# On a page with a few thousand formula elements that is 40 % of the style work on load (measured
-# with Chromium's performance metrics: 250 -> 155 ms on edge-of-chaos, unthrottled), which a phone
-# pays as blocking time. Without the rule, a scheme switch may show Material's short colour
-# transitions; nothing else changes.
-_PALETTE_SWITCH_RULE = (
-    "[data-md-color-switching] *,[data-md-color-switching] :after,"
-    "[data-md-color-switching] :before{transition-duration:0s!important}"
-)
-
-
-def drop_palette_switch_rule(site: Path) -> None:
-    for palette in (site / "assets" / "stylesheets").glob("palette.*.min.css"):
-        css = palette.read_text(encoding="utf-8")
-        if _PALETTE_SWITCH_RULE not in css:
-            raise PluginError(f"{palette.name}: Material's colour-switching rule changed; see hook.py")
-        palette.write_text(css.replace(_PALETTE_SWITCH_RULE, ""), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
