@@ -16,7 +16,8 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -122,15 +123,37 @@ def _run(name: str, target: Path, threads: int) -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def ensure(names: list[str] | None = None, jobs: int = 2) -> dict[str, Outputs]:
-    """Outputs of every snippet, running (in parallel) only those whose hash changed."""
+def last_seconds(name: str) -> float:
+    """How long the snippet's last run took (its newest cached outputs, any hash); infinity when
+    it never ran here, so that an unknown snippet is started first."""
+    manifests = sorted(
+        (path for path in CACHE_DIR.glob(f"{name}-*/manifest.json") if ".partial-" not in path.parent.name),
+        key=lambda path: path.stat().st_mtime,
+    )
+    if not manifests:
+        return float("inf")
+    return float(json.loads(manifests[-1].read_text(encoding="utf-8"))["seconds"])
+
+
+def ensure(names: list[str] | None = None, jobs: int = 2,
+           progress: Callable[[str], None] | None = None) -> dict[str, Outputs]:
+    """Outputs of every snippet, running (in parallel, longest first) only those whose hash
+    changed. `progress` receives a line when the runs start and one as each finishes."""
     names = snippet_names() if names is None else names
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     targets = {name: CACHE_DIR / f"{name}-{source_hash(name)}" for name in names}
     stale = [name for name, target in targets.items() if not (target / "manifest.json").exists()]
+    stale.sort(key=last_seconds, reverse=True)  # longest first: the workers finish close together
     jobs = max(1, min(jobs, len(stale)))
     threads = max(1, (os.cpu_count() or 1) // jobs)
+    say = progress or (lambda line: None)
+    if stale:
+        say(f"running {len(stale)} of {len(names)} snippets, {jobs} at a time (the rest are cached)")
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for future in [pool.submit(_run, name, targets[name], threads) for name in stale]:
+        started = {pool.submit(_run, name, targets[name], threads): name for name in stale}
+        for done, future in enumerate(as_completed(started), 1):
             future.result()
+            name = started[future]
+            seconds = json.loads((targets[name] / "manifest.json").read_text(encoding="utf-8"))["seconds"]
+            say(f"[{done}/{len(stale)}] {name} {seconds:.1f} s")
     return {name: Outputs(name, target, name in stale) for name, target in targets.items()}

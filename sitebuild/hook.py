@@ -1,5 +1,6 @@
 """The MkDocs hook: every generated thing enters the site here, and only here.
 
+- on_startup: quiet logs (`quiet_libraries`).
 - on_pre_build: bring every snippet's outputs up to date (sitebuild.cache; a changed snippet
   reruns in a subprocess, an unchanged one costs a hash), then each language's notebooks
   (sitebuild.notebooks) and the archive of them (sitebuild.archive; rebuilt only when a notebook
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import posixpath
 import re
 import struct
@@ -42,13 +44,35 @@ _downloads: dict[str, dict] = {}  # what `{{ downloads... }}` sees, per language
 
 
 # ---------------------------------------------------------------------------------------------
+# Logs: what a reader of the build needs (progress of snippets, warnings, errors), not every file
+
+# Loggers that say something per file or per start at INFO: mkdocs-jupyter ("Converting notebook",
+# "Cache hit", "Copied jupyter file", "Evicted stale cache" for each of 28 notebook pages) and jieba
+# (its dictionary, for Material's Chinese search index; jieba's own handler prints at DEBUG).
+CHATTY_LOGGERS = ("mkdocs.plugins.mkdocs_jupyter", "mkdocs.mkdocs-jupyter", "jieba")
+
+
+def quiet_libraries() -> None:
+    """Above INFO unless MkDocs runs with -v (its logger at DEBUG): warnings and errors still show."""
+    import jieba  # noqa: F401 (imported first: importing it sets its logger to DEBUG)
+
+    verbose = logging.getLogger("mkdocs").getEffectiveLevel() <= logging.DEBUG
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def on_startup(command, dirty) -> None:
+    quiet_libraries()
+
+
+# ---------------------------------------------------------------------------------------------
 # Snippet outputs
 
 
 def on_pre_build(config) -> None:
     global _outputs, _results, _notebooks, _archives, _downloads
     try:
-        _outputs = cache.ensure()
+        _outputs = cache.ensure(progress=log.info)
         _notebooks = notebooks.ensure(_outputs, config.site_url or "")
         _archives = {
             lang: archive.ensure({name: paths[lang] for name, paths in _notebooks.items()}, config.site_url or "", lang)
@@ -59,8 +83,6 @@ def on_pre_build(config) -> None:
     _results = {name: out.results for name, out in _outputs.items()}
     _downloads = {lang: downloads_context(config, lang) for lang in _i18n(config).build_languages}
     for out in _outputs.values():
-        if out.ran:
-            log.info(f"ran snippet '{out.name}' in {out.manifest['seconds']} s")
         for warning in out.manifest["warnings"]:
             log.warning(f"snippet '{out.name}': {warning}")
 

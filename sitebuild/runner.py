@@ -84,6 +84,24 @@ def export(results: dict, figures, outdir: str) -> None:
     (out / "figures.json").write_text(json.dumps(order), encoding="utf-8")
 
 
+def profile(nb, seconds_of: dict[int, float], first_cell_at: float) -> dict[str, float]:
+    """Where a run's time went, in seconds: starting the kernel (and reading the snippet), the
+    section blocks (each page section's example), the last cell (`results()`, the page's
+    experiments, and the English figures drawn inline), the Chinese figures drawn inline, and the
+    export (every figure as SVG in both languages and both themes, the export cell, still last)."""
+    export = len(nb.cells) - 1
+    chinese = [i for i, cell in enumerate(nb.cells) if cell.metadata.get("n01") == ZH_FIGURES]
+    snippet = [i for i in seconds_of if i != export and i not in chinese]
+    last = max(snippet)
+    return {
+        "kernel": round(first_cell_at, 2),
+        "sections": round(sum(seconds_of[i] for i in snippet if i != last), 2),
+        "results": round(seconds_of[last], 2),
+        "zh_inline_figures": round(sum(seconds_of[i] for i in chinese), 2),
+        "svg_export": round(seconds_of[export], 2),
+    }
+
+
 SECTION_MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
 
 
@@ -106,8 +124,14 @@ def run(source: Path, outdir: Path) -> None:
         nb.cells.append(nbformat.v4.new_code_cell(ZH_FIGURES_CELL.format(family=family),
                                                   metadata={"n01": ZH_FIGURES}))
     nb.cells.append(nbformat.v4.new_code_cell(EXPORT_CELL.format(outdir=str(outdir))))
+    started_at: dict[int, float] = {}
+    seconds_of: dict[int, float] = {}
     client = NotebookClient(
         nb,
+        # Time per cell, for the build profile (manifest "profile"; python -m sitebuild.bench)
+        on_cell_execute=lambda cell, cell_index: started_at.__setitem__(cell_index, time.perf_counter()),
+        on_cell_executed=lambda cell, cell_index, execute_reply: seconds_of.__setitem__(
+            cell_index, time.perf_counter() - started_at[cell_index]),
         timeout=900,
         kernel_name="python3",
         record_timing=False,  # no timestamps: the notebook is the same bytes on every run
@@ -121,6 +145,7 @@ def run(source: Path, outdir: Path) -> None:
     except CellExecutionError as error:
         print(f"snippet '{name}' failed:\n{error}", file=sys.stderr)
         sys.exit(1)
+    timing = profile(nb, seconds_of, first_cell_at=min(started_at.values()) - started)
     nb.cells.pop()  # the export cell is build machinery, not part of the reader's notebook
     for number, cell in enumerate(nb.cells):
         cell.id = f"cell-{number}"  # jupytext draws random ids; the notebook must not change
@@ -130,6 +155,7 @@ def run(source: Path, outdir: Path) -> None:
     manifest = {
         "snippet": name,
         "seconds": round(time.perf_counter() - started, 2),
+        "profile": timing,
         "figures": json.loads((outdir / "figures.json").read_text(encoding="utf-8")),
         "warnings": json.loads((outdir / "warnings.json").read_text(encoding="utf-8")),
     }

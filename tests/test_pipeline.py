@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import textwrap
 from types import SimpleNamespace
 
@@ -99,6 +101,60 @@ def test_outputs_and_cache_reuse(sandbox):
     assert {name: out.ran for name, out in edited.items()} == {"alpha": False, "beta": True}
     assert edited["beta"].results == {"root": 4.0}
     assert len(list((sandbox.tmp / "cache").glob("beta-*"))) == 1, "stale outputs are removed"
+
+
+def test_progress_says_what_runs_and_names_each_snippet_as_it_finishes(sandbox):
+    for name in ("alpha", "beta", "gamma"):
+        write(sandbox, name, 4.0)
+    # earlier runs of alpha and beta (other hashes) took 1 s and 100 s; gamma never ran here
+    for name, seconds in (("alpha", 1.0), ("beta", 100.0)):
+        old = sandbox.tmp / "cache" / f"{name}-0000000000000000"
+        old.mkdir(parents=True)
+        (old / "manifest.json").write_text(json.dumps({"seconds": seconds}), encoding="utf-8")
+    lines = []
+    cache.ensure(jobs=1, progress=lines.append)
+    assert lines[0] == "running 3 of 3 snippets, 1 at a time (the rest are cached)"
+    # one at a time, they finish in the order they start: the longest (or unknown) first
+    assert [line.split()[1] for line in lines[1:]] == ["gamma", "beta", "alpha"]
+    assert [line.split()[0] for line in lines[1:]] == ["[1/3]", "[2/3]", "[3/3]"]
+    assert all(line.endswith(" s") and float(line.split()[2]) > 0 for line in lines[1:])
+    silent = []
+    cache.ensure(progress=silent.append)
+    assert silent == [], "nothing to run: nothing to say"
+
+
+# Two builds of one checkout at once (`mkdocs serve` beside a test run): each process runs the stale
+# snippet into a directory of its own and renames it into place; the loser discards its copy.
+TWO_BUILDS = """
+import sys
+from pathlib import Path
+from sitebuild import cache
+tmp = Path(sys.argv[1])
+cache.SNIPPETS_DIR, cache.CACHE_DIR = tmp / "snippets", tmp / "cache"
+cache.SHARED_SOURCES = sorted((tmp / "shared").iterdir())
+outputs = cache.ensure()["slow"]
+print(outputs.dir, outputs.ran)
+"""
+
+
+def test_two_builds_at_once_leave_one_complete_output(sandbox):
+    slow = TINY.replace("def results():\n", "def results():\n    import time; time.sleep(3)\n")
+    assert slow != TINY
+    (sandbox.snippets / "slow.py").write_text(slow.replace("VALUE", "9.0"), encoding="utf-8")
+    command = [sys.executable, "-c", TWO_BUILDS, str(sandbox.tmp)]
+    builds = [subprocess.Popen(command, cwd=cache.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    finished = [build.communicate(timeout=300) for build in builds]
+    assert [build.returncode for build in builds] == [0, 0], [err[-2000:] for _, err in finished]
+    printed = [out.split() for out, _ in finished]
+    assert [ran for _, ran in printed] == ["True", "True"], "the two runs did not overlap: no race tested"
+    dirs = {out_dir for out_dir, _ in printed}
+    assert len(dirs) == 1, f"the two builds disagree on the outputs: {dirs}"
+    left = sorted(p.name for p in (sandbox.tmp / "cache").iterdir())
+    assert len(left) == 1 and ".partial-" not in left[0], f"cache holds {left}"
+    outputs = cache.ensure()["slow"]
+    assert not outputs.ran and outputs.results == {"root": 3.0}
+    assert len(outputs.figures()) == len(style.LANGS) * len(style.THEMES)
 
 
 def test_shared_module_or_library_change_invalidates(sandbox, monkeypatch):
