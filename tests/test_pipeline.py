@@ -106,16 +106,18 @@ def test_outputs_and_cache_reuse(sandbox):
 def test_progress_says_what_runs_and_names_each_snippet_as_it_finishes(sandbox):
     for name in ("alpha", "beta", "gamma"):
         write(sandbox, name, 4.0)
-    # earlier runs of alpha and beta (other hashes) took 1 s and 100 s; gamma never ran here
+    # earlier runs of alpha and beta (other hashes) took 1 s and 100 s; gamma never ran here, and
+    # its source (under 1 kB) says it is short
     for name, seconds in (("alpha", 1.0), ("beta", 100.0)):
         old = sandbox.tmp / "cache" / f"{name}-0000000000000000"
         old.mkdir(parents=True)
         (old / "manifest.json").write_text(json.dumps({"seconds": seconds}), encoding="utf-8")
+    assert cache.expected_seconds("gamma") < 1.0
     lines = []
     cache.ensure(jobs=1, progress=lines.append)
     assert lines[0] == "running 3 of 3 snippets, 1 at a time (the rest are cached)"
-    # one at a time, they finish in the order they start: the longest (or unknown) first
-    assert [line.split()[1] for line in lines[1:]] == ["gamma", "beta", "alpha"]
+    # one at a time, they finish in the order they start: the longest first
+    assert [line.split()[1] for line in lines[1:]] == ["beta", "alpha", "gamma"]
     assert [line.split()[0] for line in lines[1:]] == ["[1/3]", "[2/3]", "[3/3]"]
     assert all(line.endswith(" s") and float(line.split()[2]) > 0 for line in lines[1:])
     silent = []

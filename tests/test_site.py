@@ -210,3 +210,14 @@ def test_material_bundle_is_deferred_and_exists(site):
         scripts = re.findall(r'<script src="([^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js)"( defer)?>', html)
         assert len(scripts) == 1 and scripts[0][1] == " defer", scripts
         assert (site.dir / re.sub(r"^(\.\./)+", "", scripts[0][0])).is_file()
+
+
+def test_notebook_pages_of_both_languages_stay_converted(site):
+    """mkdocs-jupyter's cache keeps one entry per notebook page it converted, and deletes after
+    each build what that build did not use; each language is a build of its own
+    (sitebuild/hook.py, keep_notebook_conversions): without care, each deleted the other's, and
+    every build converted all notebook pages again."""
+    pages = list(site.dir.glob("notebooks/*/index.html")) + list(site.dir.glob("zh/notebooks/*/index.html"))
+    entries = list((cache.ROOT / ".cache" / "mkdocs-jupyter").glob("*.json"))
+    assert len(pages) == 2 * len(cache.snippet_names())
+    assert len(entries) == len(pages), f"{len(entries)} cached conversions for {len(pages)} notebook pages"
