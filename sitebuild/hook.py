@@ -47,9 +47,15 @@ _downloads: dict[str, dict] = {}  # what `{{ downloads... }}` sees, per language
 # Logs: what a reader of the build needs (progress of snippets, warnings, errors), not every file
 
 # Loggers that say something per file or per start at INFO: mkdocs-jupyter ("Converting notebook",
-# "Cache hit", "Copied jupyter file", "Evicted stale cache" for each of 28 notebook pages) and jieba
-# (its dictionary, for Material's Chinese search index; jieba's own handler prints at DEBUG).
-CHATTY_LOGGERS = ("mkdocs.plugins.mkdocs_jupyter", "mkdocs.mkdocs-jupyter", "jieba")
+# "Cache hit", "Copied jupyter file", "Evicted stale cache" for each of 28 notebook pages), jieba
+# (its dictionary, for Material's Chinese search index; jieba's own handler prints at DEBUG) and
+# mkdocs-static-i18n's reconfiguration (every Chinese config value it sets, the palette whole).
+CHATTY_LOGGERS = (
+    "mkdocs.plugins.mkdocs_jupyter",
+    "mkdocs.mkdocs-jupyter",
+    "jieba",
+    "mkdocs.plugins.mkdocs_static_i18n.reconfigure",
+)
 
 
 def quiet_libraries() -> None:

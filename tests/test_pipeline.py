@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -325,3 +326,11 @@ def test_figure_markup_per_language_and_theme(monkeypatch, tmp_path):
     with pytest.raises(PluginError, match="in the order"):
         hook.on_page_markdown('{% call figure("alpha", "width", "x") %}c{% endcall %}', _page("alpha.md", "en"), None, None)
 
+
+
+@pytest.mark.parametrize("mkdocs_level, expected", [(logging.INFO, logging.WARNING), (logging.DEBUG, logging.DEBUG)])
+def test_libraries_are_quiet_unless_mkdocs_is_verbose(monkeypatch, mkdocs_level, expected):
+    mkdocs_logger = logging.getLogger("mkdocs")
+    monkeypatch.setattr(mkdocs_logger, "level", mkdocs_level)
+    hook.quiet_libraries()
+    assert all(logging.getLogger(name).level == expected for name in hook.CHATTY_LOGGERS)

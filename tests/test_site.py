@@ -221,3 +221,14 @@ def test_notebook_pages_of_both_languages_stay_converted(site):
     entries = list((cache.ROOT / ".cache" / "mkdocs-jupyter").glob("*.json"))
     assert len(pages) == 2 * len(cache.snippet_names())
     assert len(entries) == len(pages), f"{len(entries)} cached conversions for {len(pages)} notebook pages"
+
+
+def test_build_log_is_a_handful_of_lines_besides_snippet_progress(site):
+    """Per-file chatter (mkdocs-jupyter's per-notebook lines, jieba's dictionary, every Chinese
+    config value mkdocs-static-i18n sets) stays out of a normal build's log: sitebuild/hook.py,
+    quiet_libraries. Snippet progress lines ("snippets: [3/14] name 12.3 s") may come before."""
+    lines = [line for line in site.log.splitlines() if line.strip()]
+    others = [line for line in lines if "snippets: " not in line]
+    for chatter in ("Converting notebook", "Cache hit", "Copied jupyter file", "Prefix dict", "Overriding"):
+        assert not any(chatter in line for line in lines), f"{chatter!r} in the build log"
+    assert len(others) <= 8, "\n".join(others)
