@@ -32,7 +32,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from sitebuild import archive, cache, formats, math, notebooks
+from sitebuild import archive, cache, formats, jupyter_pages, math, notebooks
 
 log = get_plugin_logger("snippets")
 
@@ -93,29 +93,14 @@ def on_pre_build(config) -> None:
         raise PluginError(str(error)) from None
     _results = {name: out.results for name, out in _outputs.items()}
     _downloads = {lang: downloads_context(config, lang) for lang in _i18n(config).build_languages}
-    keep_notebook_conversions(config)
+    converted = jupyter_pages.keep_and_convert(
+        config.plugins["mkdocs-jupyter"], [path for paths in _notebooks.values() for path in paths.values()]
+    )
+    if converted:
+        log.info(f"converted {converted} notebook pages to HTML, two at a time")
     for out in _outputs.values():
         for warning in out.manifest["warnings"]:
             log.warning(f"snippet '{out.name}': {warning}")
-
-
-def keep_notebook_conversions(config) -> None:
-    """mkdocs-jupyter caches each notebook page's HTML (`.cache/mkdocs-jupyter/`, keyed by the
-    notebook's bytes and its options) and, after every build, deletes the entries that build did
-    not use. mkdocs-static-i18n builds each language as a build of its own, so the English build
-    deleted the Chinese entries and the Chinese build the English ones: all 28 notebook pages were
-    converted again on every build, 13 of a no-op build's 19 s (cProfile, issue 14). Marked as used
-    here, every current notebook of every language keeps its entry; entries of notebooks that
-    changed are still deleted. (mkdocs-jupyter 0.26.3's own key function and set of used entries,
-    reset in its on_pre_build, which runs before this one.)"""
-    from mkdocs_jupyter import plugin as jupyter
-
-    converter = config.plugins["mkdocs-jupyter"]
-    used = converter._used_cache_paths
-    for paths in _notebooks.values():
-        for path in paths.values():
-            key = jupyter._compute_cache_key(path, converter.config, converter.config["execute"])
-            used.add(jupyter._get_cache_path(converter.config["cache_dir"], key))
 
 
 def nav_titles(nav) -> dict[str, str]:

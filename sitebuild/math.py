@@ -181,7 +181,9 @@ def _subset(font: Path, characters: set[str]) -> bytes:
     options.flavor = "woff2"
     options.drop_tables += ["FFTM"]  # FontForge's timestamps: unused, and fontTools cannot subset them
     subsetter = fontTools.subset.Subsetter(options)
-    with fontTools.ttLib.TTFont(font) as ttfont:
+    # recalcTimestamp off: fontTools would stamp the save time in the head table, and the site
+    # must be the same bytes on every rebuild
+    with fontTools.ttLib.TTFont(font, recalcTimestamp=False) as ttfont:
         has = set(ttfont.getBestCmap())
         wanted = {ord(char) for char in characters} & has
         # MathJax_Zero holds one private-use glyph and nothing the pages draw: keep it whole.
