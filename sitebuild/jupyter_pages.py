@@ -3,13 +3,15 @@
 mkdocs-jupyter (0.26.3) converts each notebook page with nbconvert as the page is built, one after
 another, 0.45 s a page, and keeps the result in `.cache/mkdocs-jupyter/KEY.json` (KEY: the
 notebook's bytes and the plugin's options); after every build it deletes the entries that build did
-not use. Two things here, both through the plugin's own key function and cache format:
+not use. `keep_and_convert` does two things, through the plugin's own key function and cache
+format:
 
-- `keep_and_convert`: every current notebook of every language is marked as used, so that
-  mkdocs-static-i18n's two builds (one per language) no longer delete each other's entries (each
-  build converted all 28 pages again: 13 s of a 19 s no-op build); and the pages whose entry is
-  missing (a new clone, a changed snippet) are converted before the pages are built, on both cores
-  (the page build itself runs on one), then found by the plugin as cache hits.
+- it marks every current notebook of every language as used, so that mkdocs-static-i18n's two
+  builds (one per language) no longer delete each other's entries (each build converted all 28
+  pages again: 13 s of a 19 s no-op build);
+- it converts the pages whose entry is missing (a new clone, a changed snippet) before the pages
+  are built, on both cores (the page build itself runs on one); the plugin then finds them as
+  cache hits.
 """
 
 from __future__ import annotations
