@@ -232,3 +232,25 @@ def test_build_log_is_a_handful_of_lines_besides_snippet_progress(site):
     for chatter in ("Converting notebook", "Cache hit", "Copied jupyter file", "Prefix dict", "Overriding"):
         assert not any(chatter in line for line in lines), f"{chatter!r} in the build log"
     assert len(others) <= 8, "\n".join(others)
+
+
+def test_mkdocs_serve_reuses_the_built_notebooks(site, monkeypatch):
+    """`mkdocs serve` sets site_url to its own address. The notebooks (downloads, and the source of
+    the notebook pages) carry the published one all the same, so a serve start reuses the
+    notebooks and their converted pages of the last build instead of making all 28 again
+    (sitebuild/hook.py, on_pre_build)."""
+    from mkdocs.config import load_config
+
+    from sitebuild import notebooks
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    config = load_config(str(cache.ROOT / "mkdocs.yml"))
+    config.site_url = "http://127.0.0.1:8000/"  # what `mkdocs serve` sets
+    config.plugins.on_startup(command="serve", dirty=False)
+    config = config.plugins.on_config(config)
+    config.plugins.on_pre_build(config=config)
+    built = config.plugins["sitebuild/hook.py"]._notebooks
+    published = f"notebooks-{notebooks._key(notebooks.site_url())}"
+    paths = [path for languages in built.values() for path in languages.values()]
+    assert len(paths) == 2 * len(cache.snippet_names())
+    assert all(published in str(path) and path.exists() for path in paths)
