@@ -90,8 +90,7 @@ def profile_table() -> str:
     """Where each cached snippet run spent its time (Markdown), longest first, with the total."""
     rows = []
     for name in cache.snippet_names():
-        manifests = sorted(cache.CACHE_DIR.glob(f"{name}-*/manifest.json"))
-        manifest = json.loads(manifests[-1].read_text(encoding="utf-8")) if manifests else {}
+        manifest = cache.last_manifest(name) or {}
         if "profile" in manifest:
             rows.append((name, manifest["seconds"], [manifest["profile"][key] for key in PROFILE_COLUMNS]))
     rows.sort(key=lambda row: -row[1])

@@ -123,16 +123,22 @@ def _run(name: str, target: Path, threads: int) -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def expected_seconds(name: str) -> float:
-    """How long a run of the snippet should take, to start the longest first: its last run here
-    (its newest cached outputs, any hash), or, in a new clone, its source size in kB (a rough
-    proxy: 0.2-0.5 s per kB on the 2-core build machine, and it orders the long ones first)."""
+def last_manifest(name: str) -> dict | None:
+    """The manifest of the snippet's newest run here (any hash), or None if it never ran here."""
     manifests = sorted(
         (path for path in CACHE_DIR.glob(f"{name}-*/manifest.json") if ".partial-" not in path.parent.name),
         key=lambda path: path.stat().st_mtime,
     )
-    if manifests:
-        return float(json.loads(manifests[-1].read_text(encoding="utf-8"))["seconds"])
+    return json.loads(manifests[-1].read_text(encoding="utf-8")) if manifests else None
+
+
+def expected_seconds(name: str) -> float:
+    """How long a run of the snippet should take, to start the longest first: its last run here,
+    or, in a new clone, its source size in kB (a rough proxy: 0.2-0.5 s per kB on the 2-core build
+    machine, and it orders the long ones first)."""
+    manifest = last_manifest(name)
+    if manifest is not None:
+        return float(manifest["seconds"])
     return (SNIPPETS_DIR / f"{name}.py").stat().st_size / 1000 * 0.3
 
 
@@ -150,11 +156,12 @@ def ensure(names: list[str] | None = None, jobs: int = 2,
     say = progress or (lambda line: None)
     if stale:
         say(f"running {len(stale)} of {len(names)} snippets, {jobs} at a time (the rest are cached)")
+    outputs = {name: Outputs(name, target, ran=False) for name, target in targets.items()}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         started = {pool.submit(_run, name, targets[name], threads): name for name in stale}
         for done, future in enumerate(as_completed(started), 1):
             future.result()
             name = started[future]
-            seconds = json.loads((targets[name] / "manifest.json").read_text(encoding="utf-8"))["seconds"]
-            say(f"[{done}/{len(stale)}] {name} {seconds:.1f} s")
-    return {name: Outputs(name, target, name in stale) for name, target in targets.items()}
+            outputs[name] = Outputs(name, targets[name], ran=True)
+            say(f"[{done}/{len(stale)}] {name} {outputs[name].manifest['seconds']:.1f} s")
+    return outputs
