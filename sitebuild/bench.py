@@ -82,7 +82,7 @@ PROFILE_COLUMNS = {  # manifest "profile" key: column (sitebuild/runner.py, prof
     "sections": "section blocks",
     "results": "results() + inline en figures",
     "zh_inline_figures": "inline zh figures",
-    "svg_export": "SVG export (2 lang x 2 themes)",
+    "svg_export": "SVG export (2 languages; dark = light recoloured)",
 }
 
 

@@ -7,6 +7,8 @@ nbclient. After its last cell, one extra cell (never saved in the notebook) writ
 
     OUTDIR/results.json            the dict `results()` returned (the final cell's `RESULTS`)
     OUTDIR/figures/F_LANG_THEME.svg  every figure of `figures(RESULTS, lang)`, per language and theme
+                                   (drawn once per language; the dark one is the light one
+                                   recoloured, sitebuild.style.dark_svg)
     OUTDIR/NAME.ipynb              the executed notebook, both languages' Markdown cells in it
                                    (sitebuild.notebooks makes the English and the Chinese notebook)
     OUTDIR/manifest.json           the figures in the order `figures()` draws them (their numbers on
@@ -71,15 +73,18 @@ def export(results: dict, figures, outdir: str) -> None:
     order = []
     for lang in style.LANGS:
         drawn_lang = lang if (lang == "en" or cjk) else "en"
-        for theme in style.THEMES:
-            with style.theme(theme):
-                figs = figures(results, drawn_lang)
-                if order and list(figs) != order:
-                    raise ValueError(f"figures() draws {list(figs)} in {lang}/{theme}, but {order} before")
-                order = list(figs)
-                for name, fig in figs.items():
-                    style.save_svg(fig, out / "figures" / f"{name}_{lang}_{theme}.svg")
-                    plt.close(fig)
+        with style.theme("light"):
+            figs = figures(results, drawn_lang)
+        if order and list(figs) != order:
+            raise ValueError(f"figures() draws {list(figs)} in {lang}, but {order} in English")
+        order = list(figs)
+        for name, fig in figs.items():
+            light = out / "figures" / f"{name}_{lang}_light.svg"
+            with style.theme("light"):
+                style.save_svg(fig, light)
+            plt.close(fig)
+            dark = style.dark_svg(light.read_text(encoding="utf-8"))
+            (out / "figures" / f"{name}_{lang}_dark.svg").write_text(dark, encoding="utf-8")
     (out / "warnings.json").write_text(json.dumps(warnings), encoding="utf-8")
     (out / "figures.json").write_text(json.dumps(order), encoding="utf-8")
 
@@ -88,7 +93,8 @@ def profile(nb, seconds_of: dict[int, float], first_cell_at: float) -> dict[str,
     """Where a run's time went, in seconds: starting the kernel (and reading the snippet), the
     section blocks (each page section's example), the last cell (`results()`, the page's
     experiments, and the English figures drawn inline), the Chinese figures drawn inline, and the
-    export (every figure as SVG in both languages and both themes, the export cell, still last)."""
+    export (every figure as SVG in both languages, the dark theme recoloured from the light, the
+    export cell, still last)."""
     export = len(nb.cells) - 1
     chinese = [i for i, cell in enumerate(nb.cells) if cell.metadata.get("n01") == ZH_FIGURES]
     snippet = [i for i in seconds_of if i != export and i not in chinese]

@@ -1262,7 +1262,7 @@ def figures(res: dict, lang: str) -> dict:
         )
     xs = np.linspace(-25, 25, 401)
     ax.plot(xs, xs**2 - 2, color="C3", linestyle=":", label=L["bound"])
-    ax.plot([0], [0], marker="+", color="k", markersize=12, linestyle="none")
+    ax.plot([0], [0], marker="+", color="C4", markersize=12, linestyle="none")
     ax.set_xscale("symlog", linthresh=1)
     ax.set_yscale("symlog", linthresh=1)
     ax.set_xlim(-3, 60)  # the most skewed digit pixel has skewness ~37

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from conftest import DOCS, ROOT
+from conftest import DOCS, ROOT, built_results
 from sitebuild import cache
 
 NAMES = cache.snippet_names()
@@ -130,3 +130,67 @@ def test_figure_colours_come_from_the_site_palette(name):
     used = {int(n) for n in re.findall(r"""["']C(\d+)["']""", source(name))}
     for theme, palette in style.PALETTES.items():
         assert all(n < len(palette) for n in used), f"{name}: colour C{max(used)} is not in the {theme} palette"
+
+
+def artist_colours(fig) -> list[tuple[str, str, str]]:
+    """Every colour the figure's artists hold, in drawing order: (artist, property, #rrggbbaa)."""
+    import matplotlib.colors
+    import matplotlib.image
+    import numpy as np
+
+    found = []
+    for artist in fig.findobj():
+        for prop in ("color", "facecolor", "edgecolor", "markerfacecolor", "markeredgecolor"):
+            getter = getattr(artist, f"get_{prop}", None)
+            if getter is None or isinstance(artist, matplotlib.image.AxesImage):
+                continue  # an image's colours come from its colormap, the same in both themes
+            value = getter()
+            if isinstance(value, str) and value in ("none", "auto"):
+                continue
+            for rgba in np.atleast_2d(matplotlib.colors.to_rgba_array(value)):
+                found.append((type(artist).__name__, prop, matplotlib.colors.to_hex(rgba, keep_alpha=True)))
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dark_figures_are_the_light_ones_recoloured(name):
+    """The build draws each figure once, in the light theme, and makes the dark SVG by swapping
+    each theme colour for its dark twin (sitebuild.style.dark_svg). That is right only if drawing in
+    the dark theme would change exactly those colours: a colour that a snippet derives from the
+    palette (a blend, a lightened "C0") or a theme colour typed by hand would break it. So draw
+    both themes and compare every artist's colours."""
+    import matplotlib.pyplot as plt
+
+    from sitebuild import style
+
+    module = importlib.import_module(f"snippets.{name}")
+    results = built_results(name)
+    try:
+        drawn = {}
+        for theme in style.THEMES:
+            with style.theme(theme):
+                drawn[theme] = {fig_name: artist_colours(fig) for fig_name, fig in module.figures(results, "en").items()}
+            plt.close("all")
+        for fig_name, light in drawn["light"].items():
+            dark = drawn["dark"][fig_name]
+            assert len(light) == len(dark), f"{name}/{fig_name}: the themes draw different artists"
+            for (artist, prop, colour), (_, _, dark_colour) in zip(light, dark):
+                rgb, alpha = colour[:7], colour[7:]
+                expected = style.DARK_OF.get(rgb, rgb) + alpha
+                assert dark_colour == expected, (
+                    f"{name}/{fig_name}: {artist}.{prop} is {colour} in the light theme and {dark_colour} "
+                    f"in the dark one, but recolouring makes it {expected}"
+                )
+    finally:
+        plt.close("all")
+
+
+def test_recolouring_swaps_every_theme_colour_once():
+    """Each light colour becomes its dark twin in one pass: none is swapped twice, and nothing
+    else in the SVG changes."""
+    from sitebuild import style
+
+    light = "".join(f'<path style="fill: {c}; stroke: {c}"/>' for c in style.DARK_OF) + '<path fill="#123456"/>'
+    dark = style.dark_svg(light)
+    assert dark == "".join(f'<path style="fill: {c}; stroke: {c}"/>' for c in style.DARK_OF.values()) + '<path fill="#123456"/>'
+    assert not set(style.DARK_OF) & set(style.DARK_OF.values()), "a colour is in both themes"
