@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from sitebuild import style
+from sitebuild import style, zygote
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS_DIR = ROOT / "snippets"
@@ -92,18 +92,11 @@ def source_hash(name: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _run(name: str, target: Path, threads: int) -> None:
+def _run(name: str, target: Path, env: dict[str, str]) -> None:
     # A name of its own per process: two builds of one checkout (a test run beside `mkdocs serve`)
     # may run the same stale snippet at once; each writes its own directory, the first rename wins.
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        # Snippets run side by side: more math-library threads than cores makes torch 4x slower.
-        "OMP_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
-    }
     proc = subprocess.run(
         [sys.executable, "-m", "sitebuild.runner", str(SNIPPETS_DIR / f"{name}.py"), str(partial)],
         cwd=ROOT, env=env, capture_output=True, text=True,
@@ -152,13 +145,23 @@ def ensure(names: list[str] | None = None, jobs: int = 2,
     stale = [name for name, target in targets.items() if not (target / "manifest.json").exists()]
     stale.sort(key=expected_seconds, reverse=True)  # longest first: the workers finish close together
     jobs = max(1, min(jobs, len(stale)))
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    say = progress or (lambda line: None)
-    if stale:
-        say(f"running {len(stale)} of {len(names)} snippets, {jobs} at a time (the rest are cached)")
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        # Snippets run side by side: more math-library threads than cores makes torch 4x slower.
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    }
     outputs = {name: Outputs(name, target, ran=False) for name, target in targets.items()}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        started = {pool.submit(_run, name, targets[name], threads): name for name in stale}
+    if not stale:
+        return outputs
+    say = progress or (lambda line: None)
+    say(f"running {len(stale)} of {len(names)} snippets, {jobs} at a time (the rest are cached)")
+    with zygote.running(env) as kernels, ThreadPoolExecutor(max_workers=jobs) as pool:
+        env = {**env, **kernels, "JUPYTER_PATH": os.pathsep.join(
+            path for path in [kernels["JUPYTER_PATH"], os.environ.get("JUPYTER_PATH")] if path)}
+        started = {pool.submit(_run, name, targets[name], env): name for name in stale}
         for done, future in enumerate(as_completed(started), 1):
             future.result()
             name = started[future]

@@ -25,6 +25,7 @@ the hook turns that into a failed build naming the snippet.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -139,7 +140,9 @@ def run(source: Path, outdir: Path) -> None:
         on_cell_executed=lambda cell, cell_index, execute_reply: seconds_of.__setitem__(
             cell_index, time.perf_counter() - started_at[cell_index]),
         timeout=900,
-        kernel_name="python3",
+        # sitebuild.cache starts the kernels by forking one that has the heavy imports done
+        # (sitebuild.zygote); run by hand, this is a plain Python 3 kernel.
+        kernel_name=os.environ.get("N01_KERNEL", "python3"),
         record_timing=False,  # no timestamps: the notebook is the same bytes on every run
         # A cell's prints reach the notebook in as many pieces as the kernel happened to flush
         # (more pieces on a busy machine): merged, the notebook is the same bytes on every run.

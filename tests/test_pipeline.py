@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -211,6 +212,43 @@ def test_rebuild_is_byte_identical(sandbox, tmp_path):
         if first.is_file() and first.name != "manifest.json":  # the manifest records run time
             second = tmp_path / "two" / first.relative_to(tmp_path / "one")
             assert first.read_bytes() == second.read_bytes(), f"{first.name} differs between runs"
+
+
+def test_a_forked_kernel_writes_what_a_fresh_kernel_writes(sandbox, tmp_path, monkeypatch):
+    """sitebuild.cache starts kernels by forking a zygote that has imported torch and friends
+    (sitebuild.zygote). The outputs must be the bytes a fresh kernel writes, even after another
+    snippet, run from the same zygote, changed module state and matplotlib's settings."""
+    from sitebuild import zygote
+
+    polluter = sandbox.snippets / "polluter.py"
+    polluter.write_text(TINY.replace("import math\n", "import math\nimport numpy\nimport matplotlib\n"
+                                     "numpy.LEFT_BEHIND = 1\nmatplotlib.rcParams['lines.linewidth'] = 9\n"
+                                     ).replace("VALUE", "9.0"), encoding="utf-8")
+    probe = tmp_path / "probe"
+    checked = sandbox.snippets / "checked.py"
+    checked.write_text(TINY.replace("print(math.sqrt(VALUE))", (
+        "import numpy\n    import matplotlib\n"
+        "    print(hasattr(numpy, 'LEFT_BEHIND'), matplotlib.rcParams['lines.linewidth'])\n"
+        "    import os, sys\n"
+        "    if 'N01_PROBE' in os.environ:  # not an output: the two runs must print the same\n"
+        "        open(os.environ['N01_PROBE'], 'w').write(str('torch' in sys.modules))"
+    )).replace("VALUE", "2.0"), encoding="utf-8")
+    runner.run(checked, tmp_path / "fresh")
+    monkeypatch.setenv("N01_PROBE", str(probe))
+    with zygote.running(dict(os.environ)) as kernels:
+        for name, value in kernels.items():
+            monkeypatch.setenv(name, value)
+        runner.run(polluter, tmp_path / "polluter")
+        runner.run(checked, tmp_path / "forked")
+    assert probe.read_text() == "True", "the kernel was not forked from the zygote (torch not imported yet)"
+    fresh = sorted(path for path in (tmp_path / "fresh").rglob("*") if path.is_file())
+    assert len(fresh) > 3
+    for first in fresh:
+        if first.name != "manifest.json":  # the manifest records run time
+            second = tmp_path / "forked" / first.relative_to(tmp_path / "fresh")
+            assert first.read_bytes() == second.read_bytes(), f"{first.name} differs in a forked kernel"
+    printed = nbformat.read(tmp_path / "forked" / "checked.ipynb", as_version=4).cells[1].outputs[0]["text"]
+    assert printed.startswith("False ") and not printed.startswith("False 9"), f"the other snippet's state: {printed}"
 
 
 def test_prints_of_a_cell_are_one_output_however_the_kernel_flushed_them(sandbox, tmp_path):
