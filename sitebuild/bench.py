@@ -16,7 +16,7 @@ of issue 6's targets, which it checks and prints as PASS/FAIL:
 - and issue 14's: a cold build takes at most 120 s (wall).
 
 It also prints, from the snippets' manifests, where each run's time went (kernel start, the
-section blocks, `results()`, the figures drawn inline and the SVG export).
+section blocks, `results()`, the SVG export and the notebook's PNG figures).
 
 Exits 1 if a target fails. Edits are appended comments, removed afterwards (only the appended
 text, so a concurrent edit of the same file survives). Builds go to temporary directories; nothing
@@ -80,9 +80,9 @@ def build(site_dir: str, config: Path | None = None) -> tuple[float, float, list
 PROFILE_COLUMNS = {  # manifest "profile" key: column (sitebuild/runner.py, profile())
     "kernel": "kernel start",
     "sections": "section blocks",
-    "results": "results() + inline en figures",
-    "zh_inline_figures": "inline zh figures",
+    "results": "results()",
     "svg_export": "SVG export (2 languages; dark = light recoloured)",
+    "notebook_figures": "notebook PNGs (resvg)",
 }
 
 

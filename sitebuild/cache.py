@@ -32,7 +32,7 @@ CACHE_DIR = Path(os.environ.get("WHY_N01_SNIPPET_CACHE") or ROOT / ".cache" / "s
 CPU_PATH_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_CBWR")
 SHARED_SOURCES = [ROOT / "sitebuild" / "style.py", ROOT / "sitebuild" / "runner.py"]
 VERSIONED = [
-    "torch", "numpy", "matplotlib", "scikit-learn", "jupytext", "nbclient", "nbformat", "ipykernel",
+    "torch", "numpy", "matplotlib", "scikit-learn", "jupytext", "nbclient", "nbformat", "ipykernel", "resvg-py",
 ]
 
 

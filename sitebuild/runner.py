@@ -14,9 +14,14 @@ nbclient. After its last cell, one extra cell (never saved in the notebook) writ
     OUTDIR/manifest.json           the figures in the order `figures()` draws them (their numbers on
                                    the page), warnings for the build log, and the run time
 
-Before the export cell, one more cell draws the figures with Chinese labels, so that the Chinese
-notebook shows the figures its reader gets by rerunning it; it is kept in NAME.ipynb, marked
+The kernel runs with matplotlib's Agg backend, so no cell draws a figure inline: drawing every
+figure as a PNG for the notebook costs as much as drawing it as an SVG. The notebook's figures are
+the light SVGs rasterized on white instead (resvg, about 0.1 s a figure), at matplotlib's 100 dpi,
+attached to the last cell, which calls `figures(RESULTS, "en")`, as the inline backend would have
+attached them. The Chinese ones go to one more cell, kept in NAME.ipynb and marked
 `{"n01": "zh-figures"}`, for sitebuild.notebooks to move into the Chinese notebook's last cell.
+They show the site's light look (its palette); a reader who reruns the notebook gets matplotlib's
+default colours, with the same curves and labels.
 
 A cell that raises makes this process exit with status 1 after printing the cell's traceback;
 the hook turns that into a failed build naming the snippet.
@@ -44,13 +49,8 @@ EXPORT_CELL = """\
 from sitebuild.runner import export as _export
 _export(RESULTS, figures, {outdir!r})
 """
-# The Chinese notebook's figures: inline, as a reader's notebook draws them, with the CJK font.
-ZH_FIGURES_CELL = """\
-import matplotlib.pyplot as _plt
-_plt.rcParams["font.family"] = {family!r}
-figures(RESULTS, "zh")
-"""
-ZH_FIGURES = "zh-figures"
+ZH_FIGURES = "zh-figures"  # the cell that carries the Chinese figures (sitebuild.notebooks)
+NOTEBOOK_DPI = 100  # what matplotlib's inline backend draws at
 
 
 def export(results: dict, figures, outdir: str) -> None:
@@ -71,7 +71,7 @@ def export(results: dict, figures, outdir: str) -> None:
             f"No CJK font: Chinese figures fall back to English labels. "
             f"Install the Debian package '{style.CJK_PACKAGE}' ({style.CJK_FAMILY})."
         )
-    order = []
+    order, described = [], {}
     for lang in style.LANGS:
         drawn_lang = lang if (lang == "en" or cjk) else "en"
         with style.theme("light"):
@@ -80,6 +80,7 @@ def export(results: dict, figures, outdir: str) -> None:
             raise ValueError(f"figures() draws {list(figs)} in {lang}, but {order} in English")
         order = list(figs)
         for name, fig in figs.items():
+            described[name] = repr(fig)  # "<Figure size 640x360 with 2 Axes>", as Jupyter shows it
             light = out / "figures" / f"{name}_{lang}_light.svg"
             with style.theme("light"):
                 style.save_svg(fig, light)
@@ -87,26 +88,39 @@ def export(results: dict, figures, outdir: str) -> None:
             dark = style.dark_svg(light.read_text(encoding="utf-8"))
             (out / "figures" / f"{name}_{lang}_dark.svg").write_text(dark, encoding="utf-8")
     (out / "warnings.json").write_text(json.dumps(warnings), encoding="utf-8")
-    (out / "figures.json").write_text(json.dumps(order), encoding="utf-8")
+    (out / "figures.json").write_text(json.dumps([[name, described[name]] for name in order]), encoding="utf-8")
 
 
-def profile(nb, seconds_of: dict[int, float], first_cell_at: float) -> dict[str, float]:
+def profile(seconds_of: dict[int, float], first_cell_at: float, notebook_figures: float) -> dict[str, float]:
     """Where a run's time went, in seconds: starting the kernel (and reading the snippet), the
     section blocks (each page section's example), the last cell (`results()`, the page's
-    experiments, and the English figures drawn inline), the Chinese figures drawn inline, and the
-    export (every figure as SVG in both languages, the dark theme recoloured from the light, the
-    export cell, still last)."""
-    export = len(nb.cells) - 1
-    chinese = [i for i, cell in enumerate(nb.cells) if cell.metadata.get("n01") == ZH_FIGURES]
-    snippet = [i for i in seconds_of if i != export and i not in chinese]
+    experiments), the export (every figure as SVG in both languages, the dark theme recoloured
+    from the light; the export cell, still last) and the notebook's PNG figures."""
+    export = max(seconds_of)
+    snippet = [i for i in seconds_of if i != export]
     last = max(snippet)
     return {
         "kernel": round(first_cell_at, 2),
         "sections": round(sum(seconds_of[i] for i in snippet if i != last), 2),
         "results": round(seconds_of[last], 2),
-        "zh_inline_figures": round(sum(seconds_of[i] for i in chinese), 2),
         "svg_export": round(seconds_of[export], 2),
+        "notebook_figures": round(notebook_figures, 2),
     }
+
+
+def figure_outputs(outdir: Path, lang: str, described: list[list[str]]) -> list:
+    """The notebook's display outputs for one language: each light SVG rasterized on white."""
+    import base64
+
+    import resvg_py
+
+    outputs = []
+    for name, text in described:
+        png = resvg_py.svg_to_bytes(svg_path=str(outdir / "figures" / f"{name}_{lang}_light.svg"),
+                                    background="#ffffff", dpi=float(NOTEBOOK_DPI), skip_system_fonts=True)
+        outputs.append(nbformat.v4.new_output(
+            "display_data", data={"image/png": base64.b64encode(png).decode(), "text/plain": text}))
+    return outputs
 
 
 SECTION_MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
@@ -126,10 +140,6 @@ def run(source: Path, outdir: Path) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
     strip_section_markers(nb)
-    if style.has_cjk_font():
-        family = style.rc("light")["font.family"]
-        nb.cells.append(nbformat.v4.new_code_cell(ZH_FIGURES_CELL.format(family=family),
-                                                  metadata={"n01": ZH_FIGURES}))
     nb.cells.append(nbformat.v4.new_code_cell(EXPORT_CELL.format(outdir=str(outdir))))
     started_at: dict[int, float] = {}
     seconds_of: dict[int, float] = {}
@@ -143,6 +153,7 @@ def run(source: Path, outdir: Path) -> None:
         # sitebuild.cache starts the kernels by forking one that has the heavy imports done
         # (sitebuild.zygote); run by hand, this is a plain Python 3 kernel.
         kernel_name=os.environ.get("N01_KERNEL", "python3"),
+        extra_arguments=["--matplotlib=agg"],  # no inline figures: see figure_outputs
         record_timing=False,  # no timestamps: the notebook is the same bytes on every run
         # A cell's prints reach the notebook in as many pieces as the kernel happened to flush
         # (more pieces on a busy machine): merged, the notebook is the same bytes on every run.
@@ -154,8 +165,15 @@ def run(source: Path, outdir: Path) -> None:
     except CellExecutionError as error:
         print(f"snippet '{name}' failed:\n{error}", file=sys.stderr)
         sys.exit(1)
-    timing = profile(nb, seconds_of, first_cell_at=min(started_at.values()) - started)
     nb.cells.pop()  # the export cell is build machinery, not part of the reader's notebook
+    described = json.loads((outdir / "figures.json").read_text(encoding="utf-8"))
+    drawing = time.perf_counter()
+    nb.cells[-1].outputs += figure_outputs(outdir, "en", described)
+    if style.has_cjk_font():  # without it, the Chinese notebook keeps the English figures
+        nb.cells.append(nbformat.v4.new_code_cell('figures(RESULTS, "zh")', metadata={"n01": ZH_FIGURES},
+                                                  outputs=figure_outputs(outdir, "zh", described)))
+    timing = profile(seconds_of, first_cell_at=min(started_at.values()) - started,
+                     notebook_figures=time.perf_counter() - drawing)
     for number, cell in enumerate(nb.cells):
         cell.id = f"cell-{number}"  # jupytext draws random ids; the notebook must not change
     nb.metadata.pop("widgets", None)
@@ -165,7 +183,7 @@ def run(source: Path, outdir: Path) -> None:
         "snippet": name,
         "seconds": round(time.perf_counter() - started, 2),
         "profile": timing,
-        "figures": json.loads((outdir / "figures.json").read_text(encoding="utf-8")),
+        "figures": [figure for figure, _ in described],
         "warnings": json.loads((outdir / "warnings.json").read_text(encoding="utf-8")),
     }
     (outdir / "warnings.json").unlink()

@@ -1,7 +1,7 @@
 """Start snippet kernels by forking one process that has already imported the heavy libraries.
 
     python -m sitebuild.zygote serve SOCKET     (started by sitebuild.cache for a batch of runs)
-    python -m sitebuild.zygote kernel SOCKET CONNECTION_FILE   (the kernel command nbclient runs)
+    python -m sitebuild.zygote kernel SOCKET CONNECTION_FILE [ARG...]  (the kernel command nbclient runs)
 
 Every snippet runs as a notebook in a fresh IPython kernel (sitebuild.runner). A fresh kernel
 spends about 4 s of CPU on this project's imports (torch, scikit-learn, SciPy, matplotlib) and on
@@ -132,7 +132,7 @@ def _become_kernel(request: dict, fds: list[int]) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+        sys.argv = ["ipykernel_launcher", *request["argv"]]
         from ipykernel.kernelapp import launch_new_instance
 
         launch_new_instance()
@@ -144,12 +144,12 @@ def _become_kernel(request: dict, fds: list[int]) -> None:
     os._exit(0)
 
 
-def kernel(socket_path: str, connection_file: str) -> None:
+def kernel(socket_path: str, connection_file: str, *arguments: str) -> None:
     """The kernel command: have the zygote fork a kernel, relay signals, exit when it exits."""
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     client.connect(socket_path)
     request = {"cwd": os.getcwd(), "env": dict(os.environ),
-               "connection_file": os.path.abspath(connection_file)}
+               "argv": ["-f", os.path.abspath(connection_file), *arguments]}
     socket.send_fds(client, [json.dumps(request).encode()], [0, 1, 2])
     message, fds, _, _ = socket.recv_fds(client, 64, 1)
     client.close()
@@ -170,6 +170,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2])
     elif sys.argv[1] == "kernel":
-        kernel(sys.argv[2], sys.argv[3])
+        kernel(*sys.argv[2:])
     else:
         sys.exit(__doc__)
