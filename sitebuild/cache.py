@@ -158,7 +158,8 @@ def ensure(names: list[str] | None = None, jobs: int = 2,
         return outputs
     say = progress or (lambda line: None)
     say(f"running {len(stale)} of {len(names)} snippets, {jobs} at a time (the rest are cached)")
-    with zygote.running(env) as kernels, ThreadPoolExecutor(max_workers=jobs) as pool:
+    with zygote.running(env) as forks, ThreadPoolExecutor(max_workers=jobs) as pool:
+        kernels = forks.kernel_env
         env = {**env, **kernels, "JUPYTER_PATH": os.pathsep.join(
             path for path in [kernels["JUPYTER_PATH"], os.environ.get("JUPYTER_PATH")] if path)}
         started = {pool.submit(_run, name, targets[name], env): name for name in stale}

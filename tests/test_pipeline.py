@@ -235,8 +235,8 @@ def test_a_forked_kernel_writes_what_a_fresh_kernel_writes(sandbox, tmp_path, mo
     )).replace("VALUE", "2.0"), encoding="utf-8")
     runner.run(checked, tmp_path / "fresh")
     monkeypatch.setenv("N01_PROBE", str(probe))
-    with zygote.running(dict(os.environ)) as kernels:
-        for name, value in kernels.items():
+    with zygote.running(dict(os.environ)) as forks:
+        for name, value in forks.kernel_env.items():
             monkeypatch.setenv(name, value)
         runner.run(polluter, tmp_path / "polluter")
         runner.run(checked, tmp_path / "forked")
