@@ -18,6 +18,9 @@ of issue 6's targets, which it checks and prints as PASS/FAIL:
 It also prints, from the snippets' manifests, where each run's time went (kernel start, the
 section blocks, `results()`, the SVG export and the notebook's PNG figures).
 
+After the cold build it rewrites sitebuild/snippet_seconds.json, each snippet's run time, which a
+new clone's first build uses to start the longest snippets first (commit it when it changes).
+
 Exits 1 if a target fails. Edits are appended comments, removed afterwards (only the appended
 text, so a concurrent edit of the same file survives). Builds go to temporary directories; nothing
 else is written to the repository (the cold build empties `.cache/snippets/`, as a new clone has it).
@@ -171,6 +174,7 @@ def main() -> None:
             shutil.rmtree(cache.CACHE_DIR, ignore_errors=True)
             cold = build(site)
             rows.append(("cold (no snippet cache)", *cold))
+            cache.write_schedule_hints()  # a new clone's first build starts the longest first
         else:
             rows.append(("warm-up (--skip-cold)", *build(site)))  # make sure the cache is warm
         warm, baseline = [], []

@@ -125,14 +125,30 @@ def last_manifest(name: str) -> dict | None:
     return json.loads(manifests[-1].read_text(encoding="utf-8")) if manifests else None
 
 
+# Each snippet's run time on the build machine, for ordering a new clone's first build (it has no
+# manifests yet): written by `python -m sitebuild.bench` after its cold build. Only the order
+# matters; a snippet missing here is estimated from its source size.
+SCHEDULE_HINTS = Path(__file__).with_name("snippet_seconds.json")
+
+
 def expected_seconds(name: str) -> float:
     """How long a run of the snippet should take, to start the longest first: its last run here,
-    or, in a new clone, its source size in kB (a rough proxy: 0.2-0.5 s per kB on the 2-core build
-    machine, and it orders the long ones first)."""
+    else the bench's last cold build (SCHEDULE_HINTS), else its source size in kB (a rough proxy:
+    0.2-0.5 s per kB on the 2-core build machine)."""
     manifest = last_manifest(name)
     if manifest is not None:
         return float(manifest["seconds"])
+    hints = json.loads(SCHEDULE_HINTS.read_text(encoding="utf-8")) if SCHEDULE_HINTS.exists() else {}
+    if name in hints:
+        return float(hints[name])
     return (SNIPPETS_DIR / f"{name}.py").stat().st_size / 1000 * 0.3
+
+
+def write_schedule_hints() -> None:
+    """Record every snippet's last run time here as SCHEDULE_HINTS."""
+    seconds = {name: (last_manifest(name) or {}).get("seconds") for name in snippet_names()}
+    SCHEDULE_HINTS.write_text(json.dumps({k: v for k, v in seconds.items() if v}, indent=1, sort_keys=True) + "\n",
+                              encoding="utf-8")
 
 
 def ensure(names: list[str] | None = None, jobs: int = 2,

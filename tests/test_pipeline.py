@@ -127,6 +127,22 @@ def test_progress_says_what_runs_and_names_each_snippet_as_it_finishes(sandbox):
     assert silent == [], "nothing to run: nothing to say"
 
 
+def test_a_new_clone_starts_the_snippets_the_bench_found_longest(sandbox, monkeypatch):
+    """No manifest yet: the bench's recorded run times order the runs, then the source size."""
+    hints = sandbox.tmp / "snippet_seconds.json"
+    monkeypatch.setattr(cache, "SCHEDULE_HINTS", hints)
+    for name in ("alpha", "beta"):
+        write(sandbox, name, 4.0)
+    hints.write_text(json.dumps({"alpha": 30.0}), encoding="utf-8")
+    assert cache.expected_seconds("alpha") == 30.0
+    assert cache.expected_seconds("beta") < 1.0  # not in the hints: its source is under 1 kB
+    cache.ensure()
+    cache.write_schedule_hints()  # what the bench does after its cold build
+    recorded = json.loads(hints.read_text(encoding="utf-8"))
+    assert set(recorded) == {"alpha", "beta"} and all(seconds > 0 for seconds in recorded.values())
+    assert recorded["alpha"] == cache.last_manifest("alpha")["seconds"]
+
+
 # Two builds of one checkout at once (`mkdocs serve` beside a test run): each process runs the stale
 # snippet into a directory of its own and renames it into place; the loser discards its copy.
 TWO_BUILDS = """
