@@ -175,9 +175,7 @@ def ensure(names: list[str] | None = None, jobs: int = 2,
     say = progress or (lambda line: None)
     say(f"running {len(stale)} of {len(names)} snippets, {jobs} at a time (the rest are cached)")
     with zygote.running(env) as forks, ThreadPoolExecutor(max_workers=jobs) as pool:
-        kernels = forks.kernel_env
-        env = {**env, **kernels, "JUPYTER_PATH": os.pathsep.join(
-            path for path in [kernels["JUPYTER_PATH"], os.environ.get("JUPYTER_PATH")] if path)}
+        env = {**env, **forks.kernel_env}
         started = {pool.submit(_run, name, targets[name], env): name for name in stale}
         for done, future in enumerate(as_completed(started), 1):
             future.result()

@@ -29,6 +29,7 @@ the hook turns that into a failed build naming the snippet.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -76,17 +77,16 @@ def export(results: dict, figures, outdir: str) -> None:
         drawn_lang = lang if (lang == "en" or cjk) else "en"
         with style.theme("light"):
             figs = figures(results, drawn_lang)
-        if order and list(figs) != order:
-            raise ValueError(f"figures() draws {list(figs)} in {lang}, but {order} in English")
-        order = list(figs)
-        for name, fig in figs.items():
-            described[name] = repr(fig)  # "<Figure size 640x360 with 2 Axes>", as Jupyter shows it
-            light = out / "figures" / f"{name}_{lang}_light.svg"
-            with style.theme("light"):
+            if order and list(figs) != order:
+                raise ValueError(f"figures() draws {list(figs)} in {lang}, but {order} in English")
+            order = list(figs)
+            for name, fig in figs.items():
+                described[name] = repr(fig)  # "<Figure size 640x360 with 2 Axes>", as Jupyter shows it
+                light = io.StringIO()
                 style.save_svg(fig, light)
-            plt.close(fig)
-            dark = style.dark_svg(light.read_text(encoding="utf-8"))
-            (out / "figures" / f"{name}_{lang}_dark.svg").write_text(dark, encoding="utf-8")
+                plt.close(fig)
+                for theme, svg in (("light", light.getvalue()), ("dark", style.dark_svg(light.getvalue()))):
+                    (out / "figures" / f"{name}_{lang}_{theme}.svg").write_text(svg, encoding="utf-8")
     (out / "warnings.json").write_text(json.dumps(warnings), encoding="utf-8")
     (out / "figures.json").write_text(json.dumps([[name, described[name]] for name in order]), encoding="utf-8")
 

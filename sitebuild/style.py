@@ -5,7 +5,7 @@ defaults and the colour cycle ("C0", "C1", ...); the build wraps that call in `t
 so one drawing function yields the figure of both languages. The two themes differ only in the
 colours below, so the dark figure is the light SVG with each colour swapped for its dark twin
 (`dark_svg`): drawing and exporting a figure a second time cost half the export
-(tests/test_figures.py checks, artist by artist, that drawing in the dark theme gives the same
+(tests/test_snippet_contract.py checks, artist by artist, that drawing in the dark theme gives the same
 colours).
 """
 

@@ -91,7 +91,9 @@ def running(env: dict[str, str]) -> Iterator[Zygote]:
         try:
             if zygote.stdout.readline().strip() != "ready":
                 raise RuntimeError(f"the zygote did not start (exit status {zygote.wait()})")
-            yield Zygote(socket_path, {"JUPYTER_PATH": directory, "N01_KERNEL": KERNEL_NAME})
+            # JUPYTER_PATH: the kernelspec's directory first, then any the caller already had
+            jupyter_path = os.pathsep.join(path for path in (directory, env.get("JUPYTER_PATH")) if path)
+            yield Zygote(socket_path, {"JUPYTER_PATH": jupyter_path, "N01_KERNEL": KERNEL_NAME})
         finally:
             zygote.terminate()
             zygote.wait()

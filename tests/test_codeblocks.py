@@ -80,9 +80,10 @@ def block_runs(forks, tmp_path_factory) -> dict[str, subprocess.CompletedProcess
     """{code: its run}, for every block: all run once, up front, two at a time."""
     codes = [param.values[0] for param in BLOCKS]
     directories = [tmp_path_factory.mktemp("block") for _ in codes]
+    env = block_env()
     with ThreadPoolExecutor(max_workers=PARALLEL_BLOCKS) as pool:
         return dict(zip(codes, pool.map(
-            lambda code, directory: forks.run_code(code, str(directory), block_env(), timeout=600),
+            lambda code, directory: forks.run_code(code, str(directory), env, timeout=600),
             codes, directories)))
 
 
