@@ -31,6 +31,7 @@ CACHE_DIR = Path(os.environ.get("WHY_N01_SNIPPET_CACHE") or ROOT / ".cache" / "s
 # Settings that choose torch's and MKL's code paths, so they can change the last bits of a result.
 CPU_PATH_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_CBWR")
 SHARED_SOURCES = [ROOT / "sitebuild" / "style.py", ROOT / "sitebuild" / "runner.py"]
+MATH_THREADS = "1"  # torch's threads in a snippet kernel, however many snippets run (see ensure)
 VERSIONED = [
     "torch", "numpy", "matplotlib", "scikit-learn", "jupytext", "nbclient", "nbformat", "ipykernel", "resvg-py",
 ]
@@ -81,6 +82,7 @@ def environment() -> bytes:
     # A font installed or removed changes the Chinese figures (they fall back to English labels).
     lines.append(f"cjk-font={style.has_cjk_font()}")
     lines += [f"{var}={os.environ[var]}" for var in CPU_PATH_VARIABLES if os.environ.get(var)]
+    lines.append(f"math-threads={MATH_THREADS}")  # a sum over more threads rounds differently
     return "\n".join(lines).encode()
 
 
@@ -161,13 +163,14 @@ def ensure(names: list[str] | None = None, jobs: int = 2,
     stale = [name for name, target in targets.items() if not (target / "manifest.json").exists()]
     stale.sort(key=expected_seconds, reverse=True)  # longest first: the workers finish close together
     jobs = max(1, min(jobs, len(stale)))
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        # Snippets run side by side: more math-library threads than cores makes torch 4x slower.
-        "OMP_NUM_THREADS": threads,
-        "MKL_NUM_THREADS": threads,
+        # One math-library thread, always: a sum split over two threads rounds differently, so a
+        # snippet rerun alone (two threads free) would write other last digits than the cold build
+        # did. It also keeps snippets run side by side from fighting over the cores.
+        "OMP_NUM_THREADS": MATH_THREADS,
+        "MKL_NUM_THREADS": MATH_THREADS,
     }
     outputs = {name: Outputs(name, target, ran=False) for name, target in targets.items()}
     if not stale:

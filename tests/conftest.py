@@ -125,6 +125,12 @@ def site_copy(tmp_path):
     for name in ("sitebuild", "snippets", "partials", "overrides", "mkdocs.yml"):
         (tmp_path / name).symlink_to(ROOT / name)
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    # mkdocs-jupyter keeps its converted notebook pages under the working directory: a copy of
+    # them spares each build 28 conversions (its notebooks are the checkout's, from the same
+    # snippet cache), and a copy, not a link, since each build evicts the entries it did not use.
+    converted = ROOT / ".cache" / "mkdocs-jupyter"
+    if converted.is_dir():
+        shutil.copytree(converted, tmp_path / ".cache" / "mkdocs-jupyter")
 
     def build() -> subprocess.CompletedProcess:
         return subprocess.run(

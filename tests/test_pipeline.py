@@ -177,6 +177,15 @@ def test_two_builds_at_once_leave_one_complete_output(sandbox):
     assert len(outputs.figures()) == len(style.LANGS) * len(style.THEMES)
 
 
+def test_a_snippet_alone_runs_on_one_thread_as_in_a_cold_build(sandbox):
+    """Two threads round a sum differently from one: a snippet rerun alone must use the one
+    thread it had beside the others, or its numbers change in the last digits."""
+    threads = '"root": 2.0, "threads": __import__("torch").get_num_threads()'
+    source = TINY.replace('"root": math.sqrt(VALUE)', threads).replace("VALUE", "4.0")
+    (sandbox.snippets / "alone.py").write_text(source, encoding="utf-8")
+    assert cache.ensure(jobs=2)["alone"].results["threads"] == 1
+
+
 def test_shared_module_or_library_change_invalidates(sandbox, monkeypatch):
     write(sandbox, "alpha", 4.0)
     before = cache.source_hash("alpha")
