@@ -249,6 +249,8 @@ KNOWN = {
     "layer-norm": ["Zhang & Sennrich 2019", "Xiong et al. 2020"],
     "losses-and-priors": ["Goodfellow et al. 2016", "van Laarhoven 2017", "Huber 1964"],
     "misconceptions": ["Santurkar et al. 2018", "Neal 1996"],
+    "number-formats": ["Micikevicius et al. 2018", "Micikevicius et al. 2022", "Kalamkar et al. 2019",
+                       "Blake et al. 2023"],
     "normal-vs-normalized": ["Ioffe & Szegedy 2015", "LeCun et al. 1998", "Gorishniy et al. 2021"],
     "putting-it-together": ["Ioffe & Szegedy 2015", "van Laarhoven 2017"],
     "residual-scaling": ["Radford et al. 2019", "Radford et al. 2018"],
