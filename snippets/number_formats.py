@@ -97,7 +97,7 @@ if __name__ == "__main__":
 # σ = 1时，fp16为{{ number_formats.cast.at_one.fp16.error | sci(1) }}，E4M3为{{ number_formats.cast.at_one.e4m3.error | sci(1) }}；
 # fp16的误差从σ = {{ number_formats.cast.bands.fp16.low | sci(0) }}到{{ number_formats.cast.bands.fp16.high | sci(0) }}都保持在这个值的
 # {{ ((number_formats.cast.tolerance - 1) * 100) | fixed(0) }}%以内，E4M3却只在{{ number_formats.cast.bands.e4m3.low | sci(1) }}到
-# {{ number_formats.cast.bands.e4m3.high | sci(0) }}之间如此。按σ = 1选定单一缩放因子（在4处截断）的int8在σ = 1时更准
+# {{ number_formats.cast.bands.e4m3.high | sci(0) }}之间如此。按σ = 1选定单一缩放因子（在4处裁剪）的int8在σ = 1时比E4M3更准
 # （{{ number_formats.cast.at_one.int8.error | pct(2) }}），却没有这样一段平坦区间：σ = 0.1时误差为
 # {{ number_formats.cast.at_tenth.int8.error | pct(0) }}，σ = 10时为{{ number_formats.cast.at_ten.int8.error | pct(0) }}。
 
@@ -181,7 +181,7 @@ if __name__ == "__main__":
 # {{ number_formats.gradients.trained.median.activations | fixed(2) }}（{{ fig("tensors") }}）。转换到fp16时，
 # 其中{{ number_formats.gradients.trained.lost.fp16.plain | pct(1) }}变成0；转换到E5M2时为
 # {{ number_formats.gradients.trained.lost.e5m2.plain | pct(0) }}；转换到bf16时一个也没有。先乘以不会造成任何上溢的最大的2的幂
-# （损失缩放），则只剩{{ number_formats.gradients.trained.lost.fp16.scaled | pct(2) }}和
+# （损失缩放），则fp16和E5M2中舍入为0的比例分别只剩{{ number_formats.gradients.trained.lost.fp16.scaled | pct(2) }}和
 # {{ number_formats.gradients.trained.lost.e5m2.scaled | pct(2) }}。
 
 # %%
@@ -251,7 +251,8 @@ def lost_to_zero(t: torch.Tensor, dtype, loss_scale: float = 1.0) -> float:
 
 
 def largest_safe_scale(t: torch.Tensor, dtype) -> float:
-    """Loss scaling: the largest power of two that keeps max |t| finite."""
+    """Loss scaling: the largest power of two that keeps max |t| within the
+    format's largest number."""
     return 2.0 ** torch.floor(torch.log2(
         torch.finfo(dtype).max / t.abs().max())).item()
 
@@ -262,10 +263,11 @@ if __name__ == "__main__":
     for kind, t in tensors.items():
         print(f"{kind:17s} median |x| = {t.abs().median():.1e}")
     g = tensors["activation grads"]
+    every_grad = torch.cat([g, tensors["weight grads"]])
     for name, dtype in [("bf16", torch.bfloat16), ("fp16", torch.float16),
                         ("e5m2", torch.float8_e5m2),
                         ("e4m3", torch.float8_e4m3fn)]:
-        s = largest_safe_scale(g, dtype)
+        s = largest_safe_scale(every_grad, dtype)
         print(f"activation grads in {name:8s}: {lost_to_zero(g, dtype):6.1%} "
               f"become 0; with loss scale {s:.0e}: {lost_to_zero(g, dtype, s):6.2%}")
 # --8<-- [end:gradients]
@@ -279,8 +281,8 @@ if __name__ == "__main__":
 # {{ number_formats.training.lrs | length }} learning rates and {{ number_formats.training.seeds | length }} seeds: fp8 trains
 # (median training loss below {{ number_formats.training.trains_below }}) with the weights stored at a standard deviation from
 # 2^{{ number_formats.training.weights_ok.low }} to 2^{{ number_formats.training.weights_ok.high }} and with the loss multiplied by
-# 2^{{ number_formats.training.loss_ok.low }} to 2^{{ number_formats.training.loss_ok.high }}, and not at all beyond them, while float32
-# ends at {{ number_formats.training.fp32.weights["0"].median | fixed(4) }} at every offset.
+# 2^{{ number_formats.training.loss_ok.low }} to 2^{{ number_formats.training.loss_ok.high }} (the end of the sweep), and degrades or fails
+# beyond them, while float32 ends at {{ number_formats.training.fp32.weights["0"].median | fixed(4) }} at every offset it was run at.
 
 # %% [markdown] lang="zh"
 # ## 用fp8训练：在单位尺度上，以及偏离它时
@@ -289,9 +291,9 @@ if __name__ == "__main__":
 # 同时把所存的权重或损失乘以一个2的幂，这在精确算术中什么也不改变。页面上的完整版本（{{ fig("training") }}）
 # 让每组实验在{{ number_formats.training.lrs | length }}个学习率中取最好的一个，并用{{ number_formats.training.seeds | length }}个随机种子：
 # 当所存权重的标准差在2^{{ number_formats.training.weights_ok.low }}到2^{{ number_formats.training.weights_ok.high }}之间、
-# 损失乘以2^{{ number_formats.training.loss_ok.low }}到2^{{ number_formats.training.loss_ok.high }}时，fp8能够训练
-# （训练损失的中位数低于{{ number_formats.training.trains_below }}），超出这个范围就完全训练不动；
-# 而float32在每个偏移下都停在{{ number_formats.training.fp32.weights["0"].median | fixed(4) }}。
+# 损失乘以2^{{ number_formats.training.loss_ok.low }}到2^{{ number_formats.training.loss_ok.high }}（扫描的终点）时，fp8能够训练
+# （训练损失的中位数低于{{ number_formats.training.trains_below }}），超出这个范围就变差或完全训练不动；
+# 而float32在运行过的每个偏移下，最终损失都是{{ number_formats.training.fp32.weights["0"].median | fixed(4) }}。
 
 # %%
 # --8<-- [start:training]
@@ -341,10 +343,12 @@ def train(runs: list, fp8: bool, steps: int = 200, batch: int = 64,
     sqrt(2 / fan_in) / weight_std in the forward pass; the loss is loss_mult
     times the batch-mean cross-entropy; the step on the stored weights is
     rescaled to match. So in exact arithmetic every run with the same lr and
-    seed is the same Kaiming-initialized network taking the same steps: only
-    where its tensors sit in the number format differs. With fp8=True every
-    matmul reads its input and weights rounded to E4M3 and the gradient of
-    its output rounded to E5M2, as fp8 training does (sums stay float32)."""
+    seed is the same Kaiming-initialized network taking the same steps (the
+    seed draws the weights and the order of the batches): only where its
+    tensors sit in the number format differs. With fp8=True every matmul
+    reads its input and weights rounded to E4M3 and the gradient of its
+    (rescaled) output rounded to E5M2, as fp8 training does; sums stay
+    float32. weight_std moves only the weights, loss_mult the gradients."""
     Xtr, ytr, Xte, yte = digits_split()
     fwd, bwd = (E4M3, E5M2) if fp8 else (None, None)
     R = len(runs)
@@ -361,11 +365,11 @@ def train(runs: list, fp8: bool, steps: int = 200, batch: int = 64,
         weights.append((torch.stack(w) * s).requires_grad_())
 
     def forward(x, grad_dtype):
-        h = x.expand(R, *x.shape)
+        h = x if x.dim() == 3 else x.expand(R, *x.shape)
         for i, w in enumerate(weights):
             h = torch.bmm(Cast.apply(h, fwd, None), Cast.apply(w, fwd, None))
-            h = Cast.apply(h, None, grad_dtype)  # the gradient of the output
             h = h * (gains[i] / s)
+            h = Cast.apply(h, None, grad_dtype)  # the gradient of the output
             if i < len(weights) - 1:
                 h = torch.relu(h)
         return h
@@ -374,9 +378,12 @@ def train(runs: list, fp8: bool, steps: int = 200, batch: int = 64,
         logp = torch.log_softmax(logits, -1)
         return -logp.gather(-1, y.expand(R, -1).unsqueeze(-1)).squeeze(-1)
 
-    gen = torch.Generator().manual_seed(12345)  # the same batches for all
-    for _ in range(steps):
-        idx = torch.randint(0, len(Xtr), (batch,), generator=gen)
+    seeds = sorted({run[3] for run in runs})
+    gens = {seed: torch.Generator().manual_seed(12345 + seed) for seed in seeds}
+    for _ in range(steps):  # each seed its own order of batches
+        batches = {seed: torch.randint(0, len(Xtr), (batch,), generator=gens[seed])
+                   for seed in seeds}
+        idx = torch.stack([batches[run[3]] for run in runs])  # (R, batch)
         loss = c.view(R) * nll(forward(Xtr[idx], bwd), ytr[idx]).mean(1)
         for w in weights:
             w.grad = None
@@ -394,7 +401,7 @@ if __name__ == "__main__":
     seeds, lr = [0, 1], 0.3  # the page: 5 seeds, each arm's best lr
     for name, weight_std, loss_mult in [
         ("unit scale", 1.0, 1.0), ("weights x 2^-12", 2.0**-12, 1.0),
-        ("weights x 2^8", 2.0**8, 1.0), ("loss x 2^-10", 1.0, 2.0**-10),
+        ("weights x 2^12", 2.0**12, 1.0), ("loss x 2^-12", 1.0, 2.0**-12),
     ]:
         runs = [(weight_std, loss_mult, lr, seed) for seed in seeds]
         for fp8 in [False, True]:
@@ -427,8 +434,8 @@ import numpy as np
 SEEDS = [0, 1, 2, 3, 4]
 LRS = [0.1, 0.3, 1.0, 3.0]  # each arm's best is picked from these
 SIGMAS = np.logspace(-10, 6, 65).tolist()  # the cast sweep, 4 points a decade
-WEIGHT_EXPONENTS = [-12, -9, -6, -3, 0, 3, 6, 8]  # weights stored at std 2^k (E4M3)
-LOSS_EXPONENTS = [-12, -10, -8, -6, -4, 0, 4]  # loss multiplied by 2^k (E5M2)
+WEIGHT_EXPONENTS = [-12, -10, -8, -4, 0, 4, 8, 10, 12]  # weights stored at std 2^k (E4M3)
+LOSS_EXPONENTS = [-12, -10, -8, -4, 0, 8, 16, 20]  # loss multiplied by 2^k (E5M2)
 TRAINS = 0.1  # a run "trains" if its median training loss ends below this
 BAND_TOLERANCE = 1.25  # "flat": within 25 % of the error at sigma = 1
 
@@ -462,9 +469,18 @@ def _cast_results() -> dict:
         bands[name] = {"low": SIGMAS[lo], "high": SIGMAS[hi],
                        "decades": math.log10(SIGMAS[hi] / SIGMAS[lo]),
                        "middle": math.sqrt(SIGMAS[lo] * SIGMAS[hi]),
+                       # the RMS error is the large entries' error: at the low edge many
+                       # small entries are already subnormal or 0
+                       "subnormal_at_low": curves[name]["subnormal"][lo],
+                       "zero_at_low": curves[name]["zero"][lo],
                        "at_low_edge": lo == 0, "at_high_edge": hi == len(SIGMAS) - 1}
+    # int8's band against a common bar: within E4M3's error at sigma = 1
+    bar = at_one["e4m3"]["error"]
+    int8_ok = [sig for sig, e in zip(SIGMAS, curves["int8"]["error"]) if e <= bar]
     return {
         **_defaults(cast_error),
+        "int8_within_e4m3": {"low": min(int8_ok), "high": max(int8_ok),
+                             "decades": math.log10(max(int8_ok) / min(int8_ok))},
         "sigmas": SIGMAS,
         "curves": curves,
         "at_one": at_one,
@@ -481,6 +497,11 @@ def _cast_results() -> dict:
     }
 
 
+def _normal_sf(z: float) -> float:
+    """P(x > z) for x ~ N(0, 1)."""
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
 def _normal_abs_quantile(p: float) -> float:
     """a with P(|x| < a) = p for x ~ N(0, 1)."""
     return torch.special.ndtri(torch.tensor((1 + p) / 2, dtype=torch.float64)).item()
@@ -495,14 +516,17 @@ def _gradient_results() -> dict:
         out[when] = {"loss": tensors.pop("loss"), "median": {}, "lost": {}}
         for kind, t in tensors.items():
             out[when]["median"][kind] = t[t != 0].abs().median().item()
-        g = tensors["activation grads"]
+        g, wg = tensors["activation grads"], tensors["weight grads"]
         for name, dtype in dtypes.items():
-            scale = largest_safe_scale(g, dtype)
+            # loss scaling: one scale for every gradient that is cast
+            scale = largest_safe_scale(torch.cat([g, wg]), dtype)
+            finite = math.isfinite(scale)
             out[when]["lost"][name] = {
                 "plain": lost_to_zero(g, dtype),
-                "weight_grads": lost_to_zero(tensors["weight grads"], dtype),
-                "scale": scale if math.isfinite(scale) else None,
-                "scaled": lost_to_zero(g, dtype, scale) if math.isfinite(scale) else None,
+                "weight_grads": lost_to_zero(wg, dtype),
+                "scale": scale if finite else None,
+                "scaled": lost_to_zero(g, dtype, scale) if finite else None,
+                "weight_grads_scaled": lost_to_zero(wg, dtype, scale) if finite else None,
             }
         if when == "trained":  # histograms of log10 |x| (nonzero entries)
             edges = np.linspace(-14, 2, 65)
@@ -515,6 +539,9 @@ def _gradient_results() -> dict:
                                    for kind, t in tensors.items()}
     m = out["trained"]["median"]
     out["gap_decades"] = math.log10(m["activations"] / m["activation grads"])
+    out["batch_decades"] = math.log10(out["batch"])  # the batch mean's 1/batch, there from the start
+    out["training_decades"] = math.log10(out["init"]["median"]["activation grads"]
+                                         / m["activation grads"])
     out["floor"] = {name: torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps
                     for name, dtype in dtypes.items()}
     return out
@@ -552,14 +579,23 @@ def _training_results() -> dict:
         for j, (panel, k) in enumerate(arm_list):
             part = {name: v[j * per_arm:(j + 1) * per_arm] for name, v in result.items()}
             out[key][panel][str(k)] = _arm(part, LRS)
+    # the share of stored weights beyond E4M3's largest number, clipped, at each std 2^k
+    big = torch.finfo(E4M3).max
+    out["clipped"] = {str(k): 2 * float(_normal_sf(big / 2.0**k)) for k in WEIGHT_EXPONENTS}
     out["unit_fp8"] = out["fp8"]["weights"]["0"]
     out["unit_fp32"] = out["fp32"]["weights"]["0"]
+    # the best rate sits next to the edge of stability, where a run ends wherever its last steps
+    # leave it; one step lower the runs are steady and the two formats can be compared
+    out["steady_lr"] = LRS[1]
+    out["unit_fp8_steady"] = out["unit_fp8"]["median_by_lr"][1]
+    out["unit_fp32_steady"] = out["unit_fp32"]["median_by_lr"][1]
     # the offsets at which fp8 trains: median training loss below TRAINS
     for panel, exponents in [("weights", WEIGHT_EXPONENTS), ("loss", LOSS_EXPONENTS)]:
         ok = [k for k in exponents if out["fp8"][panel][str(k)]["median"] < TRAINS]
         below = [k for k in exponents if k < min(ok)]
         above = [k for k in exponents if k > max(ok)]
         out[f"{panel}_ok"] = {"low": min(ok), "high": max(ok),
+                              "low_median": out["fp8"][panel][str(min(ok))]["median"],
                               "dead_below": max(below) if below else None,
                               "dead_above": min(above) if above else None}
     return out
@@ -619,7 +655,7 @@ LABELS = {
         "int8": "int8，按σ = 1选定的单一缩放因子",
         "unit": "σ = 1",
         "log_value": "log₁₀ |值|（非零元素）",
-        "count": "每个区间内元素所占比例",
+        "count": "各分箱中元素所占比例",
         "weights": "权重",
         "activations": "激活值",
         "weight grads": "权重梯度",
@@ -628,7 +664,7 @@ LABELS = {
         "weights_panel": "权重以标准差s存储（按E4M3读取）",
         "loss_panel": "损失乘以c（梯度按E5M2读取）",
         "weight_std": "所存权重的标准差s",
-        "loss_mult": "损失的乘数c",
+        "loss_mult": "损失乘数c",
         "train_loss": "最佳学习率下的训练损失",
         "fp8": "fp8，{n}个随机种子的中位数与范围",
         "fp32": "float32（同一个网络）",

@@ -89,9 +89,14 @@ def test_the_error_is_flat_inside_the_band_and_not_beyond(res):
         assert band["low"] > f["smallest_normal"] and band["high"] < f["max"], name
         assert band["decades"] < f["normal_decades"], name
         assert band["middle"] == pytest.approx(math.sqrt(band["low"] * band["high"]))
-    # the order the page states: fp16 and E5M2 share their range (same exponent), E4M3's is narrowest
-    assert c["bands"]["e4m3"]["decades"] < 5 < c["bands"]["fp16"]["decades"]
-    assert abs(c["bands"]["fp16"]["decades"] - c["bands"]["e5m2"]["decades"]) < 1
+    # E4M3's band is the narrowest
+    assert c["bands"]["e4m3"]["decades"] < 5 < min(c["bands"]["fp16"]["decades"], c["bands"]["e5m2"]["decades"])
+    # the RMS error notices the bottom late: at the lower edge many values are already subnormal
+    for name in ("fp16", "e4m3", "e5m2"):
+        band, curve = c["bands"][name], c["curves"][name]
+        i = c["sigmas"].index(band["low"])
+        assert band["subnormal_at_low"] == curve["subnormal"][i] and band["zero_at_low"] == curve["zero"][i]
+        assert band["subnormal_at_low"] > 0.2, name
     # unit scale lies well inside every band (at least a decade from each edge)
     for name in ("fp16", "e4m3", "e5m2"):
         assert c["bands"][name]["low"] <= 0.1 and c["bands"][name]["high"] >= 10, name
@@ -126,6 +131,13 @@ def test_int8_has_a_fixed_step_and_no_band(res):
     assert c["at_tenth"]["int8"]["error"] == pytest.approx(10 * c["at_one"]["int8"]["error"], rel=0.1)
     assert c["at_ten"]["int8"]["error"] > 0.5  # mostly clipped
     assert c["at_ten"]["int8"]["overflow"] == pytest.approx(2 * stats.norm.sf(0.4), abs=0.01)
+    # as precise as E4M3 at sigma = 1 only over a narrow range around 1
+    narrow = c["int8_within_e4m3"]
+    assert narrow["low"] <= 1 <= narrow["high"] and narrow["decades"] < 1 < c["bands"]["e4m3"]["decades"]
+    sig = np.array(c["sigmas"])
+    err = np.array(c["curves"]["int8"]["error"])
+    inside = (sig >= narrow["low"]) & (sig <= narrow["high"])
+    assert np.all(err[inside] <= c["at_one"]["e4m3"]["error"]) and np.all(err[~inside] > c["at_one"]["e4m3"]["error"])
 
 
 def test_the_quoted_tails_of_the_gaussian(res):
@@ -139,8 +151,11 @@ def test_gradients_lie_decades_below_weights_and_activations(res):
     med = g["trained"]["median"]
     assert med["activation grads"] < med["weight grads"] < med["weights"] < med["activations"]
     assert g["gap_decades"] > 4
-    # the batch mean alone puts a factor 1/batch on every example's gradient; training shrinks them further
-    assert g["trained"]["median"]["activation grads"] < g["init"]["median"]["activation grads"] / 100
+    assert g["batch_decades"] == pytest.approx(math.log10(g["batch"]))
+    # training shrinks them by more than the batch mean does, as the fitted examples' p - y -> 0
+    assert g["training_decades"] > g["batch_decades"]
+    assert g["training_decades"] == pytest.approx(
+        math.log10(g["init"]["median"]["activation grads"] / g["trained"]["median"]["activation grads"]))
     assert g["trained"]["loss"] < g["init"]["loss"] / 10
 
 
@@ -153,20 +168,27 @@ def test_gradients_lost_to_zero_and_loss_scaling_brings_them_back(res):
     assert trained["e4m3"]["plain"] > 0.9
     for name in ("fp16", "e5m2", "e4m3"):
         assert trained[name]["plain"] > init[name]["plain"], name  # training makes it worse
-        assert trained[name]["scaled"] < trained[name]["plain"] / 5, name
+        # E4M3 is no gradient format: the weight gradients cap its scale, and a quarter still vanish
+        assert trained[name]["scaled"] < trained[name]["plain"] / (2 if name == "e4m3" else 5), name
         scale = trained[name]["scale"]
         assert scale == 2 ** round(math.log2(scale)) and scale > 1, name  # a power of two
     assert trained["fp16"]["scaled"] < 0.001 and trained["e5m2"]["scaled"] < 0.01
     assert g["floor"]["fp16"] == res["formats"]["fp16"]["smallest_subnormal"]
 
 
-def test_loss_scaling_scale_is_the_largest_power_of_two_that_overflows_nothing():
-    t = torch.tensor([1e-3, -2.5e-2, 3e-7])
-    for dtype in (torch.float16, torch.float8_e5m2, torch.float8_e4m3fn):
-        s = m.largest_safe_scale(t, dtype)
+def test_loss_scaling_scale_is_the_largest_power_of_two_that_overflows_no_gradient(res):
+    """Rerun the section's training (deterministic) and check the page's scales on every cast
+    gradient, weight gradients included."""
+    tensors = m.trained_tensors(**{k: res["gradients"][k] for k in ("steps", "batch", "lr")},
+                                widths=tuple(res["gradients"]["widths"]))
+    every = torch.cat([tensors["activation grads"], tensors["weight grads"]]).abs().max().item()
+    for name, dtype in (("fp16", torch.float16), ("e5m2", torch.float8_e5m2), ("e4m3", torch.float8_e4m3fn)):
+        scale = res["gradients"]["trained"]["lost"][name]["scale"]
         big = torch.finfo(dtype).max
-        assert (t.abs().max() * s).item() <= big < (t.abs().max() * 2 * s).item()
-        assert m.lost_to_zero(torch.tensor([1e-9, 1.0]), torch.float16) == 0.5
+        assert every * scale <= big < every * 2 * scale, name
+        scaled = (torch.cat([tensors["activation grads"], tensors["weight grads"]]).double() * scale).to(dtype)
+        assert torch.isfinite(scaled.double()).all(), name
+    assert m.lost_to_zero(torch.tensor([1e-9, 1.0]), torch.float16) == 0.5
 
 
 def test_float32_controls_are_the_same_network_at_every_offset(res):
@@ -184,39 +206,53 @@ def test_fp8_trains_inside_its_band_and_not_outside(res):
     assert t["chance"] == pytest.approx(chance)
     for panel, exponents in (("weights", t["weight_exponents"]), ("loss", t["loss_exponents"])):
         ok = t[f"{panel}_ok"]
-        for k in exponents:
+        for i, k in enumerate(exponents):
             arm = t["fp8"][panel][str(k)]
-            if ok["low"] <= k <= ok["high"]:
+            if ok["low"] < k < ok["high"]:  # the band is one piece, well clear of the threshold
+                assert arm["median"] < t["trains_below"] * 0.5, (panel, k)
+            elif k in (ok["low"], ok["high"]):
                 assert arm["median"] < t["trains_below"], (panel, k)
-                # the band is one piece, and well clear of the threshold on the median of 5 seeds
-                assert arm["median"] < t["trains_below"] * 0.75, (panel, k)
-            else:
-                assert arm["median"] > 1.0, (panel, k)  # no learning to speak of (chance: 2.30)
+                assert ok["low_median"] == t["fp8"][panel][str(ok["low"])]["median"]
+            elif not (i > 0 and exponents[i - 1] == ok["high"]) and not (
+                    i + 1 < len(exponents) and exponents[i + 1] == ok["low"]):
+                # beyond the points next to the band (where training degrades gradually, and
+                # a CPU's rounding decides which side of the threshold they fall): no learning
+                assert arm["median"] > 1.0, (panel, k)  # chance: 2.30
     # the extremes fail for the reasons the page gives
     assert t["fp8"]["weights"][str(t["weight_exponents"][0])]["median"] == pytest.approx(chance, abs=1e-3)  # all zero
     assert t["fp8"]["loss"][str(t["loss_exponents"][0])]["median"] > chance  # never moved from init
-    # unit scale and Kaiming's scale are inside the weight band; the gradient band reaches c = 1 and above
-    assert t["weights_ok"]["low"] <= math.log2(t["kaiming_std"]) and t["weights_ok"]["high"] >= 0
-    assert t["weights_ok"]["high"] - t["weights_ok"]["low"] >= 10
-    assert t["loss_ok"]["low"] <= -6 and t["loss_ok"]["high"] == t["loss_exponents"][-1]
-    assert t["loss_ok"]["dead_below"] < t["loss_ok"]["low"]
+    for k, share in t["clipped"].items():  # the clipped share the page quotes: 2 P(z > 448 / 2^k)
+        assert share == pytest.approx(2 * stats.norm.sf(448 / 2.0 ** int(k)), rel=1e-9, abs=1e-300)
+    top = t["weight_exponents"][-1]
+    assert t["clipped"][str(top)] > 0.9 and t["fp8"]["weights"][str(top)]["median"] > 1.0
+    assert t["clipped"]["10"] > 0.5 and t["fp8"]["weights"]["10"]["median"] > t["trains_below"]
+    # unit scale, the band's middle and Kaiming's scale are inside the weight band
+    w = t["weights_ok"]
+    assert w["low"] <= math.log2(t["kaiming_std"]) and w["high"] >= 0
+    assert abs((w["low"] + w["high"]) / 2) <= 2 and w["high"] - w["low"] >= 14
+    # the gradient band: from a few binades below the batch mean to the end of the sweep
+    assert -10 <= t["loss_ok"]["low"] <= -8 and t["loss_ok"]["high"] == t["loss_exponents"][-1]
+    assert t["loss_ok"]["low_median"] == t["fp8"]["loss"][str(t["loss_ok"]["low"])]["median"]
 
 
 def test_fp8_at_unit_scale_is_within_float32s_spread(res):
     t = res["training"]
     unit, fp32 = t["unit_fp8"], t["unit_fp32"]
-    assert fp32["min"] / 2 <= unit["median"] <= fp32["max"] * 2
+    assert fp32["min"] <= unit["median"] <= fp32["max"]
+    # at the steady rate, one step below the best, the two formats end within 15 % of each other
+    assert t["steady_lr"] < unit["lr"] and t["steady_lr"] < fp32["lr"]
+    assert t["unit_fp8_steady"] == pytest.approx(t["unit_fp32_steady"], rel=0.15)
+    assert t["lrs"][-1] > unit["lr"] and unit["median_by_lr"][-1] > 1.0  # the next rate diverges
     assert unit["acc_median"] > 0.9 and fp32["acc_median"] > 0.9
 
 
 def test_each_arm_that_trains_has_an_interior_best_learning_rate(res):
-    """The grid brackets the optimum: the largest rate diverges, so the best is below it."""
+    """The grid brackets the optimum: neither the smallest nor the largest rate is the best."""
     t = res["training"]
     for panel in ("weights", "loss"):
         for k, arm in t["fp8"][panel].items():
             if arm["median"] < t["trains_below"]:
                 assert 0 < arm["lr_index"] < len(t["lrs"]) - 1, (panel, k, arm["lr"])
-                assert arm["median_by_lr"][-1] > 1.0, (panel, k)  # the largest rate fails
 
 
 def test_cast_helpers_behave_as_documented():
