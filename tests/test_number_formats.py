@@ -252,9 +252,8 @@ def test_fp8_at_unit_scale_is_within_float32s_spread(res):
     paired = [(a - b) / b for a, b in zip(unit["steady_by_seed"], fp32["steady_by_seed"])]
     assert t["steady_paired"] == {"min": min(paired), "max": max(paired)}
     assert max(abs(v) for v in paired) < 0.1
-    # the next rate collapses to a constant output, in both formats: loss ln 10
-    assert unit["median_by_lr"][-1] == pytest.approx(math.log(10), abs=1e-3)
-    assert fp32["median_by_lr"][-1] == pytest.approx(math.log(10), abs=1e-3)
+    # the next rate fails in both formats: loss near or above chance (ln 10)
+    assert unit["median_by_lr"][-1] > 2.0 and fp32["median_by_lr"][-1] > 2.0
     assert unit["acc_median"] > 0.9 and fp32["acc_median"] > 0.9
 
 
