@@ -240,6 +240,8 @@ def trained_tensors(steps: int = 200, batch: int = 64, lr: float = 0.3,
         "weight grads": flat(p.grad for p in params),
         "activation grads": flat(z.grad for z in pre),
         "loss": loss.item(),
+        # each example's p - y: the logits' gradient without the batch mean's 1/batch
+        "median |p - y|": (pre[-1].grad * batch).abs().median().item(),
     }
 
 
@@ -259,7 +261,8 @@ def largest_safe_scale(t: torch.Tensor, dtype) -> float:
 
 if __name__ == "__main__":
     tensors = trained_tensors()
-    print(f"loss after training: {tensors.pop('loss'):.3f}")
+    print(f"loss after training: {tensors.pop('loss'):.3f}, "
+          f"median |p - y|: {tensors.pop('median |p - y|'):.1e}")
     for kind, t in tensors.items():
         print(f"{kind:17s} median |x| = {t.abs().median():.1e}")
     g = tensors["activation grads"]
@@ -552,7 +555,8 @@ def _gradient_results() -> dict:
               "e5m2": torch.float8_e5m2, "e4m3": torch.float8_e4m3fn}
     for when, steps in [("init", 0), ("trained", out["steps"])]:
         tensors = trained_tensors(steps=steps)
-        out[when] = {"loss": tensors.pop("loss"), "median": {}, "lost": {}}
+        out[when] = {"loss": tensors.pop("loss"), "p_minus_y": tensors.pop("median |p - y|"),
+                     "median": {}, "lost": {}}
         for kind, t in tensors.items():
             out[when]["median"][kind] = t[t != 0].abs().median().item()
         g, wg = tensors["activation grads"], tensors["weight grads"]

@@ -163,6 +163,10 @@ def test_gradients_lie_decades_below_weights_and_activations(res):
     assert g["training_decades"] == pytest.approx(
         math.log10(g["init"]["median"]["activation grads"] / g["trained"]["median"]["activation grads"]))
     assert g["trained"]["loss"] < g["init"]["loss"] / 10
+    # the mechanism: each example's p - y shrinks as the network fits it, by about as many decades
+    # as the activation gradients fell during training
+    fall = math.log10(g["init"]["p_minus_y"] / g["trained"]["p_minus_y"])
+    assert fall > 2 and abs(fall - g["training_decades"]) < 1.5
 
 
 def test_gradients_lost_to_zero_and_loss_scaling_brings_them_back(res):
