@@ -475,22 +475,27 @@ def _defaults(*functions) -> dict:
     }
 
 
+def _run_around(ok: list, i: int) -> tuple:
+    """The first and last index of the run of True in `ok` that contains index i."""
+    lo, hi = i, i
+    while lo > 0 and ok[lo - 1]:
+        lo -= 1
+    while hi < len(ok) - 1 and ok[hi + 1]:
+        hi += 1
+    return lo, hi
+
+
 def _cast_results() -> dict:
     sweep = [cast_error(sigma) for sigma in SIGMAS]
     names = list(sweep[0])
     curves = {name: {key: [point[name][key] for point in sweep]
                      for key in sweep[0][name]} for name in names}
-    at_one = cast_error(1.0)
+    at_one = sweep[SIGMAS.index(1.0)]
     bands = {}
     for name in FORMATS:
         flat = [e <= BAND_TOLERANCE * at_one[name]["error"]
                 for e in curves[name]["error"]]
-        i = SIGMAS.index(1.0)
-        lo, hi = i, i
-        while lo > 0 and flat[lo - 1]:
-            lo -= 1
-        while hi < len(SIGMAS) - 1 and flat[hi + 1]:
-            hi += 1
+        lo, hi = _run_around(flat, SIGMAS.index(1.0))
         bands[name] = {"low": SIGMAS[lo], "high": SIGMAS[hi],
                        "decades": math.log10(SIGMAS[hi] / SIGMAS[lo]),
                        "middle": math.sqrt(SIGMAS[lo] * SIGMAS[hi]),
@@ -569,10 +574,8 @@ def _gradient_results() -> dict:
             finite = math.isfinite(scale)
             out[when]["lost"][name] = {
                 "plain": lost_to_zero(g, dtype),
-                "weight_grads": lost_to_zero(wg, dtype),
                 "scale": scale if finite else None,
                 "scaled": lost_to_zero(g, dtype, scale) if finite else None,
-                "weight_grads_scaled": lost_to_zero(wg, dtype, scale) if finite else None,
             }
         if when == "trained":  # histograms of log10 |x| (nonzero entries)
             edges = np.linspace(-14, 2, 65)
@@ -581,8 +584,6 @@ def _gradient_results() -> dict:
                                               bins=edges)[0].tolist()
                            for kind, t in tensors.items()}
             out["kinds_count"] = {kind: int((t != 0).sum()) for kind, t in tensors.items()}
-            out["hist_outside"] = {kind: int((t != 0).sum()) - sum(out["hist"][kind])
-                                   for kind, t in tensors.items()}
     m = out["trained"]["median"]
     out["gap_decades"] = math.log10(m["activations"] / m["activation grads"])
     out["batch_decades"] = math.log10(out["batch"])  # the batch mean's 1/batch, there from the start
@@ -653,12 +654,7 @@ def _training_results() -> dict:
     for panel, exponents in [("weights", WEIGHT_EXPONENTS), ("loss", LOSS_EXPONENTS)]:
         ratio = {k: out["fp8"][panel][str(k)]["median_by_lr"][STEADY_LR_INDEX]
                  / out["unit_fp8_steady"] for k in exponents}
-        i = exponents.index(0)
-        lo, hi = i, i
-        while lo > 0 and ratio[exponents[lo - 1]] <= NO_COST:
-            lo -= 1
-        while hi < len(exponents) - 1 and ratio[exponents[hi + 1]] <= NO_COST:
-            hi += 1
+        lo, hi = _run_around([ratio[k] <= NO_COST for k in exponents], exponents.index(0))
         out[f"{panel}_steady_ratio"] = {str(k): v for k, v in ratio.items()}
         out[f"{panel}_no_cost"] = {"low": exponents[lo], "high": exponents[hi]}
     # stored weights N(0, 2^2k) that are E4M3 subnormals or 0 at initialization
@@ -667,12 +663,8 @@ def _training_results() -> dict:
     # the offsets at which fp8 trains: median training loss below TRAINS
     for panel, exponents in [("weights", WEIGHT_EXPONENTS), ("loss", LOSS_EXPONENTS)]:
         ok = [k for k in exponents if out["fp8"][panel][str(k)]["median"] < TRAINS]
-        below = [k for k in exponents if k < min(ok)]
-        above = [k for k in exponents if k > max(ok)]
         out[f"{panel}_ok"] = {"low": min(ok), "high": max(ok),
-                              "low_median": out["fp8"][panel][str(min(ok))]["median"],
-                              "dead_below": max(below) if below else None,
-                              "dead_above": min(above) if above else None}
+                              "low_median": out["fp8"][panel][str(min(ok))]["median"]}
     return out
 
 
