@@ -256,6 +256,8 @@ KNOWN = {
     "residual-scaling": ["Radford et al. 2019", "Radford et al. 2018"],
     "standardization": ["LeCun et al. 1998", "Kingma & Ba 2015"],
     "why-gaussian": ["Neal 1996", "Shevtsova 2011", "Kingma & Welling 2014"],
+    "normalization-free": ["De & Smith 2020", "Bachlechner et al. 2021", "Zhang et al. 2019",
+                           "Brock et al. 2021a", "Brock et al. 2021b"],
     "width-scaling": ["Neal 1996", "Lee et al. 2018", "Matthews et al. 2018", "Jacot et al. 2018",
                       "Yang & Hu 2021", "Yang et al. 2022", "Hanin & Nica 2020"],
 }
