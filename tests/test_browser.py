@@ -100,6 +100,15 @@ def test_nothing_moves_while_a_phone_reads_the_page(browser, server, lang, path)
     assert shift <= 0.02, f"layout shift {shift:.3f}"
 
 
+@pytest.mark.parametrize("path", ["width-scaling/", "normalization-free/", "number-formats/"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_phone_never_scrolls_the_page_sideways(open_page, lang, path):
+    # wide tables, code and display formulas scroll inside their own boxes; a formula's hidden
+    # TeX once escaped its box and widened the page to 897 px (extra.css, .arithmatex)
+    page = open_page(lang_url(lang, path), width=390)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 # What restyles the whole document in Chromium once the page is parsed: a class change on <html>,
 # a <meta name="color-scheme"> added or changed, a new colour scheme on <body>, and Material moving
 # a table that has siblings after it (overrides/main.html, overrides/partials/palette.html,
