@@ -46,7 +46,7 @@ def two_digits() -> torch.Tensor:
     return torch.stack([X[y == 0][0], X[y == 6][0]])
 
 
-def random_outputs(n: int, depth: int = 8, draws: int = 3000, seed: int = 0) -> dict:
+def random_outputs(n: int, depth: int = 8, draws: int = 2500, seed: int = 0) -> dict:
     """Draw `draws` ReLU networks 64 -> n -> ... -> n -> 1 (weights N(0, 2/fan_in),
     readout N(0, 1/n)) and return, after each hidden layer l = 1..depth:
     f, the output a readout placed there gives for the two images, shape (draws, 2);
@@ -208,45 +208,57 @@ def digits() -> tuple:
     return X, torch.tensor(y)
 
 
-def train_adam(param: str, n: int, lrs: list, seeds: list, steps: int = 100,
-               batch: int = 32) -> torch.Tensor:
-    """Train one MLP 64 -> n -> 10 (ReLU) per (learning rate, seed), all at once,
-    with Adam; return the final training loss on all 1797 digits, shape
+def train_adam(param: str, n: int, lrs: list, seeds: list, hidden_layers: int = 1,
+               steps: int = 80, batch: int = 32) -> torch.Tensor:
+    """Train one ReLU MLP 64 -> n (-> n ...) -> 10 per (learning rate, seed), all at
+    once, with Adam; return the final training loss on all 1797 digits, shape
     (len(lrs), len(seeds)). A seed draws the initial weights and the batches.
-    "sp": input and readout N(0, 2/64) and N(0, 1/n), one learning rate.
-    "mup" (Tensor Programs V, Table 3, Adam): readout N(0, 1/n * BASE/n) and its
-    learning rate times BASE/n."""
+    "sp": weights N(0, 2/fan_in), readout N(0, 1/n), one learning rate.
+    "mup" (Tensor Programs V, Table 3, Adam, relative to BASE, r = n / BASE): the
+    readout's variance and learning rate, and every n x n layer's learning rate, / r.
+    "mup_sp_hidden": muP, but the n x n layers keep SP's learning rate (a control)."""
     X, y = digits()
     runs = [(lr, s) for lr in lrs for s in seeds]
     r = n / BASE
-    readout_std = math.sqrt(1 / n) / (math.sqrt(r) if param == "mup" else 1)
+    shapes = [(64, n)] + [(n, n)] * (hidden_layers - 1) + [(n, 10)]
+    stds = [math.sqrt(2 / a) for a, _ in shapes[:-1]] + [math.sqrt(1 / n)]
+    mults = [1.0] * len(shapes)
+    if param in ("mup", "mup_sp_hidden"):
+        stds[-1] /= math.sqrt(r)
+        mults[-1] = 1 / r
+    if param == "mup":
+        mults[1:-1] = [1 / r] * (hidden_layers - 1)
     W = []
-    for layer, (shape, std) in enumerate([((64, n), math.sqrt(2 / 64)), ((n, 10), readout_std)]):
+    for layer, (shape, std) in enumerate(zip(shapes, stds)):
         draws = [torch.randn(shape, generator=torch.Generator().manual_seed(1000 * s + layer))
                  for _, s in runs]
         W.append((std * torch.stack(draws)).requires_grad_())
     lr = torch.tensor([lr for lr, _ in runs]).view(-1, 1, 1)
-    lr_mult = [1.0, 1 / r if param == "mup" else 1.0]
     moments = [(torch.zeros_like(w), torch.zeros_like(w)) for w in W]
     batches = {s: torch.Generator().manual_seed(7 + s) for s in seeds}
+
+    def forward(x):
+        for w in W[:-1]:
+            x = torch.relu(x @ w)
+        return x @ W[-1]
+
     for t in range(1, steps + 1):
         picks = {s: torch.randint(0, len(X), (batch,), generator=batches[s]) for s in seeds}
         idx = torch.stack([picks[s] for _, s in runs])
-        logits = torch.relu(X[idx] @ W[0]) @ W[1]
-        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), y[idx].flatten())
+        loss = torch.nn.functional.cross_entropy(forward(X[idx]).flatten(0, 1), y[idx].flatten())
         for w in W:
             w.grad = None
         (loss * len(runs)).backward()  # each run's gradient of its own mean loss
         with torch.no_grad():  # Adam (beta 0.9, 0.999), one learning rate per run and layer
-            for w, (m, v), mult in zip(W, moments, lr_mult):
+            for w, (m, v), mult in zip(W, moments, mults):
                 m.lerp_(w.grad, 0.1)
                 v.mul_(0.999).addcmul_(w.grad, w.grad, value=0.001)
                 denom = (v / (1 - 0.999**t)).sqrt_().add_(1e-8)
                 w.sub_(lr * (mult / (1 - 0.9**t)) * m / denom)
     with torch.no_grad():
-        logits = torch.relu(X @ W[0]) @ W[1]
         losses = torch.nn.functional.cross_entropy(
-            logits.transpose(1, 2), y.expand(len(runs), -1), reduction="none").mean(1)
+            forward(X.expand(len(runs), -1, -1)).transpose(1, 2), y.expand(len(runs), -1),
+            reduction="none").mean(1)
     return torch.nan_to_num(losses, nan=math.inf).view(len(lrs), len(seeds))
 
 
@@ -290,14 +302,18 @@ COORD_ARMS = [("sp", "sgd"), ("ntk", "sgd"), ("mup", "sgd"), ("sp", "adam"), ("m
 COORD_LR = {"sgd": 0.1, "adam": 2**-6}
 COORD_SEEDS = [0, 1, 2]
 COORD_FIT_FROM = 2  # slopes are fitted from COORD_WIDTHS[2] = 256 up
-# the exponent of n in each layer's one-step change, to leading order (derived on the page);
-# None: no single power (second-order terms take over within the widths measured)
+# the exponent of n in each layer's one-step change, to leading order (derived on the page)
 COORD_THEORY = {"sgd_sp": [-0.5, 0.5, 1.0], "sgd_ntk": [-0.5, -0.5, 0.0],
-                "sgd_mup": [0.0, 0.0, 0.0], "adam_sp": [0.0, 1.0, None],
+                "sgd_mup": [0.0, 0.0, 0.0], "adam_sp": [0.0, 1.0, 2.0],
                 "adam_mup": [0.0, 0.0, 0.0]}
+# Adam, SP, logits: the readout's update (~ n) times the hidden layer's (~ n) gives n^2, which
+# takes over from the first-order terms (~ n, n^1.5) only slowly: the fit approaches 2 from below
 LAYERS = ["h1", "h2", "logits"]
 TRANSFER_WIDTHS = [64, 128, 256, 512, 1024]
-TRANSFER_EXPONENTS = {"sp": list(range(-12, -3)), "mup": list(range(-10, -1))}
+TRANSFER_EXPONENTS = {"sp": list(range(-11, -4)), "mup": list(range(-9, -2))}
+# the control for the hidden-layer rule: two hidden layers, muP against muP with SP's hidden rate
+HIDDEN_WIDTHS = [64, 128, 256]
+HIDDEN_EXPONENTS = list(range(-10, -5))
 SEEDS = [0, 1, 2, 3, 4]
 
 
@@ -332,7 +348,7 @@ def _gp_results() -> dict:
            "depths": GP_DEPTHS, "variance_theory": nngp[0][0][0],
            "corr_theory": [nngp[l - 1][0][1] / math.sqrt(nngp[l - 1][0][0] * nngp[l - 1][1][1])
                            for l in GP_DEPTHS],
-           "input_corr": float(x[0] @ x[1] / (x[0].norm() * x[1].norm()))}
+           "input_cosine": float(x[0] @ x[1] / (x[0].norm() * x[1].norm()))}
     keys = ["variance", "kurtosis_s", "kurtosis_theory", "corr", "median_s"]
     for key in keys:
         out[key] = []
@@ -353,6 +369,12 @@ def _gp_results() -> dict:
     errors = [abs(m / t - 1) for mr, tr in zip(out["kurtosis_s"], out["kurtosis_theory"])
               for m, t in zip(mr, tr) if t < KURTOSIS_SMALL]
     out["kurtosis_small"] = {"below": KURTOSIS_SMALL, "cells": len(errors), "max_error": max(errors)}
+    # where it is large: how often the estimate falls short, and the worst case
+    large = [(m / t, n, l) for n, mr, tr in zip(GP_WIDTHS, out["kurtosis_s"], out["kurtosis_theory"])
+             for l, m, t in zip(GP_DEPTHS, mr, tr) if t >= KURTOSIS_SMALL]
+    worst = min(large)
+    out["kurtosis_large"] = {"cells": len(large), "short": sum(r < 1 for r, _, _ in large),
+                             "worst_ratio": worst[0], "worst_width": worst[1], "worst_depth": worst[2]}
     return out
 
 
@@ -374,7 +396,9 @@ def _coord_results() -> dict:
         # the slope without the two narrowest widths, where the leading order dominates
         out["slope"][key] = {name: _slope(COORD_WIDTHS[COORD_FIT_FROM:], change[COORD_FIT_FROM:, i])
                              for i, name in enumerate(LAYERS)}
-        out["growth"][key] = {name: change[-1, i] / change[0, i] for i, name in enumerate(LAYERS)}
+        # growth over the fitted widths (the narrowest widths carry finite-width terms and noise)
+        out["growth"][key] = {name: change[-1, i] / change[COORD_FIT_FROM, i]
+                              for i, name in enumerate(LAYERS)}
     return out
 
 
@@ -404,6 +428,22 @@ def _transfer_results() -> dict:
         arm["at_base_best"] = [m[i] for m in arm["median"]]
         arm["at_base_best_ratio"] = [a / b for a, b in zip(arm["at_base_best"], arm["best_median"])]
     out["best_log2"] = {p: out[p]["best_log2"] for p in TRANSFER_EXPONENTS}
+    hidden = {"widths": HIDDEN_WIDTHS, "exponents": HIDDEN_EXPONENTS, "hidden_layers": 2}
+    lrs = [2.0**k for k in HIDDEN_EXPONENTS]
+    for param in ["mup", "mup_sp_hidden"]:
+        arm = {"median": [], "best_log2": []}
+        for n in HIDDEN_WIDTHS:
+            if n == BASE and param != "mup":  # the same network as muP at the base width
+                arm["median"].append(hidden["mup"]["median"][0])
+                arm["best_log2"].append(hidden["mup"]["best_log2"][0])
+                continue
+            median = train_adam(param, n, lrs, SEEDS, hidden_layers=2).median(dim=1).values
+            arm["median"].append(median.tolist())
+            arm["best_log2"].append(HIDDEN_EXPONENTS[int(median.argmin())])
+        base = HIDDEN_EXPONENTS.index(arm["best_log2"][0])
+        arm["at_base_best_ratio"] = [m[base] / min(m) for m in arm["median"]]
+        hidden[param] = arm
+    out["hidden"] = hidden
     return out
 
 

@@ -259,7 +259,8 @@ KNOWN = {
     "normalization-free": ["De & Smith 2020", "Bachlechner et al. 2021", "Zhang et al. 2019",
                            "Brock et al. 2021a", "Brock et al. 2021b"],
     "width-scaling": ["Neal 1996", "Lee et al. 2018", "Matthews et al. 2018", "Jacot et al. 2018",
-                      "Yang & Hu 2021", "Yang et al. 2022", "Hanin & Nica 2020"],
+                      "Yang & Hu 2021", "Yang et al. 2022", "Hanin & Nica 2020",
+                      "Hanin & Rolnick 2018", "Yang & Littwin 2023"],
 }
 
 
