@@ -117,41 +117,42 @@ def test_each_version_gets_its_own_rate_over_five_seeds(res):
     assert len(t["seeds"]) >= 5
     for arm, a in t["arms"].items():
         if a["trains"]:
-            assert 0 < a["best"] < len(t["lrs"]) - 1 or arm == "nf", arm  # an interior best rate
             assert a["best_median"] == min(a["median"])
+            # the best rate is inside the grid, or at its top with every rate stable (nothing above
+            # it was tried because the curve has already turned up or flattened)
+            assert 0 < a["best"] < len(t["lrs"]) - 1, arm
 
 
 def test_he_without_normalization_trains_at_no_rate(res):
     a = res["training"]["arms"]["he"]
-    assert not a["trains"] and a["trained_lrs"] == 0
+    assert not a["trains"] and a["stable_lrs"] == 0
     assert not any(math.isfinite(v) for v in a["max"])
 
 
-def test_every_bounded_version_trains_and_none_beats_another(res):
+def test_every_bounded_version_trains_and_none_is_ranked(res):
     t = res["training"]
-    for arm in m.UNNORMALIZED:
-        assert t["arms"][arm]["trains"]
-        assert t["arms"][arm]["best_median"] < 0.1 * t["chance"]  # far below chance, ln 10
-    assert t["ranges_overlap"]
+    for arm in [*m.UNNORMALIZED, "batchnorm", "nf_noclip"]:
+        assert t["arms"][arm]["trains"], arm
+        assert t["arms"][arm]["best_median"] < 0.1 * t["chance"], arm  # far below chance, ln 10
+    assert t["ranges_overlap"]  # at each one's best rate the seed ranges share a point
     lo, hi = t["trained_range"]
     assert hi / lo < 2
 
 
-def test_batchnorm_is_no_better_at_batch_32(res):
-    t = res["training"]
-    bn = t["arms"]["batchnorm"]
-    assert bn["trains"]
-    assert bn["best_median"] > t["trained_range"][1]
-    assert t["batchnorm_beaten_by"] >= 3
+def test_batchnorm_tolerates_the_largest_rates(res):
+    arms = res["training"]["arms"]
+    bn = arms["batchnorm"]
+    assert bn["stable_lrs"] == len(res["training"]["lrs"])
+    assert all(bn["best"] >= arms[a]["best"] for a in m.UNNORMALIZED)
+    assert all(bn["best"] > arms[a]["best"] for a in ["default", "skipinit"])
 
 
-def test_adaptive_clipping_widens_the_stable_rates_without_a_better_optimum(res):
+def test_adaptive_clipping_clips_most_units_and_widens_the_stable_rates(res):
     t = res["training"]
     with_agc, without = t["arms"]["nf"], t["arms"]["nf_noclip"]
-    assert with_agc["trained_lrs"] > without["trained_lrs"]
-    assert with_agc["best"] > without["best"]  # its best rate is higher
+    assert with_agc["stable_lrs"] == len(t["lrs"]) > without["stable_lrs"]
+    assert with_agc["best"] > without["best"]  # clipping moves the best rate up
+    assert with_agc["clipped_share"][with_agc["best"]] > 0.5  # lambda = 0.01 at batch 32
+    assert all(v == 0 for v in without["clipped_share"])
+    # no better optimum: the best loss without clipping is at least as low (within 20 %)
     assert without["best_median"] <= 1.2 * with_agc["best_median"]
-    # the rates at which every seed trains are the lowest ones, contiguous
-    for a in (with_agc, without):
-        trained = [v < t["chance"] for v in a["max"]]
-        assert trained == [True] * a["trained_lrs"] + [False] * (len(trained) - a["trained_lrs"])
