@@ -394,7 +394,7 @@ def figures(res: dict, lang: str) -> dict:
 
     # The stream at initialization
     s = res["stream"]
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 4.2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 4.2), layout="constrained")
     blocks = np.arange(len(s["median"]["he"]))
     for ax, arms in [(axes[0], ARMS), (axes[1], ARMS[1:])]:  # right: without He, linear scale
         for arm in arms:

@@ -524,7 +524,8 @@ def figures(res: dict, lang: str) -> dict:
 
     # The coordinate check: one step's change per layer against width
     c = res["coord"]
-    fig, axes = plt.subplots(1, 3, figsize=(7.2, 3.6), layout="constrained", sharex=True)
+    fig, grid = plt.subplots(2, 2, figsize=(6.4, 6.0), layout="constrained")
+    axes = [grid[0, 0], grid[0, 1], grid[1, 0]]  # one panel per layer; the fourth holds the legend
     for i, (ax, layer) in enumerate(zip(axes, LAYERS)):
         for key, (color, style) in ARM_STYLE.items():
             ax.plot(c["widths"], c["change"][key][i], color=color, linestyle=style, marker=".",
@@ -535,14 +536,15 @@ def figures(res: dict, lang: str) -> dict:
         ax.set_title(L[layer], fontsize="medium")
         ax.set_xlabel(L["width"])
     axes[0].set_ylabel(L["change"])
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize="small", ncol=3, loc="outside lower center")
+    axes[2].set_ylabel(L["change"])
+    grid[1, 1].axis("off")
+    grid[1, 1].legend(*axes[0].get_legend_handles_labels(), fontsize="small", loc="center")
     figs["coord"] = fig
 
     # Training loss against learning rate, per width, in each parametrization
     t = res["transfer"]
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.8), layout="constrained", sharey=True)
-    colors = plt.cm.viridis(np.linspace(0, 0.85, len(t["widths"])))
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.8), layout="constrained", sharex=True, sharey=True)
+    colors = [f"C{i}" for i in range(len(t["widths"]))]  # theme colours: readable in both schemes
     for ax, param in zip(axes, ["sp", "mup"]):
         lrs = [2.0**k for k in t["exponents"][param]]
         for n, median, color, best in zip(t["widths"], t[param]["median"], colors,
