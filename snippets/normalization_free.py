@@ -366,7 +366,7 @@ LABELS = {
         "chance": "chance level",
     },
     "zh": {
-        "he": "He，无归一化",
+        "he": "Kaiming（He），无归一化",
         "default": "PyTorch默认",
         "skipinit": "SkipInit（α = 0）",
         "fixup": "Fixup",
@@ -378,7 +378,7 @@ LABELS = {
         "theory": "理论值",
         "lr": "学习率（SGD，动量0.9）",
         "loss": "训练损失，{n}个随机种子的中位数与范围",
-        "diverged": "He，无归一化：每个学习率都发散",
+        "diverged": "Kaiming（He），无归一化：每个学习率都发散",
         "chance": "随机猜测",
     },
 }
