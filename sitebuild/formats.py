@@ -13,7 +13,10 @@ import jinja2
 
 
 def fixed(value: float, digits: int = 2) -> str:
-    return f"{value:,.{digits}f}"
+    text = f"{value:,.{digits}f}"
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return text[1:]  # a small negative number rounds to 0, not to "-0.00"
+    return text
 
 
 def pct(value: float, digits: int = 0) -> str:

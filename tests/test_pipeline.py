@@ -333,6 +333,8 @@ def test_sci_filter(value, digits, expected):
 def test_pct_and_fixed_filters():
     assert formats.pct(0.98765, 1) == "98.8%"
     assert formats.fixed(1234.5678, 2) == "1,234.57"
+    assert formats.fixed(-0.001, 2) == "0.00"  # no "-0.00" for a slope that rounds to zero
+    assert formats.fixed(-0.01, 2) == "-0.01"
 
 
 def _page(src_uri: str, locale: str):
