@@ -163,6 +163,10 @@ def test_each_language_has_its_own_search_index(site):
         assert has_han == (lang == "zh"), f"the {lang} index holds {'no ' if lang == 'zh' else ''}Chinese"
     chinese = " ".join(doc["text"] for doc in indexes["zh"]["docs"])
     assert "\u200b" in chinese, "Chinese text was not segmented by jieba"
+    # the bibliographies are left out; the prose still cites the same authors by name
+    for index in indexes.values():
+        assert not any(doc["location"].endswith("#sources") for doc in index["docs"])
+    assert "Szegedy 2015" in " ".join(doc["text"] for doc in indexes["en"]["docs"])
     assert len(indexes["en"]["docs"]) == len(indexes["zh"]["docs"])  # same pages, same sections
 
 
