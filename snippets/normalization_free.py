@@ -330,10 +330,15 @@ def _training_results() -> dict:
     out["chance"] = math.log(10)
     # the versions whose stream stays bounded: their best medians, and whether their ranges over
     # the seeds, at each one's best rate, share a point
-    bounded = [out["arms"][a] for a in [*UNNORMALIZED, "batchnorm"]]
+    names = [*UNNORMALIZED, "nf_noclip", "batchnorm"]
+    bounded = [out["arms"][a] for a in names]
     out["trained_range"] = [min(a["best_median"] for a in bounded), max(a["best_median"] for a in bounded)]
-    out["ranges_overlap"] = (max(min(a["best_losses"]) for a in bounded)
-                             <= min(max(a["best_losses"]) for a in bounded))
+    disjoint = [[a, b] for i, a in enumerate(names) for b in names[i + 1:]
+                if max(out["arms"][a]["best_losses"]) < min(out["arms"][b]["best_losses"])
+                or max(out["arms"][b]["best_losses"]) < min(out["arms"][a]["best_losses"])]
+    out["pairs"] = len(names) * (len(names) - 1) // 2
+    out["disjoint"] = disjoint
+    out["overlapping_pairs"] = out["pairs"] - len(disjoint)
     return out
 
 

@@ -297,6 +297,7 @@ import numpy as np
 GP_WIDTHS = [4, 8, 16, 32, 64, 128]
 GP_DEPTHS = [1, 2, 4, 8]
 KURTOSIS_SMALL = 3  # "small" excess kurtosis: below that of a Laplace distribution
+KURTOSIS_TOLERANCE = 0.05  # a large-kurtosis estimate is "short" or "over" beyond 5 % of the theory
 COORD_WIDTHS = [64, 128, 256, 512, 1024, 2048]
 COORD_ARMS = [("sp", "sgd"), ("ntk", "sgd"), ("mup", "sgd"), ("sp", "adam"), ("mup", "adam")]
 COORD_LR = {"sgd": 0.1, "adam": 2**-6}
@@ -304,10 +305,10 @@ COORD_SEEDS = [0, 1, 2]
 COORD_FIT_FROM = 2  # slopes are fitted from COORD_WIDTHS[2] = 256 up
 # the exponent of n in each layer's one-step change, to leading order (derived on the page)
 COORD_THEORY = {"sgd_sp": [-0.5, 0.5, 1.0], "sgd_ntk": [-0.5, -0.5, 0.0],
-                "sgd_mup": [0.0, 0.0, 0.0], "adam_sp": [0.0, 1.0, 2.0],
+                "sgd_mup": [0.0, 0.0, 0.0], "adam_sp": [0.0, 1.0, None],
                 "adam_mup": [0.0, 0.0, 0.0]}
-# Adam, SP, logits: the readout's update (~ n) times the hidden layer's (~ n) gives n^2, which
-# takes over from the first-order terms (~ n, n^1.5) only slowly: the fit approaches 2 from below
+# Adam, SP, logits (None): three terms, ~ n, n^1.5 and n^2 (the product of two updates); which one
+# leads at these widths is not measured, so the page quotes 1.5-2
 LAYERS = ["h1", "h2", "logits"]
 TRANSFER_WIDTHS = [64, 128, 256, 512, 1024]
 TRANSFER_EXPONENTS = {"sp": list(range(-11, -4)), "mup": list(range(-9, -2))}
@@ -373,8 +374,12 @@ def _gp_results() -> dict:
     large = [(m / t, n, l) for n, mr, tr in zip(GP_WIDTHS, out["kurtosis_s"], out["kurtosis_theory"])
              for l, m, t in zip(GP_DEPTHS, mr, tr) if t >= KURTOSIS_SMALL]
     worst = min(large)
-    out["kurtosis_large"] = {"cells": len(large), "short": sum(r < 1 for r, _, _ in large),
-                             "worst_ratio": worst[0], "worst_width": worst[1], "worst_depth": worst[2]}
+    over = max(large)
+    out["kurtosis_large"] = {"cells": len(large), "tolerance": KURTOSIS_TOLERANCE,
+                             "short": sum(r < 1 - KURTOSIS_TOLERANCE for r, _, _ in large),
+                             "over": sum(r > 1 + KURTOSIS_TOLERANCE for r, _, _ in large),
+                             "worst_ratio": worst[0], "worst_width": worst[1], "worst_depth": worst[2],
+                             "over_ratio": over[0], "over_width": over[1], "over_depth": over[2]}
     return out
 
 
@@ -408,7 +413,7 @@ def _transfer_results() -> dict:
     for param, exponents in TRANSFER_EXPONENTS.items():
         lrs = [2.0**k for k in exponents]
         arm = {"median": [], "min": [], "max": [], "best_log2": [], "best_median": [],
-               "at_base_best": []}
+               "at_base_best": [], "neighbour_gap": []}
         for n in TRANSFER_WIDTHS:
             losses = train_adam(param, n, lrs, SEEDS)
             median = losses.median(dim=1).values
@@ -418,6 +423,9 @@ def _transfer_results() -> dict:
             arm["max"].append(losses.max(dim=1).values.tolist())
             arm["best_log2"].append(exponents[best])
             arm["best_median"].append(median[best].item())
+            # how much worse the better of the two neighbouring rates is: the optimum's margin
+            neighbours = [median[i].item() for i in (best - 1, best + 1) if 0 <= i < len(lrs)]
+            arm["neighbour_gap"].append(min(neighbours) / median[best].item() - 1)
         out[param] = arm
     # tune at the base width, then train every width at that learning rate
     base_best = out["sp"]["best_log2"][0]

@@ -76,6 +76,9 @@ def test_kurtosis_matches_the_product_formula_where_it_is_small(res):
                 assert g["kurtosis_s"][i][j] == pytest.approx(theory, rel=0.15), (n, depth)
     assert g["kurtosis_small"]["max_error"] < 0.15
     assert g["kurtosis_small"]["cells"] >= 10
+    # where it is large the estimates scatter, more often short than over (heavy right tails)
+    large = g["kurtosis_large"]
+    assert large["short"] > large["over"] >= 0 and large["worst_ratio"] < 0.5
 
 
 def test_kurtosis_falls_with_width_and_rises_with_depth(res):
@@ -151,7 +154,7 @@ def test_logits_move_with_the_predicted_power_of_the_width(res, key):
 def test_standard_logits_blow_up_fastest_with_adam(res):
     c = res["coord"]
     # a product of two updates, each ~ n: n^2, approached from below (first-order terms ~ n, n^1.5)
-    assert c["theory"]["adam_sp"][2] == 2.0
+    assert c["theory"]["adam_sp"][2] is None  # terms ~ n, n^1.5, n^2: the page says 1.5-2
     assert 1.2 < c["slope"]["adam_sp"]["logits"] < 2.1
     # over the fitted widths (a factor 8): SGD ~ n, Adam faster
     assert c["growth"]["sgd_sp"]["logits"] > 5 and c["growth"]["adam_sp"]["logits"] > 15
@@ -193,8 +196,16 @@ def test_the_hidden_rule_is_what_keeps_the_rate_with_two_hidden_layers(res):
     grid = h["exponents"]
     mup, control = h["mup"]["best_log2"], h["mup_sp_hidden"]["best_log2"]
     assert all(grid[0] < b < grid[-1] for b in mup)
-    assert max(mup) - min(mup) <= 1  # muP keeps its rate
+    assert mup[0] == mup[-1]  # muP keeps its rate
     assert control[0] - control[-1] >= 1  # SP's hidden rate moves it down
+    assert h["mup"]["at_base_best_ratio"][-1] < 1.1
+    assert h["mup_sp_hidden"]["at_base_best_ratio"][-1] > 1.3
+
+
+def test_each_optimum_but_the_widest_sp_one_is_clear(res):
+    t = res["transfer"]
+    assert min(t["sp"]["neighbour_gap"][:-1] + t["mup"]["neighbour_gap"]) > 0.1
+    assert t["sp"]["neighbour_gap"][-1] >= 0
 
 
 def test_both_parametrizations_reach_similar_best_losses(res):
