@@ -252,6 +252,7 @@ import inspect
 import json
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
 SEEDS = [0, 1, 2, 3, 4]
@@ -432,6 +433,8 @@ def figures(res: dict, lang: str) -> dict:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(top=4)
+    ax.set_yticks([0.1, 0.2, 0.5, 1, 2], ["0.1", "0.2", "0.5", "1", "2"])  # not 2×10⁻¹
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel(L["lr"])
     ax.set_ylabel(L["loss"].format(n=len(t["seeds"])))
     fig.legend(fontsize="small", ncol=2, loc="outside lower center")
