@@ -103,6 +103,7 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:coord]
+import functools
 import math
 
 import torch
@@ -111,6 +112,7 @@ from sklearn.datasets import load_digits
 BASE = 64  # the base width: every parametrization is the same network at n = BASE
 
 
+@functools.cache  # loaded once: every step and sweep below reads the same data
 def digits() -> tuple:
     """Standardized 8x8 digits (64 features), 10 classes."""
     X, y = load_digits(return_X_y=True)
@@ -192,6 +194,7 @@ if __name__ == "__main__":
 
 # %%
 # --8<-- [start:transfer]
+import functools
 import math
 
 import torch
@@ -200,6 +203,7 @@ from sklearn.datasets import load_digits
 BASE = 64  # at n = BASE the two parametrizations are the same network
 
 
+@functools.cache  # loaded once: every step and sweep below reads the same data
 def digits() -> tuple:
     """Standardized 8x8 digits (64 features), 10 classes."""
     X, y = load_digits(return_X_y=True)
