@@ -63,6 +63,10 @@ class Outputs:
     def figures(self) -> list[Path]:
         return sorted((self.dir / "figures").glob("*.svg"))
 
+    def explorer(self, name: str, lang: str) -> dict:
+        """Explorer NAME as the snippet's explorers(data, lang) returned it (sitebuild.explorers)."""
+        return json.loads((self.dir / "explorers" / f"{name}_{lang}.json").read_text(encoding="utf-8"))
+
 
 def snippet_names() -> list[str]:
     """Every reason module: `snippets/*.py` except private (`_*`) modules."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import posixpath
 import re
@@ -32,7 +33,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from sitebuild import archive, cache, formats, jupyter_pages, math, notebooks
+from sitebuild import archive, cache, explorers, formats, jupyter_pages, math, notebooks
 
 log = get_plugin_logger("snippets")
 
@@ -199,6 +200,8 @@ def on_files(files: Files, config) -> Files:
     for name, out in _outputs.items():
         for svg in out.figures():
             files.append(File.generated(config, f"figures/{name}/{svg.name}", abs_src_path=str(svg)))
+        for path in sorted((out.dir / "explorers").glob("*.json")):
+            files.append(File.generated(config, f"explorers/{name}/{path.name}", content=finished_explorer(name, path.stem)[1]))
         download = f"downloads/{cache.slug(name)}.ipynb"
         files.append(_in_language(config, File.generated(config, download, abs_src_path=str(_notebooks[name][lang])), lang))
         page = notebook_page(config, name, lang)
@@ -530,6 +533,34 @@ class PageFigures:
             raise PluginError(f"{self.src_uri}: shows figures {self.shown} of {self.order(self.own)}")
 
 
+_finished_explorers: dict[tuple[str, str], tuple[dict, str]] = {}
+
+
+def finished_explorer(snippet: str, stem: str) -> tuple[dict, str]:
+    """Explorer `stem` (NAME_LANG) of a snippet as the page fetches it: (data, its JSON text)."""
+    key = (_outputs[snippet].dir.name, stem)
+    if key not in _finished_explorers:
+        name, lang = stem.rsplit("_", 1)
+        try:
+            text = explorers.write(name, _outputs[snippet].explorer(name, lang))
+        except explorers.ExplorerError as error:
+            raise PluginError(f"snippet '{snippet}': {error}") from None
+        _finished_explorers[key] = json.loads(text), text
+    return _finished_explorers[key]
+
+
+def explorer_html(page, lang: str, name: str) -> str:
+    """{{ explorer("depth") }}: the page's explorer NAME, from its own snippet's explorers()."""
+    snippet = posixpath.basename(page.file.src_uri).split(".")[0].replace("-", "_")
+    path = _outputs[snippet].dir / "explorers" / f"{name}_{lang}.json"
+    if not path.exists():
+        raise PluginError(f"{page.file.src_uri}: snippet '{snippet}' has no explorer '{name}' in '{lang}'")
+    data, _ = finished_explorer(snippet, path.stem)
+    page.meta["explorer"] = True  # overrides/main.html then loads javascripts/explorer.js
+    url = posixpath.relpath(f"explorers/{snippet}/{path.name}", page.url or ".")
+    return explorers.html(data, url)
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.file.src_uri.endswith(".ipynb"):
         return markdown  # notebook pages are rendered by mkdocs-jupyter
@@ -538,7 +569,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     figures = PageFigures(page.file.src_uri, lang)
     try:
         rendered = _template(page.file.src_uri, markdown).render(
-            **_results, figure=figures.figure, fig=figures.fig, lang=lang, downloads=_downloads.get(lang))
+            **_results, figure=figures.figure, fig=figures.fig, lang=lang,
+            explorer=lambda name: explorer_html(page, lang, name), downloads=_downloads.get(lang))
         figures.check_all_shown()
         return rendered
     except PluginError:

@@ -9,6 +9,8 @@ nbclient. After its last cell, one extra cell (never saved in the notebook) writ
     OUTDIR/figures/F_LANG_THEME.svg  every figure of `figures(RESULTS, lang)`, per language and theme
                                    (drawn once per language; the dark one is the light one
                                    recoloured, sitebuild.style.dark_svg)
+    OUTDIR/explorers/E_LANG.json   each explorer of `explorers(explorer_data(), lang)`, as the snippet
+                                   returns it, if it has any (the hook finishes it: sitebuild.explorers)
     OUTDIR/NAME.ipynb              the executed notebook, both languages' Markdown cells in it
                                    (sitebuild.notebooks makes the English and the Chinese notebook)
     OUTDIR/manifest.json           the figures in the order `figures()` draws them (their numbers on
@@ -48,14 +50,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 EXPORT_CELL = """\
 from sitebuild.runner import export as _export
-_export(RESULTS, figures, {outdir!r})
+_export(RESULTS, figures, {outdir!r}, globals().get("explorer_data"), globals().get("explorers"))
 """
 ZH_FIGURES = "zh-figures"  # the cell that carries the Chinese figures (sitebuild.notebooks)
 NOTEBOOK_DPI = 100  # what matplotlib's inline backend draws at
 
 
-def export(results: dict, figures, outdir: str) -> None:
-    """Called inside the notebook's kernel: write results and every figure variant."""
+def export(results: dict, figures, outdir: str, explorer_data=None, explorers=None) -> None:
+    """Called inside the notebook's kernel: write results, every figure variant and the data of
+    the page's explorers, if the snippet has any (sitebuild.explorers)."""
     import matplotlib.pyplot as plt
 
     from sitebuild import style
@@ -87,6 +90,13 @@ def export(results: dict, figures, outdir: str) -> None:
                 plt.close(fig)
                 for theme, svg in (("light", light.getvalue()), ("dark", style.dark_svg(light.getvalue()))):
                     (out / "figures" / f"{name}_{lang}_{theme}.svg").write_text(svg, encoding="utf-8")
+    if explorers is not None:
+        (out / "explorers").mkdir(exist_ok=True)
+        data = explorer_data()
+        for lang in style.LANGS:
+            for name, spec in explorers(data, lang).items():
+                (out / "explorers" / f"{name}_{lang}.json").write_text(
+                    json.dumps(spec, ensure_ascii=False, sort_keys=True), encoding="utf-8")
     (out / "warnings.json").write_text(json.dumps(warnings), encoding="utf-8")
     (out / "figures.json").write_text(json.dumps([[name, described[name]] for name in order]), encoding="utf-8")
 

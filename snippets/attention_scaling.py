@@ -587,6 +587,18 @@ def results() -> dict:
 
 LABELS = {
     "en": {
+        "explorer_title": "Explore: one query's attention over {n} keys, q and k with N(0, 1) entries",
+        "explorer_scaled": "Divide the logits by √d_k",
+        "explorer_weights_title": "The first query's softmax weights",
+        "explorer_weight": "weight",
+        "explorer_uniform": "uniform, 1/{n}",
+        "explorer_max_title": "Largest weight, median over {n} queries",
+        "explorer_max_weight": "largest weight",
+        "explorer_here": "this setting",
+        "explorer_read_max": "largest weight",
+        "explorer_read_entropy": "entropy (nats; uniform: {ln})",
+        "explorer_read_median_max": "median largest weight over {n} queries",
+        "explorer_read_median_entropy": "median entropy",
         "d_k": "d_k (log scale)",
         "variance": "variance (log scale)",
         "theory": "theory: d_k",
@@ -606,6 +618,18 @@ LABELS = {
         "w_mup": "{m:g}/d_k (µP)",
     },
     "zh": {
+        "explorer_title": "动手试试：一个查询在{n}个键上的注意力，q和k的元素服从N(0, 1)",
+        "explorer_scaled": "logit除以√d_k",
+        "explorer_weights_title": "第一个查询的softmax权重",
+        "explorer_weight": "权重",
+        "explorer_uniform": "均匀分布，1/{n}",
+        "explorer_max_title": "最大权重，{n}个查询的中位数",
+        "explorer_max_weight": "最大权重",
+        "explorer_here": "当前设置",
+        "explorer_read_max": "最大权重",
+        "explorer_read_entropy": "熵（奈特；均匀分布为{ln}）",
+        "explorer_read_median_max": "{n}个查询的最大权重中位数",
+        "explorer_read_median_entropy": "熵的中位数",
         "d_k": "d_k（对数坐标）",
         "variance": "方差（对数坐标）",
         "theory": "理论值：d_k",
@@ -722,6 +746,103 @@ def figures(res: dict, lang: str) -> dict:
     ax.legend()
     figs["alignment"] = fig
     return figs
+
+
+# The page's explorer (an interactive figure; the site's script draws it from this data).
+EXPLORER_D_K = [2**k for k in range(11)]  # 1 ... 1024
+
+
+def attention_temperature(
+    d_k: int, n_keys: int = 32, n_queries: int = 1000, seed: int = 0
+) -> dict[str, dict]:
+    """Softmax weights of N(0, 1) queries over N(0, 1) keys, unscaled and scaled by 1/sqrt(d_k).
+
+    The queries and keys are the first d_k coordinates of one draw in 1024 dimensions, so a
+    larger d_k adds coordinates to the same vectors. Returns, per arm, the first query's
+    weights over the keys, and the median over all queries of the largest weight and of the
+    entropy (nats)."""
+    g = torch.Generator().manual_seed(seed)
+    q = torch.randn(n_queries, max(EXPLORER_D_K), generator=g, dtype=torch.float64)[:, :d_k]
+    k = torch.randn(n_keys, max(EXPLORER_D_K), generator=g, dtype=torch.float64)[:, :d_k]
+    out = {}
+    for arm, s in [("unscaled", 1.0), ("scaled", math.sqrt(d_k))]:
+        p = torch.softmax(q @ k.T / s, dim=-1)
+        entropy = -(p * torch.log(p.clamp_min(1e-300))).sum(-1)
+        out[arm] = {
+            "weights": p[0].tolist(),
+            "max_weight": p[0].max().item(),
+            "entropy": entropy[0].item(),
+            "median_max_weight": p.max(-1).values.median().item(),
+            "median_entropy": entropy.median().item(),
+        }
+    return out
+
+
+def explorer_data() -> dict:
+    """Every value of the page's explorer: both arms at each d_k of the slider."""
+    return {
+        "temperature": {
+            "d_k": EXPLORER_D_K,
+            **_defaults(attention_temperature),
+            "runs": {str(d): attention_temperature(d) for d in EXPLORER_D_K},
+        }
+    }
+
+
+def explorers(data: dict, lang: str) -> dict:
+    """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
+    L = LABELS[lang]
+    t = data["temperature"]
+    n_keys = t["n_keys"]
+    states = []
+    for d in t["d_k"]:
+        for arm in ["unscaled", "scaled"]:
+            run = t["runs"][str(d)][arm]
+            states.append({
+                "controls": {"d_k": str(d), "scale": arm},
+                "series": {
+                    "weights": [[j + 1, w] for j, w in enumerate(run["weights"])],
+                    "here": [[d, run["median_max_weight"]]],
+                },
+                "values": {key: run[key] for key in
+                           ["max_weight", "entropy", "median_max_weight", "median_entropy"]},
+            })
+    curves = [
+        {"label": L[arm + "_label"], "color": color, "kind": "line",
+         "points": [[d, t["runs"][str(d)][arm]["median_max_weight"]] for d in t["d_k"]]}
+        for arm, color in [("unscaled", "C1"), ("scaled", "C0")]
+    ]
+    uniform = {"label": L["explorer_uniform"].format(n=n_keys), "color": "C7", "kind": "line",
+               "dashed": True, "points": [[0.5, 1 / n_keys], [n_keys + 0.5, 1 / n_keys]]}
+    return {"temperature": {
+        "title": L["explorer_title"].format(n=n_keys),
+        "controls": [
+            {"name": "d_k", "label": "d_k", "kind": "range",
+             "options": [{"value": str(d), "text": str(d)} for d in t["d_k"]], "value": "64"},
+            {"name": "scale", "label": L["explorer_scaled"], "kind": "checkbox",
+             "options": [{"value": "unscaled", "text": L["unscaled_label"]},
+                         {"value": "scaled", "text": L["scaled_label"]}]},
+        ],
+        "charts": [
+            {"title": L["explorer_weights_title"], "x": {"label": L["key"]},
+             "y": {"label": L["explorer_weight"], "range": [0, 1]},
+             "static": [uniform],
+             "series": [{"key": "weights", "label": "", "color": "C2", "kind": "bars"}]},
+            {"title": L["explorer_max_title"].format(n=f"{t['n_queries']:,}"),
+             "x": {"label": L["d_k"], "scale": "log"}, "y": {"label": L["explorer_max_weight"], "range": [0, 1]},
+             "static": curves,
+             "series": [{"key": "here", "label": L["explorer_here"], "color": "C4", "kind": "points"}]},
+        ],
+        "readouts": [
+            {"key": "max_weight", "label": L["explorer_read_max"], "format": ["fixed", 3]},
+            {"key": "entropy", "label": L["explorer_read_entropy"].format(ln=f"{math.log(n_keys):.2f}"),
+             "format": ["fixed", 2]},
+            {"key": "median_max_weight", "label": L["explorer_read_median_max"].format(n=f"{t['n_queries']:,}"),
+             "format": ["fixed", 3]},
+            {"key": "median_entropy", "label": L["explorer_read_median_entropy"], "format": ["fixed", 2]},
+        ],
+        "states": states,
+    }}
 
 
 # %%

@@ -1278,6 +1278,25 @@ def results() -> dict:
 
 LABELS = {
     "en": {
+        "explorer_title": "Explore: a {depth}-layer stack of width {width}, h ← φ(Wh), W ~ N(0, g²/{width})",
+        "explorer_activation": "Activation φ",
+        "explorer_gain": "Gain g (weight std g/√{width})",
+        "explorer_layer": "Histogram at layer",
+        "explorer_tanh": "tanh",
+        "explorer_relu": "ReLU",
+        "explorer_sigmoid": "sigmoid",
+        "explorer_gelu": "GELU",
+        "explorer_std1": "std 1",
+        "explorer_vp": "{act}: variance-preserving",
+        "explorer_std_title": "Activation std per layer",
+        "explorer_std_axis": "std (log scale)",
+        "explorer_grad_title": "Gradient norm per layer, relative to the last",
+        "explorer_grad_axis": "‖∂L/∂h_l‖ / ‖∂L/∂h_L‖ (log)",
+        "explorer_hist_title": "Activations at the chosen layer",
+        "explorer_value": "activation value",
+        "explorer_layer_std": "std at the chosen layer",
+        "explorer_last_std": "std at layer {depth}",
+        "explorer_grad_ratio": "gradient norm at the input / at layer {depth}",
         "layer": "layer",
         "layer_l": "layer $l$",
         "activation_std": "activation std (log scale)",
@@ -1311,6 +1330,25 @@ LABELS = {
         "best": "lowest median training loss",
     },
     "zh": {
+        "explorer_title": "动手试试：{depth}层、宽{width}的网络，h ← φ(Wh)，W ~ N(0, g²/{width})",
+        "explorer_activation": "激活函数φ",
+        "explorer_gain": "增益g（权重标准差g/√{width}）",
+        "explorer_layer": "直方图所在层",
+        "explorer_tanh": "tanh",
+        "explorer_relu": "ReLU",
+        "explorer_sigmoid": "sigmoid",
+        "explorer_gelu": "GELU",
+        "explorer_std1": "标准差1",
+        "explorer_vp": "{act}保方差",
+        "explorer_std_title": "各层激活值的标准差",
+        "explorer_std_axis": "标准差（对数坐标）",
+        "explorer_grad_title": "各层梯度范数（相对最后一层）",
+        "explorer_grad_axis": "‖∂L/∂h_l‖ / ‖∂L/∂h_L‖（对数）",
+        "explorer_hist_title": "所选层的激活值分布",
+        "explorer_value": "激活值",
+        "explorer_layer_std": "所选层的标准差",
+        "explorer_last_std": "第{depth}层的标准差",
+        "explorer_grad_ratio": "输入处与第{depth}层的梯度范数之比",
         "layer": "层",
         "layer_l": "层l",
         "activation_std": "激活值标准差（对数坐标）",
@@ -1543,6 +1581,133 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(handles, labels, loc="outside lower center", ncol=2)
     figs["training"] = fig
     return figs
+
+
+# The page's explorer (an interactive figure; the site's script draws it from this data).
+EXPLORER_ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "gelu": nn.functional.gelu,
+}
+EXPLORER_WIDTH, EXPLORER_DEPTH = 128, 30
+EXPLORER_HIST_LAYERS = [1, 3, 10, 30]
+
+
+def explorer_gains() -> list[float]:
+    """The gain slider: 2^(k/4) from 1/2 to 16 (Xavier's 1, Kaiming's sqrt 2 and std 1's
+    sqrt(width) among them), plus each activation's variance-preserving gain."""
+    grid = {2 ** (k / 4) for k in range(-4, 17)}
+    vp = {name: variance_preserving_gain(phi) for name, phi in EXPLORER_ACTIVATIONS.items()}
+    return sorted(grid | {g for name, g in vp.items() if name != "relu"})
+
+
+def signal_through_depth(
+    phi, gain: float, n_layers: int = 30, width: int = 128, batch: int = 256, seed: int = 0
+) -> dict:
+    """Activation std per layer, ||dL/dh_l|| / ||dL/dh_L|| per layer (l = 0 is the input) and
+    every activation of every layer, for h <- phi(W h) with W ~ N(0, gain^2 / width), in float64.
+
+    The weights are the same normal draws at every gain (scaled), so moving the gain moves
+    the curves, not the noise."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, width, generator=g, dtype=torch.float64).requires_grad_()
+    hs = [x]
+    for _ in range(n_layers):
+        W = torch.randn(width, width, generator=g, dtype=torch.float64) * gain / math.sqrt(width)
+        hs.append(phi(hs[-1] @ W.T))
+        hs[-1].retain_grad()
+    out_grad = torch.randn(batch, width, generator=g, dtype=torch.float64)
+    hs[-1].backward(out_grad / out_grad.norm(dim=1, keepdim=True))
+    return {
+        "std": [h.detach().std().item() for h in hs[1:]],
+        "grad": [(h.grad.norm() / hs[-1].grad.norm()).item() for h in hs],
+        "activations": [h.detach() for h in hs[1:]],
+    }
+
+
+def _histogram(values: torch.Tensor, bins: int = 20) -> list[list[float]]:
+    """[[bin centre, fraction of values in the bin], ...] over the values' own range."""
+    v = values.flatten().numpy()
+    counts, edges = np.histogram(v, bins=bins, range=(v.min(), v.max()))
+    return [[(a + b) / 2, c / len(v)] for a, b, c in zip(edges[:-1], edges[1:], counts)]
+
+
+def explorer_data() -> dict:
+    """Every value of the page's explorer: each activation at each gain of the slider."""
+    gains = explorer_gains()
+    depth = {"gains": gains, "hist_layers": EXPLORER_HIST_LAYERS,
+             "variance_preserving": {n: variance_preserving_gain(f) for n, f in EXPLORER_ACTIVATIONS.items()},
+             **_defaults(signal_through_depth), "runs": {}}
+    for name, phi in EXPLORER_ACTIVATIONS.items():
+        for i, gain in enumerate(gains):
+            run = signal_through_depth(phi, gain)
+            depth["runs"][f"{name}|{i}"] = {
+                "std": run["std"],
+                "grad": run["grad"],
+                "hist": {str(l): _histogram(run["activations"][l - 1]) for l in EXPLORER_HIST_LAYERS},
+            }
+    return {"depth": depth}
+
+
+def explorers(data: dict, lang: str) -> dict:
+    """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
+    L = LABELS[lang]
+    d = data["depth"]
+    gains = d["gains"]
+    width = d["width"]
+
+    def nearest(g: float) -> str:
+        return str(min(range(len(gains)), key=lambda i: abs(gains[i] - g)))
+
+    marks = [(1.0, L["init_xavier"]), (math.sqrt(2), L["init_kaiming"]), (math.sqrt(width), L["explorer_std1"])]
+    marks += [(d["variance_preserving"][n], L["explorer_vp"].format(act=L["explorer_" + n]))
+              for n in ["tanh", "sigmoid", "gelu"]]
+    states = []
+    for act in EXPLORER_ACTIVATIONS:
+        for i in range(len(gains)):
+            run = d["runs"][f"{act}|{i}"]
+            for layer in d["hist_layers"]:
+                states.append({
+                    "controls": {"act": act, "gain": str(i), "layer": str(layer)},
+                    "series": {
+                        "std": [[l + 1, s] for l, s in enumerate(run["std"])],
+                        "grad": [[l, s] for l, s in enumerate(run["grad"])],
+                        "hist": run["hist"][str(layer)],
+                    },
+                    "values": {"last_std": run["std"][-1], "layer_std": run["std"][layer - 1],
+                               "grad_ratio": run["grad"][0]},
+                })
+    return {"depth": {
+        "title": L["explorer_title"].format(depth=d["n_layers"], width=width),
+        "controls": [
+            {"name": "act", "label": L["explorer_activation"],
+             "options": [{"value": a, "text": L["explorer_" + a]} for a in EXPLORER_ACTIVATIONS]},
+            {"name": "gain", "label": L["explorer_gain"].format(width=width), "kind": "range",
+             "options": [{"value": str(i), "text": f"{g:.2f}"} for i, g in enumerate(gains)],
+             "value": nearest(1.0),
+             "marks": [{"value": nearest(g), "text": t} for g, t in marks]},
+            {"name": "layer", "label": L["explorer_layer"], "kind": "range",
+             "options": [{"value": str(l), "text": str(l)} for l in d["hist_layers"]], "value": "10"},
+        ],
+        "charts": [
+            {"title": L["explorer_std_title"], "x": {"label": L["layer"]},
+             "y": {"label": L["explorer_std_axis"], "scale": "log", "range": [1e-6, 1e6]},
+             "series": [{"key": "std", "label": "", "color": "C0", "kind": "line"}]},
+            {"title": L["explorer_grad_title"], "x": {"label": L["layer"]},
+             "y": {"label": L["explorer_grad_axis"], "scale": "log", "range": [1e-6, 1e6]},
+             "series": [{"key": "grad", "label": "", "color": "C1", "kind": "line"}]},
+            {"title": L["explorer_hist_title"], "x": {"label": L["explorer_value"]},
+             "y": {"label": L["fraction_units"]}, "domain": "state",
+             "series": [{"key": "hist", "label": "", "color": "C2", "kind": "bars"}]},
+        ],
+        "readouts": [
+            {"key": "layer_std", "label": L["explorer_layer_std"], "format": ["sci", 1]},
+            {"key": "last_std", "label": L["explorer_last_std"].format(depth=d["n_layers"]), "format": ["sci", 1]},
+            {"key": "grad_ratio", "label": L["explorer_grad_ratio"].format(depth=d["n_layers"]), "format": ["sci", 1]},
+        ],
+        "states": states,
+    }}
 
 
 # %%

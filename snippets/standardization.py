@@ -925,6 +925,18 @@ def results() -> dict:
 
 LABELS = {
     "en": {
+        "explorer_title": "Explore: linear regression on two features ({n} samples, correlation {rho}), the second one scaled",
+        "explorer_ratio": "Scale of feature 2 / feature 1",
+        "explorer_standardize": "Standardize the features",
+        "explorer_path_title": "Loss contours and the first {steps} steps of gradient descent",
+        "explorer_w1": "weight of feature 1",
+        "explorer_w2": "weight of feature 2",
+        "explorer_contours": "loss contours",
+        "explorer_path": "gradient descent from 0",
+        "explorer_minimum": "minimum",
+        "explorer_steps": "steps until the loss gap is below {tol} of its start",
+        "explorer_lr": "best ηλmax",
+        "explorer_kappa": "condition number κ",
         "raw": "raw",
         "centered": "centered only",
         "scaled": "scaled only",
@@ -947,6 +959,18 @@ LABELS = {
         "seeds": "{name}, lr {lr} (seeds {seeds})",
     },
     "zh": {
+        "explorer_title": "动手试试：两个特征上的线性回归（{n}个样本，相关系数{rho}），第二个特征乘以一个倍数",
+        "explorer_ratio": "特征2与特征1的尺度之比",
+        "explorer_standardize": "标准化特征",
+        "explorer_path_title": "损失等高线与梯度下降的前{steps}步",
+        "explorer_w1": "特征1的权重",
+        "explorer_w2": "特征2的权重",
+        "explorer_contours": "损失等高线",
+        "explorer_path": "从0开始的梯度下降",
+        "explorer_minimum": "最小值点",
+        "explorer_steps": "损失差距降到初始值的{tol}以下所需步数",
+        "explorer_lr": "最佳ηλmax",
+        "explorer_kappa": "条件数κ",
         "raw": "原始",
         "centered": "仅中心化",
         "scaled": "仅缩放",
@@ -1089,6 +1113,100 @@ def figures(res: dict, lang: str) -> dict:
     ax.legend(loc="upper right")
     figs["near_constant"] = fig
     return figs
+
+
+# The page's explorer (an interactive figure; the site's script draws it from this data).
+EXPLORER_RATIOS = [1, 2, 5, 10, 20, 50, 100]
+EXPLORER_LEVELS = [1.0, 0.3, 0.1, 0.03, 0.01]  # contours, as fractions of the initial loss gap
+
+
+def two_features(ratio: float, n: int = 200, correlation: float = 0.5, seed: int = 0):
+    """Two correlated N(0, 1) features, the second multiplied by `ratio`, and the target
+    y = z1 + z2 / 2 + noise. The same draws at every ratio: only the scale changes."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, 2))
+    z[:, 1] = correlation * z[:, 0] + math.sqrt(1 - correlation**2) * z[:, 1]
+    y = z[:, 0] + 0.5 * z[:, 1] + 0.3 * rng.standard_normal(n)
+    return z * np.array([1.0, ratio]), y
+
+
+def conditioning_run(F: np.ndarray, y: np.ndarray, path_steps: int = 60) -> dict:
+    """Gradient descent from 0 on the page's loss (with bias) at its best eta * lambda_max of
+    LR_FACTORS: the steps to the page's tolerance, the condition number, the path of the two
+    weights, and contours of the loss over them (the bias at its best value)."""
+    steps = {f: iterations_to_tol(F, y, lr_factor=f) for f in LR_FACTORS}
+    best = min(LR_FACTORS, key=lambda f: steps[f])
+    H, theta_star = quadratic(F, y)
+    lam = np.linalg.eigvalsh(H)
+    path = gd_path(F, y, path_steps, lr_factor=best)[:, :2]
+    # loss gap over (w1, w2) with the bias at its best: (w - w*)^T C (w - w*) / 2, C = Cov(F)
+    C = np.cov(F.T, bias=True)
+    gap0 = 0.5 * theta_star[:2] @ C @ theta_star[:2]
+    c_lam, c_vec = np.linalg.eigh(C)
+    t = np.linspace(0, 2 * np.pi, 73)
+    contours = []
+    for level in EXPLORER_LEVELS:
+        radii = np.sqrt(2 * level * gap0 / c_lam)
+        ring = theta_star[:2, None] + c_vec @ (radii[:, None] * np.vstack([np.cos(t), np.sin(t)]))
+        contours.append(ring.T.tolist())
+    return {"steps": steps[best], "best_lr_factor": best, "kappa": float(lam[-1] / lam[0]),
+            "path": path.tolist(), "contours": contours, "w_star": theta_star[:2].tolist()}
+
+
+def explorer_data() -> dict:
+    """Every value of the page's explorer: raw and standardized features at each ratio."""
+    runs = {}
+    for ratio in EXPLORER_RATIOS:
+        X, y = two_features(ratio)
+        for kind in ["raw", "standardized"]:
+            runs[f"{ratio}|{kind}"] = conditioning_run(preprocess(X, kind), y)
+    return {"conditioning": {"ratios": EXPLORER_RATIOS, "levels": EXPLORER_LEVELS,
+                             "lr_factors": LR_FACTORS,
+                             **_defaults(two_features, conditioning_run, iterations_to_tol),
+                             "runs": runs}}
+
+
+def explorers(data: dict, lang: str) -> dict:
+    """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
+    L = LABELS[lang]
+    c = data["conditioning"]
+    states = []
+    for ratio in c["ratios"]:
+        for kind in ["raw", "standardized"]:
+            run = c["runs"][f"{ratio}|{kind}"]
+            states.append({
+                "controls": {"ratio": str(ratio), "standardize": kind},
+                "series": {"contours": run["contours"], "path": run["path"], "start": run["path"][:1],
+                           "minimum": [run["w_star"]]},
+                "values": {"steps": run["steps"], "kappa": run["kappa"], "lr": run["best_lr_factor"]},
+            })
+    return {"conditioning": {
+        "title": L["explorer_title"].format(n=c["n"], rho=c["correlation"]),
+        "controls": [
+            {"name": "ratio", "label": L["explorer_ratio"], "kind": "range",
+             "options": [{"value": str(r), "text": f"{r}"} for r in c["ratios"]], "value": "10"},
+            {"name": "standardize", "label": L["explorer_standardize"], "kind": "checkbox",
+             "options": [{"value": "raw", "text": L["raw"]}, {"value": "standardized", "text": L["standardized"]}]},
+        ],
+        "charts": [
+            {"title": L["explorer_path_title"].format(steps=c["path_steps"]), "square": True, "domain": "state",
+             "x": {"label": L["explorer_w1"]}, "y": {"label": L["explorer_w2"]},
+             "series": [
+                 {"key": "contours", "label": L["explorer_contours"], "color": "C7", "kind": "line"},
+                 {"key": "path", "label": L["explorer_path"], "color": "C1", "kind": "line"},
+                 {"key": "path", "label": "", "color": "C1", "kind": "points"},
+                 {"key": "minimum", "label": L["explorer_minimum"], "color": "C4", "kind": "points"},
+             ]},
+        ],
+        "readouts": [
+            {"key": "steps", "label": L["explorer_steps"].format(
+                tol="10" + str(round(math.log10(c["tol"]))).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))),
+             "format": ["fixed", 0]},
+            {"key": "lr", "label": L["explorer_lr"], "format": ["fixed", 1]},
+            {"key": "kappa", "label": L["explorer_kappa"], "format": ["fixed", 1]},
+        ],
+        "states": states,
+    }}
 
 
 # %%

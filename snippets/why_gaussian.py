@@ -961,6 +961,22 @@ def results() -> dict:
 
 LABELS = {
     "en": {
+        "explorer_title": "Explore: the standardized sum of n iid terms, {samples} samples",
+        "explorer_source": "Source of the terms",
+        "explorer_uniform": "uniform U(0, 1)",
+        "explorer_exponential": "exponential Exp(1)",
+        "explorer_coin": "coin flip ±1",
+        "explorer_proline": "real data: wine proline",
+        "explorer_n": "Number of terms n",
+        "explorer_density_title": "Density of (Sₙ − nμ) / (σ√n)",
+        "explorer_z": "standardized sum",
+        "explorer_density": "density",
+        "explorer_normal": "N(0, 1)",
+        "explorer_sum": "standardized sum",
+        "explorer_kolmogorov": "distance to N(0, 1), sup |F − Φ|",
+        "explorer_skewness": "skewness",
+        "explorer_kurtosis": "excess kurtosis",
+        "explorer_noise": "distance from sampling noise alone",
         "n_terms": "number of terms n",
         "standardized": "standardized sum",
         "density": "density",
@@ -999,6 +1015,22 @@ LABELS = {
         "orthogonal": "orthogonal: all 1",
     },
     "zh": {
+        "explorer_title": "动手试试：n个独立同分布项之和的标准化，{samples}个样本",
+        "explorer_source": "各项的来源",
+        "explorer_uniform": "均匀分布U(0, 1)",
+        "explorer_exponential": "指数分布Exp(1)",
+        "explorer_coin": "抛硬币±1",
+        "explorer_proline": "真实数据：葡萄酒的脯氨酸含量",
+        "explorer_n": "项数n",
+        "explorer_density_title": "(Sₙ − nμ) / (σ√n)的密度",
+        "explorer_z": "标准化之和",
+        "explorer_density": "密度",
+        "explorer_normal": "N(0, 1)",
+        "explorer_sum": "标准化之和",
+        "explorer_kolmogorov": "与N(0, 1)的距离sup |F − Φ|",
+        "explorer_skewness": "偏度",
+        "explorer_kurtosis": "超额峰度",
+        "explorer_noise": "仅由采样噪声造成的距离",
         "n_terms": "项数n",
         "standardized": "标准化后的和",
         "density": "概率密度",
@@ -1167,6 +1199,120 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(handles, labels, loc="outside lower center", ncol=2)
     figs["geometry"] = fig
     return figs
+
+
+# The page's explorer (an interactive figure; the site's script draws it from this data).
+EXPLORER_NS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
+EXPLORER_SOURCES = ["uniform", "exponential", "coin", "proline"]
+
+
+def source_draws(kind: str, shape: tuple, g: torch.Generator) -> tuple[torch.Tensor, float, float]:
+    """iid draws of one source, with its exact mean and variance.
+
+    'uniform' U(0, 1), 'exponential' Exp(1), 'coin' a fair +-1 flip, and 'proline': a real
+    feature, the proline column of scikit-learn's wine data (178 wines), drawn with replacement
+    from its values (its empirical distribution: the mean and variance are those of the 178)."""
+    u = torch.rand(shape, generator=g, dtype=torch.float64)
+    if kind == "uniform":
+        return u, 0.5, 1 / 12
+    if kind == "exponential":
+        return -torch.log1p(-u), 1.0, 1.0
+    if kind == "coin":
+        return torch.where(u < 0.5, -1.0, 1.0).double(), 0.0, 1.0
+    from sklearn.datasets import load_wine
+
+    values = torch.tensor(load_wine().data[:, 12], dtype=torch.float64)  # column 12: proline
+    index = torch.randint(len(values), shape, generator=g)
+    return values[index], values.mean().item(), values.var(unbiased=False).item()
+
+
+def standardized_sum_stats(
+    kind: str, ns: list[int], samples: int = 40_000, bins: int = 64, seed: int = 0
+) -> dict:
+    """For each n: the density histogram of (S_n - n mu) / (sigma sqrt n) on [-4, 4], its
+    Kolmogorov distance sup |F - Phi| to N(0, 1) (exact for the sample: at every jump of its
+    empirical CDF), skewness and excess kurtosis. S_n are partial sums of one iid sequence."""
+    g = torch.Generator().manual_seed(seed)
+    draws, mu, var = source_draws(kind, (max(ns), samples), g)
+    sums = draws.cumsum(0)
+    edges = np.linspace(-4, 4, bins + 1)
+    out = {}
+    for n in ns:
+        z = ((sums[n - 1] - n * mu) / math.sqrt(n * var)).sort().values
+        Phi = torch.special.ndtr(z)
+        i = torch.arange(1, samples + 1, dtype=torch.float64)
+        # ties (a coin's lattice): the empirical CDF jumps once per distinct value
+        last = torch.cat([z[1:] != z[:-1], torch.tensor([True])])
+        first = torch.cat([torch.tensor([True]), z[1:] != z[:-1]])
+        above = (i[last] / samples - Phi[last]).abs().max()
+        below = ((i[first] - 1) / samples - Phi[first]).abs().max()
+        counts, _ = np.histogram(z.numpy(), bins=edges)
+        c = z - z.mean()
+        m2 = c.pow(2).mean()
+        out[n] = {
+            "density": (counts / (samples * np.diff(edges))).tolist(),
+            "kolmogorov": max(above, below).item(),
+            "skewness": (c.pow(3).mean() / m2**1.5).item(),
+            "excess_kurtosis": (c.pow(4).mean() / m2**2 - 3).item(),
+        }
+    return {"edges": edges.tolist(), "by_n": out}
+
+
+def explorer_data() -> dict:
+    """Every value of the page's explorer: each source at each number of terms."""
+    return {
+        "clt": {
+            "ns": EXPLORER_NS,
+            **_defaults(standardized_sum_stats),
+            "sources": {kind: standardized_sum_stats(kind, EXPLORER_NS) for kind in EXPLORER_SOURCES},
+        }
+    }
+
+
+def explorers(data: dict, lang: str) -> dict:
+    """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
+    L = LABELS[lang]
+    c = data["clt"]
+    states = []
+    for kind in EXPLORER_SOURCES:
+        run = c["sources"][kind]
+        edges = run["edges"]
+        centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
+        for n in c["ns"]:
+            row = run["by_n"][n]
+            states.append({
+                "controls": {"source": kind, "n": str(n)},
+                "series": {"density": [[x, y] for x, y in zip(centres, row["density"])]},
+                "values": {**{key: row[key] for key in ["kolmogorov", "skewness", "excess_kurtosis"]},
+                           # E[D] of N(0, 1) samples themselves: smaller distances are noise
+                           "noise": math.sqrt(math.pi / 2) * math.log(2) / math.sqrt(c["samples"])},
+            })
+    x = np.linspace(-4, 4, 161)
+    normal = {"label": L["explorer_normal"], "color": "C7", "kind": "line",
+              "points": [[float(v), float(np.exp(-v * v / 2) / math.sqrt(2 * math.pi))] for v in x]}
+    return {"clt": {
+        "title": L["explorer_title"].format(samples=f"{c['samples']:,}"),
+        "controls": [
+            {"name": "source", "label": L["explorer_source"],
+             "options": [{"value": k, "text": L["explorer_" + k]} for k in EXPLORER_SOURCES],
+             "value": "exponential"},
+            {"name": "n", "label": L["explorer_n"], "kind": "range",
+             "options": [{"value": str(n), "text": str(n)} for n in c["ns"]], "value": "4"},
+        ],
+        "charts": [
+            {"title": L["explorer_density_title"], "x": {"label": L["explorer_z"], "range": [-4, 4]},
+             "y": {"label": L["explorer_density"], "range": [0, 0.8]},
+             "static": [normal],
+             "series": [{"key": "density", "label": L["explorer_sum"], "color": "C0", "kind": "bars"}]},
+        ],
+        "readouts": [
+            {"key": "kolmogorov", "label": L["explorer_kolmogorov"], "format": ["fixed", 3]},
+            {"key": "skewness", "label": L["explorer_skewness"], "format": ["fixed", 2]},
+            {"key": "excess_kurtosis", "label": L["explorer_kurtosis"], "format": ["fixed", 2]},
+            {"key": "noise", "label": L["explorer_noise"], "format": ["fixed", 3]},
+        ],
+        "states": states,
+    }}
 
 
 # %%
