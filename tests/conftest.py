@@ -118,6 +118,21 @@ def built_results(name: str) -> dict:
     return cache.ensure([name])[name].results
 
 
+def built_explorer(name: str, explorer: str, lang: str = "en") -> dict:
+    """Explorer EXPLORER of snippets/<name>.py as the build's run returned it (sitebuild.explorers):
+    the values an explorer shows, for the snippet's tests to check against theory."""
+    from sitebuild import cache
+
+    return cache.ensure([name])[name].explorer(explorer, lang)
+
+
+def explorer_states(spec: dict) -> dict[str, dict]:
+    """The explorer's states by their settings, "tanh|3" (sitebuild.explorers.state_key)."""
+    from sitebuild import explorers
+
+    return {explorers.state_key(spec, state["controls"]): state for state in spec["states"]}
+
+
 @pytest.fixture
 def site_copy(tmp_path):
     """A copy of the site whose docs/ a test may edit (code and config are linked, not copied), and

@@ -391,3 +391,59 @@ def test_mup_scale_keeps_the_aligned_weight_width_independent(res):
             ref = (p[:, 0] / p.sum(1)).mean()
             # the snippet shares its independent keys across queries: tolerance 0.01 + 10 %
             assert abs(a[key][i] - ref) < 0.01 + 0.1 * ref, (key, d, a[key][i], ref)
+
+
+# ---------------------------------------------------------------------------------------------
+# The explorer (attention temperature), checked against softmax of iid Gaussian logits
+
+
+def _softmax_medians(logit_std: float, keys: int, draws: int = 40_000, seed: int = 12345):
+    """Median entropy and median largest weight of softmax over `keys` iid N(0, logit_std^2)
+    logits: what q.k gives when d_k is large (the keys' Gram matrix / d_k is then near I)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((draws, keys)) * logit_std
+    p = np.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    entropy = -(p * np.log(np.maximum(p, 1e-300))).sum(axis=1)
+    return float(np.median(entropy)), float(np.median(p.max(axis=1)))
+
+
+@pytest.fixture(scope="module")
+def temperature_explorer():
+    from conftest import built_explorer, explorer_states
+
+    spec = built_explorer("attention_scaling", "temperature")
+    return spec, explorer_states(spec)
+
+
+def test_explorer_covers_d_k_1_to_1024_and_both_arms(temperature_explorer):
+    spec, states = temperature_explorer
+    d_k = next(c for c in spec["controls"] if c["name"] == "d_k")
+    assert [int(o["value"]) for o in d_k["options"]] == [2**k for k in range(11)]
+    assert states["1|scaled"]["values"] == states["1|unscaled"]["values"]  # sqrt(1) = 1
+
+
+def test_explorer_medians_match_softmax_of_gaussian_logits(temperature_explorer):
+    """For large d_k, q.k / s over the keys is close to iid N(0, d_k / s^2): the scaled arm keeps
+    unit logits (entropy near 3.05 nats for 32 keys at every d_k), the unscaled one has logit std
+    sqrt(d_k) and its largest weight goes to 1. The unscaled arm is compared from d_k = 256 on:
+    below, its entropy still depends on the norms of the one set of keys (+-18 % at d_k = 64)."""
+    spec, states = temperature_explorer
+    keys = len(states["1|scaled"]["series"]["weights"])
+    for d in [64, 128, 256, 512, 1024]:
+        for arm, std in [("scaled", 1.0), ("unscaled", math.sqrt(d))][: 1 if d < 256 else 2]:
+            entropy, largest = _softmax_medians(std, keys)
+            values = states[f"{d}|{arm}"]["values"]
+            assert values["median_entropy"] == pytest.approx(entropy, rel=0.03, abs=0.03), (d, arm)
+            assert values["median_max_weight"] == pytest.approx(largest, rel=0.05, abs=0.01), (d, arm)
+    assert states["1024|unscaled"]["values"]["median_max_weight"] > 0.99
+
+
+def test_explorer_readouts_are_the_plotted_weights(temperature_explorer):
+    spec, states = temperature_explorer
+    for key, state in states.items():
+        p = np.array([w for _, w in state["series"]["weights"]])
+        assert p.sum() == pytest.approx(1.0)
+        assert state["values"]["max_weight"] == pytest.approx(p.max())
+        assert state["values"]["entropy"] == pytest.approx(-(p * np.log(np.maximum(p, 1e-300))).sum(), abs=1e-9)
+        assert state["series"]["here"] == [[int(state["controls"]["d_k"]), state["values"]["median_max_weight"]]]

@@ -610,3 +610,91 @@ def test_training_claims(res):
     # ... but only the accuracy gap closes: at the chosen rates Xavier fits the training set worse
     # (median final loss about 2x Kaiming's here; asserted with a margin for seeds and CPU paths)
     assert ax["best"]["median_loss"] > 1.5 * ak["best"]["median_loss"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The explorer (signal through depth): its grid of settings, checked against mean-field theory
+
+
+@pytest.fixture(scope="module")
+def depth_explorer():
+    from conftest import built_explorer, explorer_states
+
+    spec = built_explorer("initialization", "depth")
+    return spec, explorer_states(spec)
+
+
+def _second_moment(phi) -> float:
+    """E[phi(z)^2], z ~ N(0, 1), by quadrature on the fine grid above."""
+    return float(np.sum(phi(_XI) ** 2 * _PHI) * (_XI[1] - _XI[0]))
+
+
+def _explorer_gains() -> list[float]:
+    """The slider's gains as the page describes them: 2^(k/4) from 1/2 to 16, and the
+    variance-preserving gain 1/sqrt(E[phi(z)^2]) of tanh, sigmoid and GELU."""
+    gelu = lambda x: 0.5 * x * (1 + special.erf(x / math.sqrt(2)))  # noqa: E731
+    vp = [_second_moment(f) ** -0.5 for f in (np.tanh, special.expit, gelu)]
+    return sorted([2 ** (k / 4) for k in range(-4, 17)] + vp)
+
+
+def _series(state: dict, key: str) -> np.ndarray:
+    return np.array([p[1] for p in state["series"][key]])
+
+
+def test_explorer_gain_slider_marks_xavier_kaiming_std1_and_each_variance_preserving_gain(depth_explorer):
+    spec, _ = depth_explorer
+    gains = _explorer_gains()
+    gain = next(c for c in spec["controls"] if c["name"] == "gain")
+    assert [o["text"] for o in gain["options"]] == [f"{g:.2f}" for g in gains]
+    marked = {m["text"]: gains[int(m["value"])] for m in gain["marks"]}
+    width = init_mod.EXPLORER_WIDTH
+    assert marked["Xavier"] == pytest.approx(1.0) and marked["Kaiming"] == pytest.approx(math.sqrt(2))
+    assert marked["std 1"] == pytest.approx(math.sqrt(width))  # weight std g / sqrt(width) = 1
+    assert marked["tanh: variance-preserving"] == pytest.approx(_second_moment(np.tanh) ** -0.5)
+
+
+def test_explorer_relu_signal_and_gradient_change_by_g_over_sqrt2_per_layer(depth_explorer):
+    """ReLU halves the second moment: each layer multiplies the activations' scale by g/sqrt 2
+    forward and the gradient's by the same backward. Fitted over layers 5-30, every gain on the
+    slider lands within 0.06 of log(g/sqrt 2) (finite width drifts it down by ~0.03); neighbouring
+    gains differ by 0.17, so the check tells every setting from its neighbours."""
+    spec, states = depth_explorer
+    for i, g in enumerate(_explorer_gains()):
+        state = states[f"relu|{i}|10"]
+        expected = math.log(g / math.sqrt(2))
+        std_slope = np.polyfit(np.arange(5, 30), np.log(_series(state, "std")[5:]), 1)[0]
+        grad_slope = np.polyfit(np.arange(5, 31), np.log(_series(state, "grad")[5:]), 1)[0]
+        assert abs(std_slope - expected) < 0.06, (g, std_slope, expected)
+        assert abs(grad_slope + expected) < 0.06, (g, grad_slope, expected)
+
+
+def test_explorer_tanh_small_gains_are_linear_and_the_variance_preserving_gain_holds_its_fixed_point(depth_explorer):
+    spec, states = depth_explorer
+    gains = _explorer_gains()
+    for i, g in enumerate(gains):
+        std = _series(states[f"tanh|{i}|10"], "std")
+        if g < 0.75:  # the signal shrinks into tanh's linear part, where tanh(x) ~ x: factor g per layer
+            assert np.polyfit(np.arange(10, 30), np.log(std[10:]), 1)[0] == pytest.approx(math.log(g), abs=0.01)
+    g_vp = _second_moment(np.tanh) ** -0.5
+    # q = 1 is the fixed point of q -> g^2 E[tanh(sqrt(q) z)^2]; tanh is odd, so std = sqrt(E[tanh^2]) = 1/g
+    std = _series(states[f"tanh|{gains.index(min(gains, key=lambda g: abs(g - g_vp)))}|10"], "std")
+    assert np.all(np.abs(std[9:] * g_vp - 1) < 0.03)
+
+
+def test_explorer_tanh_at_std_1_saturates(depth_explorer):
+    spec, states = depth_explorer
+    gains = _explorer_gains()
+    i = gains.index(min(gains, key=lambda g: abs(g - math.sqrt(init_mod.EXPLORER_WIDTH))))
+    hist = states[f"tanh|{i}|30"]["series"]["hist"]
+    assert sum(f for x, f in hist if abs(x) > 0.9) > 0.8
+    assert _series(states[f"tanh|{i}|30"], "std")[-1] > 0.9
+
+
+def test_explorer_readouts_and_histograms_are_the_plotted_runs(depth_explorer):
+    spec, states = depth_explorer
+    for key, state in states.items():
+        layer = int(state["controls"]["layer"])
+        std, grad = _series(state, "std"), _series(state, "grad")
+        assert state["values"]["last_std"] == std[-1] and state["values"]["layer_std"] == std[layer - 1]
+        assert state["values"]["grad_ratio"] == grad[0] and grad[-1] == pytest.approx(1.0)
+        assert sum(f for _, f in state["series"]["hist"]) == pytest.approx(1.0), key

@@ -419,3 +419,85 @@ def test_near_constant_features_blow_up(res):
     for s, m in zip(nc["train_std"], nc["max_abs_test"]):
         if s > 0:
             assert m <= 16 / s + 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# The explorer (conditioning), checked against least squares and plain gradient descent
+
+
+@pytest.fixture(scope="module")
+def conditioning_explorer():
+    from conftest import built_explorer, explorer_states
+
+    spec = built_explorer("standardization", "conditioning")
+    return spec, explorer_states(spec)
+
+
+def _design(ratio: float, kind: str):
+    X, y = mod.two_features(ratio)
+    if kind == "standardized":
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return np.column_stack([X, np.ones(len(X))]), y
+
+
+def _gd_steps(A: np.ndarray, y: np.ndarray, lr_factor: float, tol: float = 1e-6) -> int:
+    """Plain gradient descent on mean((A theta - y)^2) / 2 from 0, counted step by step."""
+    n = len(A)
+    theta_star = np.linalg.lstsq(A, y, rcond=None)[0]
+    loss = lambda t: 0.5 * np.mean((A @ t - y) ** 2)  # noqa: E731
+    lr = lr_factor / np.linalg.eigvalsh(A.T @ A / n)[-1]
+    theta, target, steps = np.zeros(A.shape[1]), tol * (loss(np.zeros(A.shape[1])) - loss(theta_star)), 0
+    while loss(theta) - loss(theta_star) > target:
+        theta = theta - lr * A.T @ (A @ theta - y) / n
+        steps += 1
+    return steps
+
+
+def test_explorer_standardized_features_do_not_see_the_ratio(conditioning_explorer):
+    spec, states = conditioning_explorer
+    standardized = [s["values"] for k, s in states.items() if k.endswith("|standardized")]
+    assert len({v["steps"] for v in standardized}) == 1 and len({v["lr"] for v in standardized}) == 1
+    assert max(v["kappa"] for v in standardized) == pytest.approx(min(v["kappa"] for v in standardized), rel=1e-9)
+
+
+def test_explorer_raw_condition_number_grows_as_the_ratio_squared(conditioning_explorer):
+    spec, states = conditioning_explorer
+    kappa = {int(s["controls"]["ratio"]): s["values"]["kappa"] for k, s in states.items() if k.endswith("|raw")}
+    assert kappa[100] / kappa[50] == pytest.approx(4, rel=0.02)
+    assert kappa[50] / kappa[20] == pytest.approx(6.25, rel=0.03)
+    assert kappa[100] > 1000 * kappa[1]
+
+
+def test_explorer_steps_are_those_of_gradient_descent_run_step_by_step(conditioning_explorer):
+    """Small cases counted by a plain loop (the snippet counts in closed form), each at the
+    explorer's best rate; and that rate is the best of the page's sweep."""
+    spec, states = conditioning_explorer
+    for key in ["1|raw", "2|raw", "5|raw", "10|raw", "10|standardized"]:
+        ratio, kind = key.split("|")
+        A, y = _design(float(ratio), kind)
+        values = states[key]["values"]
+        assert _gd_steps(A, y, values["lr"]) == values["steps"], key
+        assert min(_gd_steps(A, y, f) for f in mod.LR_FACTORS) == values["steps"], key
+
+
+def test_explorer_slowest_direction_sets_the_steps_at_large_ratios(conditioning_explorer):
+    """With eta = f / lambda_max the slowest error shrinks by 1 - f / kappa per step, so the loss gap
+    reaches tol after about kappa ln(1/tol) / (2 f) steps (up to the share of the initial error in
+    that direction)."""
+    spec, states = conditioning_explorer
+    for ratio in [20, 50, 100]:
+        v = states[f"{ratio}|raw"]["values"]
+        assert 0.5 < v["steps"] / (v["kappa"] * math.log(1e6) / (2 * v["lr"])) < 1.5, ratio
+
+
+def test_explorer_contours_surround_the_least_squares_minimum_and_the_path_starts_at_zero(conditioning_explorer):
+    spec, states = conditioning_explorer
+    for key, state in states.items():
+        ratio, kind = key.split("|")
+        A, y = _design(float(ratio), kind)
+        w_star = np.linalg.lstsq(A, y, rcond=None)[0][:2]
+        assert state["series"]["minimum"][0] == pytest.approx(w_star.tolist(), rel=1e-6, abs=1e-9)
+        assert state["series"]["path"][0] == [0.0, 0.0]
+        for ring in state["series"]["contours"]:
+            assert ring[0] == pytest.approx(ring[-1])  # closed
+            assert np.mean(ring[:-1], axis=0) == pytest.approx(w_star, rel=1e-6, abs=1e-9)

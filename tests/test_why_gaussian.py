@@ -4,6 +4,7 @@ Run from the repository root: python -m pytest tests/test_why_gaussian.py -q
 """
 
 import math
+import re
 
 import matplotlib
 
@@ -426,3 +427,76 @@ def test_clt_ratio_quoted_at_n4(res):
     ratio = c["exponential"]["cdf_distance"][i] / c["uniform"]["cdf_distance"][i]
     exact = exact_cdf_distance("exponential", 4) / exact_cdf_distance("uniform", 4)
     assert abs(ratio / exact - 1) < 0.25
+
+
+# ---------------------------------------------------------------------------------------------
+# The explorer (central limit theorem), checked against the exact laws of the sums
+
+
+@pytest.fixture(scope="module")
+def clt_explorer():
+    from conftest import built_explorer, explorer_states
+
+    spec = built_explorer("why_gaussian", "clt")
+    return spec, explorer_states(spec)
+
+
+def _exact_kolmogorov(kind: str, n: int) -> float:
+    """sup_t |P(Z_n <= t) - Phi(t)| from the exact law of the standardized sum of n terms."""
+    if kind == "coin":  # S_n = 2 Bin(n, 1/2) - n: compare Phi with F just below and at every atom
+        k = np.arange(n + 1)
+        x = (2 * k - n) / math.sqrt(n)
+        F = stats.binom(n, 0.5).cdf(k)
+        below = np.concatenate([[0.0], F[:-1]])
+        return float(max(np.abs(F - stats.norm.cdf(x)).max(), np.abs(below - stats.norm.cdf(x)).max()))
+    t = np.linspace(-8, 8, 160_001)
+    if kind == "exponential":
+        F = stats.gamma(n).cdf(n + t * math.sqrt(n))
+    else:  # Irwin-Hall (the float formula is accurate for n <= 8)
+        s = n / 2 + t * math.sqrt(n / 12)
+        F = sum((-1) ** j * math.comb(n, j) * np.clip(s - j, 0, None) ** n for j in range(n + 1)) / math.factorial(n)
+    return float(np.abs(F - stats.norm.cdf(t)).max())
+
+
+def test_explorer_distances_match_the_exact_laws_within_sampling_error(clt_explorer):
+    """The explorer's distance is sup |F_N - Phi| for N samples; the exact one is sup |F - Phi|.
+    They differ by at most sup |F_N - F|, which exceeds eps = sqrt(ln(2/alpha) / 2N) with
+    probability at most alpha (Dvoretzky-Kiefer-Wolfowitz; alpha = 1e-4 here)."""
+    spec, states = clt_explorer
+    samples = int(re.search(r"([\d,]+) samples", spec["title"])[1].replace(",", ""))
+    eps = math.sqrt(math.log(2 / 1e-4) / (2 * samples))
+    checked = 0
+    for key, state in states.items():
+        kind, n = state["controls"]["source"], int(state["controls"]["n"])
+        if kind == "proline" or (kind == "uniform" and n > 8):
+            continue
+        assert abs(state["values"]["kolmogorov"] - _exact_kolmogorov(kind, n)) <= eps, key
+        checked += 1
+    assert checked == 12 + 12 + 6
+
+
+def test_explorer_real_feature_loses_skewness_as_one_over_sqrt_n(clt_explorer):
+    """Proline is drawn from its 178 values: the sum of n draws has skewness g1/sqrt(n) and excess
+    kurtosis g2/n, with g1, g2 those of the 178 values."""
+    from sklearn.datasets import load_wine
+
+    v = load_wine().data[:, 12]
+    c = v - v.mean()
+    g1 = (c**3).mean() / (c**2).mean() ** 1.5
+    g2 = (c**4).mean() / (c**2).mean() ** 2 - 3
+    spec, states = clt_explorer
+    for key, state in states.items():
+        if state["controls"]["source"] == "proline":
+            n = int(state["controls"]["n"])
+            assert state["values"]["skewness"] == pytest.approx(g1 / math.sqrt(n), abs=0.05), key
+            assert state["values"]["excess_kurtosis"] == pytest.approx(g2 / n, abs=0.1), key
+    assert g1 > 0.5  # a skewed real feature: the sum needs many terms
+
+
+def test_explorer_densities_hold_the_samples_inside_plus_minus_4(clt_explorer):
+    spec, states = clt_explorer
+    for key, state in states.items():
+        points = state["series"]["density"]
+        width = points[1][0] - points[0][0]
+        mass = sum(d for _, d in points) * width
+        assert 0.97 <= mass <= 1.0 + 1e-9, key
