@@ -117,9 +117,9 @@ def _domains(chart: dict, series_of_states: list[dict]) -> dict:
             for axis, values in (("x", xs), ("y", ys)))
     if chart.get("bars_from_zero", any(s["kind"] == "bars" for s in chart["series"])) and y:
         y[0] = 0.0 if chart["y"].get("scale", "linear") == "linear" else y[0]
-    if chart.get("square") and x and y:
-        low, high = min(x[0], y[0]), max(x[1], y[1])
-        x, y = [low, high], [low, high]
+    if chart.get("square") and x and y:  # same units on both axes: the larger span, each centred
+        span = max(x[1] - x[0], y[1] - y[0])
+        x, y = ([(a + b - span) / 2, (a + b + span) / 2] for a, b in (x, y))
     return {"x": _round(x), "y": _round(y)}
 
 

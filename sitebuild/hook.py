@@ -33,7 +33,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from sitebuild import archive, cache, explorers, formats, jupyter_pages, math, notebooks
+from sitebuild import archive, cache, collapse, explorers, formats, jupyter_pages, math, notebooks
 
 log = get_plugin_logger("snippets")
 
@@ -572,7 +572,10 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
             **_results, figure=figures.figure, fig=figures.fig, lang=lang,
             explorer=lambda name: explorer_html(page, lang, name), downloads=_downloads.get(lang))
         figures.check_all_shown()
-        return rendered
+        # result-first reading: long code blocks fold behind a summary (sitebuild/collapse.py)
+        return collapse.collapse(rendered, lang, lambda name: _outputs[name].manifest["section_seconds"])
+    except collapse.CollapseError as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from None
     except PluginError:
         raise
     except Exception as error:  # undefined key, bad filter argument, arithmetic on the wrong type

@@ -14,7 +14,8 @@ nbclient. After its last cell, one extra cell (never saved in the notebook) writ
     OUTDIR/NAME.ipynb              the executed notebook, both languages' Markdown cells in it
                                    (sitebuild.notebooks makes the English and the Chinese notebook)
     OUTDIR/manifest.json           the figures in the order `figures()` draws them (their numbers on
-                                   the page), warnings for the build log, and the run time
+                                   the page), warnings for the build log, the run time and each page
+                                   section's run time
 
 The kernel runs with matplotlib's Agg backend, so no cell draws a figure inline: drawing every
 figure as a PNG for the notebook costs as much as drawing it as an SVG. The notebook's figures are
@@ -134,6 +135,7 @@ def figure_outputs(outdir: Path, lang: str, described: list[list[str]]) -> list:
 
 
 SECTION_MARKER = re.compile(r"^\s*# --8<-- \[(start|end):[\w-]+\]\s*$")
+SECTION_START = re.compile(r"^\s*# --8<-- \[start:([\w-]+)\]\s*$", re.M)
 
 
 def strip_section_markers(nb) -> None:
@@ -149,6 +151,8 @@ def run(source: Path, outdir: Path) -> None:
     name = source.stem
     outdir.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
+    # the page sections each code cell holds, for their run times (sitebuild.collapse)
+    sections_in = {i: SECTION_START.findall(cell.source) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"}
     strip_section_markers(nb)
     nb.cells.append(nbformat.v4.new_code_cell(EXPORT_CELL.format(outdir=str(outdir))))
     started_at: dict[int, float] = {}
@@ -193,6 +197,8 @@ def run(source: Path, outdir: Path) -> None:
         "snippet": name,
         "seconds": round(time.perf_counter() - started, 2),
         "profile": timing,
+        # each page section's cell (its example), in seconds: a folded block's summary says it
+        "section_seconds": {name: round(seconds_of[i], 2) for i, names in sections_in.items() for name in names},
         "figures": [figure for figure, _ in described],
         "warnings": json.loads((outdir / "warnings.json").read_text(encoding="utf-8")),
     }
