@@ -19,7 +19,8 @@ A spec is plain data (no code), so that one small script draws every explorer
                  "series": [{"key": "std", "label": "...", "color": "C0",
                              "kind": "line" | "bars" | "points"}],
                  "static": [{"label": "...", "color": "C7", "kind": "line", "points": [[x, y], ...]}]}],
-     "readouts": [{"key": "last_std", "label": "...", "format": ["sci", 1]}],
+     "readouts": [{"key": "last_std", "label": "...", "format": ["sci", 1]}],  # a value may be
+                                                  # [median, low, high]: written "m (low–high)"
      "states": [{"controls": {"act": "tanh", ...},
                  "series": {"std": [[x, y], ...]},     # a series may be a list of polylines too
                  "values": {"last_std": 0.63}}]}
@@ -182,7 +183,13 @@ def finish(name: str, spec: dict) -> dict:
         for readout in spec["readouts"]:
             value = state["values"][readout["key"]]
             kind, *args = readout["format"]
-            text[readout["key"]] = FORMATS[kind](value, *args) if value is not None else "–"
+            write = FORMATS[kind]
+            if value is None:
+                text[readout["key"]] = "–"
+            elif isinstance(value, list):  # [median, low, high]
+                text[readout["key"]] = f"{write(value[0], *args)} ({write(value[1], *args)}–{write(value[2], *args)})"
+            else:
+                text[readout["key"]] = write(value, *args)
         states[state_key(spec, state["controls"])] = {
             "series": {k: _round(v) for k, v in state["series"].items()},  # pooled below
             "values": {k: _round(v) for k, v in state["values"].items()},
@@ -202,6 +209,12 @@ def finish(name: str, spec: dict) -> dict:
         state["series"] = {k: pooled(v) for k, v in state["series"].items()}
     controls = [dict(c, kind=c.get("kind", "select"), value=c.get("value", c["options"][0]["value"]))
                 for c in spec["controls"]]
+    for control in controls:  # a marked option says so: "1.41 (Kaiming)", shown and announced
+        named = {}
+        for mark in control.get("marks", []):
+            named.setdefault(mark["value"], []).append(mark["text"])
+        control["options"] = [dict(o, text=f'{o["text"]} ({", ".join(named[o["value"]])})') if o["value"] in named else o
+                              for o in control["options"]]
     return {"name": name, "title": spec["title"], "controls": controls, "charts": charts,
             "readouts": spec["readouts"], "states": states, "series": pool}
 

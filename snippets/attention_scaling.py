@@ -587,18 +587,19 @@ def results() -> dict:
 
 LABELS = {
     "en": {
-        "explorer_title": "Explore: one query's attention over {n} keys, q and k with N(0, 1) entries",
+        "explorer_title": "Explore: a query's attention over {n} keys, q and k with N(0, 1) entries",
         "explorer_scaled": "Divide the logits by √d_k",
-        "explorer_weights_title": "The first query's softmax weights",
+        "explorer_weights_title": "Softmax weights of the query with the median largest weight",
         "explorer_weight": "weight",
         "explorer_uniform": "uniform, 1/{n}",
-        "explorer_max_title": "Largest weight, median over {n} queries",
+        "explorer_pairs": "{n} queries (200 queries × 20 key sets)",
+        "explorer_max_title": "Largest weight, median over {many}",
         "explorer_max_weight": "largest weight",
         "explorer_here": "this setting",
-        "explorer_read_max": "largest weight",
-        "explorer_read_entropy": "entropy (nats; uniform: {ln})",
-        "explorer_read_median_max": "median largest weight over {n} queries",
-        "explorer_read_median_entropy": "median entropy",
+        "explorer_read_max": "that query: largest weight",
+        "explorer_read_entropy": "that query: entropy (nats; uniform: {ln})",
+        "explorer_read_median_max": "largest weight over {many}: median (10–90 %)",
+        "explorer_read_median_entropy": "entropy: median (10–90 %)",
         "d_k": "d_k (log scale)",
         "variance": "variance (log scale)",
         "theory": "theory: d_k",
@@ -620,16 +621,17 @@ LABELS = {
     "zh": {
         "explorer_title": "动手试试：一个查询在{n}个键上的注意力，q和k的元素服从N(0, 1)",
         "explorer_scaled": "将logit除以√d_k",
-        "explorer_weights_title": "第一个查询的softmax权重",
+        "explorer_weights_title": "最大权重处于中位数的那个查询的softmax权重",
         "explorer_weight": "权重",
         "explorer_uniform": "均匀权重1/{n}",
-        "explorer_max_title": "最大权重的中位数（{n}个查询）",
+        "explorer_pairs": "{n}个查询（200个查询 × 20组键）",
+        "explorer_max_title": "最大权重的中位数（{many}）",
         "explorer_max_weight": "最大权重",
         "explorer_here": "当前设置",
-        "explorer_read_max": "最大权重",
-        "explorer_read_entropy": "熵（单位：奈特；均匀分布时为{ln}）",
-        "explorer_read_median_max": "{n}个查询上最大权重的中位数",
-        "explorer_read_median_entropy": "熵的中位数",
+        "explorer_read_max": "该查询的最大权重",
+        "explorer_read_entropy": "该查询的熵（单位：奈特；均匀分布时为{ln}）",
+        "explorer_read_median_max": "{many}上最大权重：中位数（10%–90%分位）",
+        "explorer_read_median_entropy": "熵：中位数（10%–90%分位）",
         "d_k": "d_k（对数坐标）",
         "variance": "方差（对数坐标）",
         "theory": "理论值：d_k",
@@ -753,47 +755,57 @@ EXPLORER_D_K = [2**k for k in range(11)]  # 1 ... 1024
 
 
 def attention_temperature(
-    d_k: int, n_keys: int = 32, n_queries: int = 1000, seed: int = 0
+    d_k: int, n_keys: int = 32, n_queries: int = 200, key_sets: int = 20, seed: int = 0
 ) -> dict[str, dict]:
-    """Softmax weights of N(0, 1) queries over N(0, 1) keys, unscaled and scaled by 1/sqrt(d_k).
-
-    The queries and keys are the first d_k coordinates of one draw in 1024 dimensions, so a
-    larger d_k adds coordinates to the same vectors. Returns, per arm, the first query's
-    weights over the keys, and the median over all queries of the largest weight and of the
-    entropy (nats)."""
+    """Softmax weights of N(0, 1) queries over sets of N(0, 1) keys, unscaled and scaled by
+    1/sqrt(d_k). Queries and keys are the first d_k coordinates of one draw in 1024 dimensions,
+    so a larger d_k adds coordinates to the same vectors. Per arm: every query's weights over
+    the first key set, and each (key set, query) pair's largest weight and entropy (nats)."""
     g = torch.Generator().manual_seed(seed)
     q = torch.randn(n_queries, max(EXPLORER_D_K), generator=g, dtype=torch.float64)[:, :d_k]
-    k = torch.randn(n_keys, max(EXPLORER_D_K), generator=g, dtype=torch.float64)[:, :d_k]
+    k = torch.randn(key_sets, n_keys, max(EXPLORER_D_K), generator=g, dtype=torch.float64)[..., :d_k]
     out = {}
     for arm, s in [("unscaled", 1.0), ("scaled", math.sqrt(d_k))]:
-        p = torch.softmax(q @ k.T / s, dim=-1)
-        entropy = -(p * torch.log(p.clamp_min(1e-300))).sum(-1)
+        p = torch.softmax(q @ k.transpose(1, 2) / s, dim=-1)  # key set, query, key
         out[arm] = {
-            "weights": p[0].tolist(),
-            "max_weight": p[0].max().item(),
-            "entropy": entropy[0].item(),
-            "median_max_weight": p.max(-1).values.median().item(),
-            "median_entropy": entropy.median().item(),
+            "weights": p[0],
+            "max_weight": p.max(-1).values,
+            "entropy": -(p * torch.log(p.clamp_min(1e-300))).sum(-1),
         }
     return out
 
 
+def _quantiles(values: torch.Tensor) -> list[float]:
+    """[median, 10th percentile, 90th percentile]."""
+    return torch.quantile(values.flatten(), torch.tensor([0.5, 0.1, 0.9], dtype=values.dtype)).tolist()
+
+
 def explorer_data() -> dict:
-    """Every value of the page's explorer: both arms at each d_k of the slider."""
-    return {
-        "temperature": {
-            "d_k": EXPLORER_D_K,
-            **_defaults(attention_temperature),
-            "runs": {str(d): attention_temperature(d) for d in EXPLORER_D_K},
-        }
-    }
+    """Every value of the page's explorer: both arms at each d_k of the slider. The query shown
+    is, for each setting, the one of the first key set whose largest weight is closest to the
+    median over all (key set, query) pairs: a typical query, not a lucky one."""
+    out = {"d_k": EXPLORER_D_K, **_defaults(attention_temperature), "runs": {}}
+    for d in EXPLORER_D_K:
+        out["runs"][str(d)] = {}
+        for arm, r in attention_temperature(d).items():
+            quantiles = _quantiles(r["max_weight"])
+            shown = int((r["max_weight"][0] - quantiles[0]).abs().argmin())
+            out["runs"][str(d)][arm] = {
+                "shown_query": shown,
+                "weights": r["weights"][shown].tolist(),
+                "max_weight": r["max_weight"][0, shown].item(),
+                "entropy": r["entropy"][0, shown].item(),
+                "max_weight_quantiles": quantiles,
+                "entropy_quantiles": _quantiles(r["entropy"]),
+            }
+    return {"temperature": out}
 
 
 def explorers(data: dict, lang: str) -> dict:
     """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
     L = LABELS[lang]
     t = data["temperature"]
-    n_keys = t["n_keys"]
+    n_keys, pairs = t["n_keys"], t["n_queries"] * t["key_sets"]
     states = []
     for d in t["d_k"]:
         for arm in ["unscaled", "scaled"]:
@@ -802,18 +814,20 @@ def explorers(data: dict, lang: str) -> dict:
                 "controls": {"d_k": str(d), "scale": arm},
                 "series": {
                     "weights": [[j + 1, w] for j, w in enumerate(run["weights"])],
-                    "here": [[d, run["median_max_weight"]]],
+                    "here": [[d, run["max_weight_quantiles"][0]]],
                 },
-                "values": {key: run[key] for key in
-                           ["max_weight", "entropy", "median_max_weight", "median_entropy"]},
+                "values": {"max_weight": run["max_weight"], "entropy": run["entropy"],
+                           "median_max_weight": run["max_weight_quantiles"],
+                           "median_entropy": run["entropy_quantiles"]},
             })
     curves = [
         {"label": L[arm + "_label"], "color": color, "kind": "line",
-         "points": [[d, t["runs"][str(d)][arm]["median_max_weight"]] for d in t["d_k"]]}
+         "points": [[d, t["runs"][str(d)][arm]["max_weight_quantiles"][0]] for d in t["d_k"]]}
         for arm, color in [("unscaled", "C1"), ("scaled", "C0")]
     ]
     uniform = {"label": L["explorer_uniform"].format(n=n_keys), "color": "C7", "kind": "line",
                "dashed": True, "points": [[0.5, 1 / n_keys], [n_keys + 0.5, 1 / n_keys]]}
+    many = L["explorer_pairs"].format(n=f"{pairs:,}")
     return {"temperature": {
         "title": L["explorer_title"].format(n=n_keys),
         "controls": [
@@ -828,7 +842,7 @@ def explorers(data: dict, lang: str) -> dict:
              "y": {"label": L["explorer_weight"], "range": [0, 1]},
              "static": [uniform],
              "series": [{"key": "weights", "label": "", "color": "C2", "kind": "bars"}]},
-            {"title": L["explorer_max_title"].format(n=f"{t['n_queries']:,}"),
+            {"title": L["explorer_max_title"].format(many=many),
              "x": {"label": L["d_k"], "scale": "log"}, "y": {"label": L["explorer_max_weight"], "range": [0, 1]},
              "static": curves,
              "series": [{"key": "here", "label": L["explorer_here"], "color": "C4", "kind": "points"}]},
@@ -837,7 +851,7 @@ def explorers(data: dict, lang: str) -> dict:
             {"key": "max_weight", "label": L["explorer_read_max"], "format": ["fixed", 3]},
             {"key": "entropy", "label": L["explorer_read_entropy"].format(ln=f"{math.log(n_keys):.2f}"),
              "format": ["fixed", 2]},
-            {"key": "median_max_weight", "label": L["explorer_read_median_max"].format(n=f"{t['n_queries']:,}"),
+            {"key": "median_max_weight", "label": L["explorer_read_median_max"].format(many=many),
              "format": ["fixed", 3]},
             {"key": "median_entropy", "label": L["explorer_read_median_entropy"], "format": ["fixed", 2]},
         ],

@@ -850,6 +850,7 @@ if __name__ == "__main__":
 import inspect
 import json
 import math
+import statistics
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -1278,24 +1279,33 @@ def results() -> dict:
 
 LABELS = {
     "en": {
-        "explorer_title": "Explore: a {depth}-layer stack of width {width}, h ← φ(Wh), W ~ N(0, g²/{width})",
+        "explorer_title": "Explore: {networks} stacks of {depth} layers, width {width}, h ← φ(Wh), W ~ N(0, g²/{width}); median and each network",
         "explorer_activation": "Activation φ",
         "explorer_gain": "Gain g (weight std g/√{width})",
-        "explorer_layer": "Histogram at layer",
+        "explorer_layer": "Histogram of layer",
         "explorer_tanh": "tanh",
         "explorer_relu": "ReLU",
         "explorer_sigmoid": "sigmoid",
         "explorer_gelu": "GELU",
+        "explorer_kaiming": "Kaiming (ReLU, √2)",
         "explorer_std1": "std 1",
         "explorer_vp": "{act}: variance-preserving",
+        "explorer_vp_unstable": "{act}: variance-preserving (unstable)",
+        "explorer_clipped": " (beyond the axis: dotted along its edge)",
         "explorer_std_title": "Activation std per layer",
         "explorer_std_axis": "std (log scale)",
+        "explorer_each": "each network",
+        "explorer_std": "over units and inputs (as in the figures above)",
+        "explorer_spread": "across inputs (what tells inputs apart)",
+        "explorer_median": "median",
         "explorer_grad_title": "Gradient norm ratio per layer, ‖∂L/∂h_l‖ / ‖∂L/∂h_L‖",
         "explorer_grad_axis": "norm ratio (log scale)",
-        "explorer_hist_title": "Activations at the chosen layer",
-        "explorer_value": "activation value",
-        "explorer_layer_std": "std at the chosen layer",
-        "explorer_last_std": "std at layer {depth}",
+        "explorer_hist_title": "Activations at the chosen layer, divided by their std",
+        "explorer_value": "activation / std (outer bins include the tails)",
+        "explorer_fraction": "fraction of activations",
+        "explorer_layer_std": "std at the chosen layer, median (range)",
+        "explorer_last_spread": "spread across inputs at layer {depth}",
+        "explorer_cosine": "cosine between two inputs at layer {depth}",
         "explorer_grad_ratio": "gradient norm at the input / at layer {depth}",
         "layer": "layer",
         "layer_l": "layer $l$",
@@ -1330,7 +1340,7 @@ LABELS = {
         "best": "lowest median training loss",
     },
     "zh": {
-        "explorer_title": "动手试试：{depth}层、宽度为{width}的网络，h ← φ(Wh)，W ~ N(0, g²/{width})",
+        "explorer_title": "动手试试：{networks}个{depth}层、宽度为{width}的网络，h ← φ(Wh)，W ~ N(0, g²/{width})；中位数与每个网络",
         "explorer_activation": "激活函数φ",
         "explorer_gain": "增益g（权重标准差g/√{width}）",
         "explorer_layer": "直方图显示的层",
@@ -1338,16 +1348,25 @@ LABELS = {
         "explorer_relu": "ReLU",
         "explorer_sigmoid": "sigmoid",
         "explorer_gelu": "GELU",
+        "explorer_kaiming": "Kaiming（ReLU，√2）",
         "explorer_std1": "标准差为1",
         "explorer_vp": "{act}：保持方差",
+        "explorer_vp_unstable": "{act}：保持方差（不稳定）",
+        "explorer_clipped": "（超出坐标轴的部分沿边缘画成虚线）",
         "explorer_std_title": "各层激活值的标准差",
         "explorer_std_axis": "标准差（对数坐标）",
+        "explorer_each": "每个网络",
+        "explorer_std": "对所有单元和输入（同上面的图）",
+        "explorer_spread": "跨输入的离散程度（区分输入的部分）",
+        "explorer_median": "中位数",
         "explorer_grad_title": "各层梯度范数之比（‖∂L/∂h_l‖ / ‖∂L/∂h_L‖）",
         "explorer_grad_axis": "范数之比（对数坐标）",
-        "explorer_hist_title": "所选层的激活值分布",
-        "explorer_value": "激活值",
-        "explorer_layer_std": "所选层激活值的标准差",
-        "explorer_last_std": "第{depth}层的标准差",
+        "explorer_hist_title": "所选层的激活值分布（除以其标准差）",
+        "explorer_value": "激活值/标准差（两端的柱包含尾部）",
+        "explorer_fraction": "激活值所占比例",
+        "explorer_layer_std": "所选层激活值的标准差：中位数（范围）",
+        "explorer_last_spread": "第{depth}层跨输入的离散程度",
+        "explorer_cosine": "第{depth}层两个输入之间的余弦相似度",
         "explorer_grad_ratio": "输入处与第{depth}层的梯度范数之比",
         "layer": "层",
         "layer_l": "层l",
@@ -1590,8 +1609,9 @@ EXPLORER_ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
     "gelu": nn.functional.gelu,
 }
-EXPLORER_WIDTH, EXPLORER_DEPTH = 128, 30
+EXPLORER_WIDTH = 128
 EXPLORER_HIST_LAYERS = [1, 3, 10, 30]
+EXPLORER_HIST_EDGES = np.linspace(-4.5, 4.5, 31)  # activation / its std at that layer
 
 
 def explorer_gains() -> list[float]:
@@ -1602,84 +1622,125 @@ def explorer_gains() -> list[float]:
     return sorted(grid | {g for name, g in vp.items() if name != "relu"})
 
 
-def signal_through_depth(
-    phi, gain: float, n_layers: int = 30, width: int = 128, batch: int = 256, seed: int = 0
-) -> dict:
-    """Activation std per layer, ||dL/dh_l|| / ||dL/dh_L|| per layer (l = 0 is the input) and
-    every activation of every layer, for h <- phi(W h) with W ~ N(0, gain^2 / width), in float64.
+def fixed_point_slope(phi, gain: float, h: float = 1e-4) -> float:
+    """Slope at q = 1 of the mean-field map q -> gain^2 E[phi(sqrt(q) z)^2], z ~ N(0, 1): at the
+    variance-preserving gain q = 1 is a fixed point, stable if the slope is below 1."""
+    def second_moment(q: float) -> float:
+        return gain**2 * (phi(math.sqrt(q) * _Z) ** 2 * _W).sum().item()
 
-    The weights are the same normal draws at every gain (scaled), so moving the gain moves
-    the curves, not the noise."""
+    return (second_moment(1 + h) - second_moment(1 - h)) / (2 * h)
+
+
+def signal_through_depth(
+    phi, gains: list[float], n_layers: int = 30, width: int = 128, batch: int = 32,
+    networks: int = 5, seed: int = 0,
+) -> list[dict]:
+    """For each gain, `networks` independent stacks h <- phi(W h), W ~ N(0, gain^2 / width),
+    x ~ N(0, 1), in float64. Every gain uses the same draws (W scaled by the gain), so moving the
+    gain moves the curves, not the noise; all run as one batch. Per gain, network and layer: the
+    std over all units and inputs (as in the page's figure), the spread across inputs (std over
+    inputs per unit, root mean square over units: what tells inputs apart), ||dL/dh_l|| /
+    ||dL/dh_L|| (l = 0 is the input), and at the last layer the mean cosine between two inputs'
+    activation vectors; and every activation of every layer."""
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, width, generator=g, dtype=torch.float64).requires_grad_()
+    scale = torch.tensor(gains, dtype=torch.float64).view(-1, 1, 1, 1) / math.sqrt(width)
+    x = torch.randn(networks, batch, width, generator=g, dtype=torch.float64)
+    x = x.expand(len(gains), -1, -1, -1).clone().requires_grad_()
     hs = [x]
     for _ in range(n_layers):
-        W = torch.randn(width, width, generator=g, dtype=torch.float64) * gain / math.sqrt(width)
-        hs.append(phi(hs[-1] @ W.T))
+        W = torch.randn(networks, width, width, generator=g, dtype=torch.float64)
+        hs.append(phi(scale * (hs[-1] @ W.transpose(1, 2))))
         hs[-1].retain_grad()
-    out_grad = torch.randn(batch, width, generator=g, dtype=torch.float64)
-    hs[-1].backward(out_grad / out_grad.norm(dim=1, keepdim=True))
-    return {
-        "std": [h.detach().std().item() for h in hs[1:]],
-        "grad": [(h.grad.norm() / hs[-1].grad.norm()).item() for h in hs],
-        "activations": [h.detach() for h in hs[1:]],
-    }
+    out_grad = torch.randn(networks, batch, width, generator=g, dtype=torch.float64)
+    hs[-1].backward((out_grad / out_grad.norm(dim=2, keepdim=True)).expand(len(gains), -1, -1, -1))
+    last = hs[-1].detach()
+    unit = last / last.norm(dim=3, keepdim=True)
+    cosines = unit @ unit.transpose(2, 3)
+    off_diagonal = (cosines.sum(dim=(2, 3)) - cosines.diagonal(dim1=2, dim2=3).sum(2)) / (batch * (batch - 1))
+    std = torch.stack([h.detach().std(dim=(2, 3)) for h in hs[1:]], 2)
+    spread = torch.stack([h.detach().std(dim=2).pow(2).mean(2).sqrt() for h in hs[1:]], 2)
+    grad = torch.stack([h.grad.norm(dim=(2, 3)) / hs[-1].grad.norm(dim=(2, 3)) for h in hs], 2)
+    return [
+        {"std": std[i].tolist(), "spread": spread[i].tolist(), "grad": grad[i].tolist(),
+         "cosine": off_diagonal[i].tolist(), "activations": [h[i].detach() for h in hs[1:]]}
+        for i in range(len(gains))
+    ]
 
 
-def _histogram(values: torch.Tensor, bins: int = 20) -> list[list[float]]:
-    """[[bin centre, fraction of values in the bin], ...] over the values' own range."""
-    v = values.flatten().numpy()
-    counts, edges = np.histogram(v, bins=bins, range=(v.min(), v.max()))
-    return [[(a + b) / 2, c / len(v)] for a, b, c in zip(edges[:-1], edges[1:], counts)]
+def _scaled_histogram(values: torch.Tensor) -> list[float]:
+    """Fractions of the values, divided by their std, in the bins of EXPLORER_HIST_EDGES (values
+    beyond the outer edges counted in the outer bins)."""
+    v = (values / values.std()).flatten().numpy().clip(EXPLORER_HIST_EDGES[0], EXPLORER_HIST_EDGES[-1])
+    counts, _ = np.histogram(v, bins=EXPLORER_HIST_EDGES)
+    return (counts / len(v)).tolist()
 
 
 def explorer_data() -> dict:
     """Every value of the page's explorer: each activation at each gain of the slider."""
     gains = explorer_gains()
-    depth = {"gains": gains, "hist_layers": EXPLORER_HIST_LAYERS,
+    depth = {"gains": gains, "hist_layers": EXPLORER_HIST_LAYERS, "hist_edges": EXPLORER_HIST_EDGES.tolist(),
              "variance_preserving": {n: variance_preserving_gain(f) for n, f in EXPLORER_ACTIVATIONS.items()},
              **_defaults(signal_through_depth), "runs": {}}
+    depth["fixed_point_slope"] = {n: fixed_point_slope(f, depth["variance_preserving"][n])
+                                  for n, f in EXPLORER_ACTIVATIONS.items()}
     for name, phi in EXPLORER_ACTIVATIONS.items():
-        for i, gain in enumerate(gains):
-            run = signal_through_depth(phi, gain)
+        for i, run in enumerate(signal_through_depth(phi, gains)):
             depth["runs"][f"{name}|{i}"] = {
-                "std": run["std"],
-                "grad": run["grad"],
-                "hist": {str(l): _histogram(run["activations"][l - 1]) for l in EXPLORER_HIST_LAYERS},
+                **{key: run[key] for key in ["std", "spread", "grad", "cosine"]},
+                "hist": {str(l): _scaled_histogram(run["activations"][l - 1]) for l in EXPLORER_HIST_LAYERS},
             }
     return {"depth": depth}
+
+
+def _median_min_max(values: list[float]) -> list[float]:
+    return [statistics.median(values), min(values), max(values)]
 
 
 def explorers(data: dict, lang: str) -> dict:
     """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
     L = LABELS[lang]
     d = data["depth"]
-    gains = d["gains"]
-    width = d["width"]
+    gains, width, depth = d["gains"], d["width"], d["n_layers"]
 
     def nearest(g: float) -> str:
         return str(min(range(len(gains)), key=lambda i: abs(gains[i] - g)))
 
-    marks = [(1.0, L["init_xavier"]), (math.sqrt(2), L["init_kaiming"]), (math.sqrt(width), L["explorer_std1"])]
-    marks += [(d["variance_preserving"][n], L["explorer_vp"].format(act=L["explorer_" + n]))
-              for n in ["tanh", "sigmoid", "gelu"]]
+    marks = [(1.0, L["init_xavier"]), (math.sqrt(2), L["explorer_kaiming"]), (math.sqrt(width), L["explorer_std1"])]
+    for n in ["tanh", "sigmoid", "gelu"]:
+        unstable = d["fixed_point_slope"][n] > 1
+        marks.append((d["variance_preserving"][n],
+                      L["explorer_vp_unstable" if unstable else "explorer_vp"].format(act=L["explorer_" + n])))
+    edges = d["hist_edges"]
+    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
     states = []
     for act in EXPLORER_ACTIVATIONS:
         for i in range(len(gains)):
             run = d["runs"][f"{act}|{i}"]
+
+            def median_line(key: str, first: int) -> list[list[float]]:
+                return [[l + first, statistics.median(v)] for l, v in enumerate(zip(*run[key]))]
+
             for layer in d["hist_layers"]:
                 states.append({
                     "controls": {"act": act, "gain": str(i), "layer": str(layer)},
                     "series": {
-                        "std": [[l + 1, s] for l, s in enumerate(run["std"])],
-                        "grad": [[l, s] for l, s in enumerate(run["grad"])],
-                        "hist": run["hist"][str(layer)],
+                        "std": median_line("std", 1),
+                        "spread": median_line("spread", 1),
+                        "grad": median_line("grad", 0),
+                        "grad_networks": [[[l, v] for l, v in enumerate(net)] for net in run["grad"]],
+                        "std_networks": [[[l + 1, v] for l, v in enumerate(net)] for net in run["std"]],
+                        "hist": [[x, f] for x, f in zip(centres, run["hist"][str(layer)])],
                     },
-                    "values": {"last_std": run["std"][-1], "layer_std": run["std"][layer - 1],
-                               "grad_ratio": run["grad"][0]},
+                    "values": {
+                        "layer_std": _median_min_max([net[layer - 1] for net in run["std"]]),
+                        "last_spread": _median_min_max([net[-1] for net in run["spread"]]),
+                        "cosine": _median_min_max(run["cosine"]),
+                        "grad_ratio": _median_min_max([net[0] for net in run["grad"]]),
+                    },
                 })
+    clipped = L["explorer_clipped"]
     return {"depth": {
-        "title": L["explorer_title"].format(depth=d["n_layers"], width=width),
+        "title": L["explorer_title"].format(depth=depth, width=width, networks=d["networks"]),
         "controls": [
             {"name": "act", "label": L["explorer_activation"],
              "options": [{"value": a, "text": L["explorer_" + a]} for a in EXPLORER_ACTIVATIONS]},
@@ -1691,20 +1752,24 @@ def explorers(data: dict, lang: str) -> dict:
              "options": [{"value": str(l), "text": str(l)} for l in d["hist_layers"]], "value": "10"},
         ],
         "charts": [
-            {"title": L["explorer_std_title"], "x": {"label": L["layer"]},
-             "y": {"label": L["explorer_std_axis"], "scale": "log", "range": [1e-6, 1e6]},
-             "series": [{"key": "std", "label": "", "color": "C0", "kind": "line"}]},
-            {"title": L["explorer_grad_title"], "x": {"label": L["layer"]},
-             "y": {"label": L["explorer_grad_axis"], "scale": "log", "range": [1e-6, 1e6]},
-             "series": [{"key": "grad", "label": "", "color": "C1", "kind": "line"}]},
-            {"title": L["explorer_hist_title"], "x": {"label": L["explorer_value"]},
-             "y": {"label": L["fraction_units"]}, "domain": "state",
+            {"title": L["explorer_std_title"] + clipped, "x": {"label": L["layer"]},
+             "y": {"label": L["explorer_std_axis"], "scale": "log", "range": [1e-8, 1e8]},
+             "series": [{"key": "std_networks", "label": L["explorer_each"], "color": "C7", "kind": "line", "thin": True},
+                        {"key": "std", "label": L["explorer_std"], "color": "C0", "kind": "line"},
+                        {"key": "spread", "label": L["explorer_spread"], "color": "C3", "kind": "line", "dashed": True}]},
+            {"title": L["explorer_grad_title"] + clipped, "x": {"label": L["layer"]},
+             "y": {"label": L["explorer_grad_axis"], "scale": "log", "range": [1e-8, 1e8]},
+             "series": [{"key": "grad_networks", "label": L["explorer_each"], "color": "C7", "kind": "line", "thin": True},
+                        {"key": "grad", "label": L["explorer_median"], "color": "C1", "kind": "line"}]},
+            {"title": L["explorer_hist_title"], "x": {"label": L["explorer_value"], "range": [edges[0], edges[-1]]},
+             "y": {"label": L["explorer_fraction"]},
              "series": [{"key": "hist", "label": "", "color": "C2", "kind": "bars"}]},
         ],
         "readouts": [
             {"key": "layer_std", "label": L["explorer_layer_std"], "format": ["sci", 1]},
-            {"key": "last_std", "label": L["explorer_last_std"].format(depth=d["n_layers"]), "format": ["sci", 1]},
-            {"key": "grad_ratio", "label": L["explorer_grad_ratio"].format(depth=d["n_layers"]), "format": ["sci", 1]},
+            {"key": "last_spread", "label": L["explorer_last_spread"].format(depth=depth), "format": ["sci", 1]},
+            {"key": "cosine", "label": L["explorer_cosine"].format(depth=depth), "format": ["fixed", 3]},
+            {"key": "grad_ratio", "label": L["explorer_grad_ratio"].format(depth=depth), "format": ["sci", 1]},
         ],
         "states": states,
     }}

@@ -925,17 +925,18 @@ def results() -> dict:
 
 LABELS = {
     "en": {
-        "explorer_title": "Explore: linear regression on two features ({n} samples, correlation {rho}), the second one scaled",
+        "explorer_title": "Explore: plain gradient descent on linear regression with two centered features ({n} samples, correlation {rho}), the second one scaled",
         "explorer_ratio": "Scale of feature 2 / feature 1",
         "explorer_standardize": "Standardize the features",
-        "explorer_path_title": "Loss contours and the first {steps} steps of gradient descent",
+        "explorer_path_title": "Loss contours and the first {steps} steps at η = 1/λmax",
         "explorer_w1": "weight of feature 1",
         "explorer_w2": "weight of feature 2",
         "explorer_contours": "loss contours",
         "explorer_path": "gradient descent from the origin",
         "explorer_minimum": "minimum",
-        "explorer_steps": "steps until the loss gap is below {tol} of its start",
+        "explorer_steps": "steps until the loss gap is below {tol} of its start, at the best η",
         "explorer_lr": "best ηλmax",
+        "explorer_steps_at_1": "steps at η = 1/λmax",
         "explorer_kappa": "condition number κ",
         "raw": "raw",
         "centered": "centered only",
@@ -959,17 +960,18 @@ LABELS = {
         "seeds": "{name}, lr {lr} (seeds {seeds})",
     },
     "zh": {
-        "explorer_title": "动手试试：两个特征的线性回归（{n}个样本，相关系数{rho}），第二个特征乘以一个倍数",
+        "explorer_title": "动手试试：用普通梯度下降拟合两个已中心化特征的线性回归（{n}个样本，相关系数{rho}），第二个特征乘以一个倍数",
         "explorer_ratio": "特征2与特征1的尺度之比",
         "explorer_standardize": "对特征做标准化",
-        "explorer_path_title": "损失等高线与梯度下降的前{steps}步",
+        "explorer_path_title": "损失等高线与η = 1/λmax时梯度下降的前{steps}步",
         "explorer_w1": "特征1的权重",
         "explorer_w2": "特征2的权重",
         "explorer_contours": "损失等高线",
         "explorer_path": "从原点出发的梯度下降",
         "explorer_minimum": "最小值点",
-        "explorer_steps": "损失差距降到初始值的{tol}以下所需步数",
+        "explorer_steps": "取最佳η时，损失差距降到初始值的{tol}以下所需步数",
         "explorer_lr": "最佳ηλmax",
+        "explorer_steps_at_1": "η = 1/λmax时所需步数",
         "explorer_kappa": "条件数κ",
         "raw": "原始",
         "centered": "仅中心化",
@@ -1131,14 +1133,15 @@ def two_features(ratio: float, n: int = 200, correlation: float = 0.5, seed: int
 
 
 def conditioning_run(F: np.ndarray, y: np.ndarray, path_steps: int = 60) -> dict:
-    """Gradient descent from 0 on the page's loss (with bias) at its best eta * lambda_max of
-    LR_FACTORS: the steps to the page's tolerance, the condition number, the path of the two
-    weights, and contours of the loss over them (the bias at its best value)."""
+    """Plain gradient descent from 0 on the page's loss (with bias): the steps to the page's
+    tolerance at eta = 1/lambda_max and at the best eta * lambda_max of LR_FACTORS, the condition
+    number, the path of the two weights at eta = 1/lambda_max (as in the page's figure), and
+    contours of the loss over them (the bias at its best value)."""
     steps = {f: iterations_to_tol(F, y, lr_factor=f) for f in LR_FACTORS}
     best = min(LR_FACTORS, key=lambda f: steps[f])
     H, theta_star = quadratic(F, y)
     lam = np.linalg.eigvalsh(H)
-    path = gd_path(F, y, path_steps, lr_factor=best)[:, :2]
+    path = gd_path(F, y, path_steps)[:, :2]
     # loss gap over (w1, w2) with the bias at its best: (w - w*)^T C (w - w*) / 2, C = Cov(F)
     C = np.cov(F.T, bias=True)
     gap0 = 0.5 * theta_star[:2] @ C @ theta_star[:2]
@@ -1149,7 +1152,7 @@ def conditioning_run(F: np.ndarray, y: np.ndarray, path_steps: int = 60) -> dict
         radii = np.sqrt(2 * level * gap0 / c_lam)
         ring = theta_star[:2, None] + c_vec @ (radii[:, None] * np.vstack([np.cos(t), np.sin(t)]))
         contours.append(ring.T.tolist())
-    return {"steps": steps[best], "best_lr_factor": best, "kappa": float(lam[-1] / lam[0]),
+    return {"steps": steps[best], "best_lr_factor": best, "steps_at_1": steps[1.0], "kappa": float(lam[-1] / lam[0]),
             "path": path.tolist(), "contours": contours, "w_star": theta_star[:2].tolist()}
 
 
@@ -1178,7 +1181,8 @@ def explorers(data: dict, lang: str) -> dict:
                 "controls": {"ratio": str(ratio), "standardize": kind},
                 "series": {"contours": run["contours"], "path": run["path"], "start": run["path"][:1],
                            "minimum": [run["w_star"]]},
-                "values": {"steps": run["steps"], "kappa": run["kappa"], "lr": run["best_lr_factor"]},
+                "values": {"steps": run["steps"], "kappa": run["kappa"], "lr": run["best_lr_factor"],
+                           "steps_at_1": run["steps_at_1"]},
             })
     return {"conditioning": {
         "title": L["explorer_title"].format(n=c["n"], rho=c["correlation"]),
@@ -1203,6 +1207,7 @@ def explorers(data: dict, lang: str) -> dict:
                 tol="10" + str(round(math.log10(c["tol"]))).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))),
              "format": ["fixed", 0]},
             {"key": "lr", "label": L["explorer_lr"], "format": ["fixed", 1]},
+            {"key": "steps_at_1", "label": L["explorer_steps_at_1"], "format": ["fixed", 0]},
             {"key": "kappa", "label": L["explorer_kappa"], "format": ["fixed", 1]},
         ],
         "states": states,

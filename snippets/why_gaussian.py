@@ -700,7 +700,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy import stats
+from scipy import signal, stats
 
 CLT_NS = [1, 2, 4, 8, 16, 32]
 GEOMETRY_NS = [4, 16, 64, 256, 1024, 4096]
@@ -961,22 +961,21 @@ def results() -> dict:
 
 LABELS = {
     "en": {
-        "explorer_title": "Explore: the standardized sum of n iid terms, {samples} samples",
+        "explorer_title": "Explore: the standardized sum of n iid terms; exact readouts, sampled histogram",
         "explorer_source": "Source of the terms",
         "explorer_uniform": "uniform U(0, 1)",
         "explorer_exponential": "exponential Exp(1)",
         "explorer_coin": "coin flip ±1",
-        "explorer_proline": "real data: wine proline",
+        "explorer_proline": "real data: wine proline, resampled",
         "explorer_n": "Number of terms n",
         "explorer_density_title": "Density of (Sₙ − nμ) / (σ√n)",
         "explorer_z": "standardized sum",
         "explorer_density": "density",
         "explorer_normal": "N(0, 1)",
-        "explorer_sum": "standardized sum",
-        "explorer_kolmogorov": "largest CDF gap to N(0, 1), sup |F − Φ|",
+        "explorer_sum": "standardized sum, {samples} draws",
+        "explorer_kolmogorov": "exact largest CDF gap to N(0, 1), sup |F − Φ|",
         "explorer_skewness": "skewness",
         "explorer_kurtosis": "excess kurtosis",
-        "explorer_noise": "gap from sampling noise alone",
         "n_terms": "number of terms n",
         "standardized": "standardized sum",
         "density": "density",
@@ -1015,22 +1014,21 @@ LABELS = {
         "orthogonal": "orthogonal: all 1",
     },
     "zh": {
-        "explorer_title": "动手试试：n个独立同分布加数之和（标准化后），{samples}个样本",
+        "explorer_title": "动手试试：n个独立同分布加数之和（标准化后）；读数为精确值，直方图为抽样",
         "explorer_source": "加数的来源",
         "explorer_uniform": "均匀分布U(0, 1)",
         "explorer_exponential": "指数分布Exp(1)",
         "explorer_coin": "抛硬币（±1）",
-        "explorer_proline": "真实数据：葡萄酒的脯氨酸含量",
+        "explorer_proline": "真实数据：葡萄酒的脯氨酸含量（有放回抽取）",
         "explorer_n": "项数n",
         "explorer_density_title": "(Sₙ − nμ) / (σ√n)的概率密度",
         "explorer_z": "标准化后的和",
         "explorer_density": "概率密度",
         "explorer_normal": "N(0, 1)",
-        "explorer_sum": "标准化后的和",
-        "explorer_kolmogorov": "与N(0, 1)的CDF最大差距（sup |F − Φ|）",
+        "explorer_sum": "标准化后的和，{samples}次抽样",
+        "explorer_kolmogorov": "与N(0, 1)的CDF最大差距（sup |F − Φ|，精确值）",
         "explorer_skewness": "偏度",
         "explorer_kurtosis": "超额峰度",
-        "explorer_noise": "单凭采样噪声就会产生的差距",
         "n_terms": "项数n",
         "standardized": "标准化后的和",
         "density": "概率密度",
@@ -1206,12 +1204,17 @@ EXPLORER_NS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
 EXPLORER_SOURCES = ["uniform", "exponential", "coin", "proline"]
 
 
-def source_draws(kind: str, shape: tuple, g: torch.Generator) -> tuple[torch.Tensor, float, float]:
-    """iid draws of one source, with its exact mean and variance.
+def proline() -> np.ndarray:
+    """A real feature: the proline column of scikit-learn's wine data (178 wines, integers)."""
+    from sklearn.datasets import load_wine
 
-    'uniform' U(0, 1), 'exponential' Exp(1), 'coin' a fair +-1 flip, and 'proline': a real
-    feature, the proline column of scikit-learn's wine data (178 wines), drawn with replacement
-    from its values (its empirical distribution: the mean and variance are those of the 178)."""
+    return load_wine().data[:, 12]
+
+
+def source_draws(kind: str, shape: tuple, g: torch.Generator) -> tuple[torch.Tensor, float, float]:
+    """iid draws of one source, with its exact mean and variance: 'uniform' U(0, 1),
+    'exponential' Exp(1), 'coin' a fair +-1 flip, 'proline' drawn with replacement from the 178
+    proline values (their empirical law: iid by construction)."""
     u = torch.rand(shape, generator=g, dtype=torch.float64)
     if kind == "uniform":
         return u, 0.5, 1 / 12
@@ -1219,54 +1222,76 @@ def source_draws(kind: str, shape: tuple, g: torch.Generator) -> tuple[torch.Ten
         return -torch.log1p(-u), 1.0, 1.0
     if kind == "coin":
         return torch.where(u < 0.5, -1.0, 1.0).double(), 0.0, 1.0
-    from sklearn.datasets import load_wine
-
-    values = torch.tensor(load_wine().data[:, 12], dtype=torch.float64)  # column 12: proline
+    values = torch.tensor(proline(), dtype=torch.float64)
     index = torch.randint(len(values), shape, generator=g)
     return values[index], values.mean().item(), values.var(unbiased=False).item()
 
 
-def standardized_sum_stats(
-    kind: str, ns: list[int], samples: int = 40_000, bins: int = 64, seed: int = 0
-) -> dict:
-    """For each n: the density histogram of (S_n - n mu) / (sigma sqrt n) on [-4, 4], its
-    Kolmogorov distance sup |F - Phi| to N(0, 1) (exact for the sample: at every jump of its
-    empirical CDF), skewness and excess kurtosis. S_n are partial sums of one iid sequence."""
+def sampled_densities(kind: str, ns: list[int], samples: int = 40_000, bins: int = 64, seed: int = 0) -> dict:
+    """Density histograms on [-4, 4] of `samples` draws of (S_n - n mu) / (sigma sqrt n), the S_n
+    partial sums of one iid sequence: what the explorer draws (its numbers are exact, below)."""
     g = torch.Generator().manual_seed(seed)
     draws, mu, var = source_draws(kind, (max(ns), samples), g)
     sums = draws.cumsum(0)
     edges = np.linspace(-4, 4, bins + 1)
-    out = {}
+    density = {}
     for n in ns:
-        z = ((sums[n - 1] - n * mu) / math.sqrt(n * var)).sort().values
-        Phi = torch.special.ndtr(z)
-        i = torch.arange(1, samples + 1, dtype=torch.float64)
-        # ties (a coin's lattice): the empirical CDF jumps once per distinct value
-        last = torch.cat([z[1:] != z[:-1], torch.tensor([True])])
-        first = torch.cat([torch.tensor([True]), z[1:] != z[:-1]])
-        above = (i[last] / samples - Phi[last]).abs().max()
-        below = ((i[first] - 1) / samples - Phi[first]).abs().max()
-        counts, _ = np.histogram(z.numpy(), bins=edges)
-        c = z - z.mean()
-        m2 = c.pow(2).mean()
-        out[n] = {
-            "density": (counts / (samples * np.diff(edges))).tolist(),
-            "kolmogorov": max(above, below).item(),
-            "skewness": (c.pow(3).mean() / m2**1.5).item(),
-            "excess_kurtosis": (c.pow(4).mean() / m2**2 - 3).item(),
-        }
-    return {"edges": edges.tolist(), "by_n": out}
+        z = ((sums[n - 1] - n * mu) / math.sqrt(n * var)).numpy()
+        counts, _ = np.histogram(z, bins=edges)
+        density[n] = (counts / (samples * np.diff(edges))).tolist()
+    return {"edges": edges.tolist(), "density": density}
+
+
+def exact_sum_stats(kind: str, ns: list[int]) -> dict[int, dict]:
+    """The exact law of the standardized sum of n terms, for each n: its Kolmogorov distance
+    sup |F - Phi| to N(0, 1), skewness gamma_1 / sqrt(n) and excess kurtosis gamma_2 / n (gamma_1,
+    gamma_2 those of one term). Uniform: Irwin-Hall; exponential: Gamma(n, 1); coin: binomial;
+    proline: its 178 values' law convolved n times (integer values: exact up to float rounding)."""
+    gamma1, gamma2 = {"uniform": (0.0, -1.2), "exponential": (2.0, 6.0), "coin": (0.0, -2.0)}.get(kind, (0, 0))
+    if kind == "proline":
+        v = proline()
+        c = v - v.mean()
+        gamma1, gamma2 = (c**3).mean() / (c**2).mean() ** 1.5, (c**4).mean() / (c**2).mean() ** 2 - 3
+        low = int(v.min())
+        pmf_one = np.bincount(v.astype(int) - low) / len(v)
+        mu, sigma = v.mean(), v.std()
+    out, pmf = {}, np.ones(1)
+    for n in range(1, max(ns) + 1):
+        if kind == "proline":
+            pmf = signal.fftconvolve(pmf, pmf_one).clip(0, None)
+        if n not in ns:
+            continue
+        if kind in ("coin", "proline"):  # a lattice: compare Phi with F just below and at each atom
+            if kind == "coin":
+                atoms, probabilities = (2 * np.arange(n + 1) - n) / math.sqrt(n), stats.binom(n, 0.5).pmf(np.arange(n + 1))
+            else:
+                keep = pmf > 1e-300
+                atoms = (np.arange(len(pmf))[keep] + n * low - n * mu) / (sigma * math.sqrt(n))
+                probabilities = pmf[keep] / pmf.sum()
+            F = np.cumsum(probabilities)
+            Phi = stats.norm.cdf(atoms)
+            distance = max(np.abs(F - Phi).max(), np.abs(F - probabilities - Phi).max())
+        else:  # continuous: the largest gap on a 0.01 grid, refined to 1e-4 around it
+            law = stats.irwinhall(n) if kind == "uniform" else stats.gamma(n)
+            mean, std = (n / 2, math.sqrt(n / 12)) if kind == "uniform" else (n, math.sqrt(n))
+
+            def gaps(t: np.ndarray) -> np.ndarray:
+                return np.abs(law.cdf(mean + t * std) - stats.norm.cdf(t))
+
+            coarse = np.linspace(-8, 8, 1601)
+            peak = coarse[gaps(coarse).argmax()]
+            distance = gaps(np.linspace(peak - 0.01, peak + 0.01, 201)).max()
+        out[n] = {"kolmogorov": float(distance), "skewness": gamma1 / math.sqrt(n), "excess_kurtosis": gamma2 / n}
+    return out
 
 
 def explorer_data() -> dict:
     """Every value of the page's explorer: each source at each number of terms."""
-    return {
-        "clt": {
-            "ns": EXPLORER_NS,
-            **_defaults(standardized_sum_stats),
-            "sources": {kind: standardized_sum_stats(kind, EXPLORER_NS) for kind in EXPLORER_SOURCES},
-        }
-    }
+    return {"clt": {
+        "ns": EXPLORER_NS, **_defaults(sampled_densities),
+        "sources": {kind: {"sampled": sampled_densities(kind, EXPLORER_NS), "exact": exact_sum_stats(kind, EXPLORER_NS)}
+                    for kind in EXPLORER_SOURCES},
+    }}
 
 
 def explorers(data: dict, lang: str) -> dict:
@@ -1275,17 +1300,14 @@ def explorers(data: dict, lang: str) -> dict:
     c = data["clt"]
     states = []
     for kind in EXPLORER_SOURCES:
-        run = c["sources"][kind]
-        edges = run["edges"]
+        sampled, exact = c["sources"][kind]["sampled"], c["sources"][kind]["exact"]
+        edges = sampled["edges"]
         centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
         for n in c["ns"]:
-            row = run["by_n"][n]
             states.append({
                 "controls": {"source": kind, "n": str(n)},
-                "series": {"density": [[x, y] for x, y in zip(centres, row["density"])]},
-                "values": {**{key: row[key] for key in ["kolmogorov", "skewness", "excess_kurtosis"]},
-                           # E[D] of N(0, 1) samples themselves: smaller distances are noise
-                           "noise": math.sqrt(math.pi / 2) * math.log(2) / math.sqrt(c["samples"])},
+                "series": {"density": [[x, y] for x, y in zip(centres, sampled["density"][n])]},
+                "values": dict(exact[n]),
             })
     x = np.linspace(-4, 4, 161)
     normal = {"label": L["explorer_normal"], "color": "C7", "kind": "line",
@@ -1301,15 +1323,15 @@ def explorers(data: dict, lang: str) -> dict:
         ],
         "charts": [
             {"title": L["explorer_density_title"], "x": {"label": L["explorer_z"], "range": [-4, 4]},
-             "y": {"label": L["explorer_density"], "range": [0, 0.8]},
+             "y": {"label": L["explorer_density"]}, "domain": "state",
              "static": [normal],
-             "series": [{"key": "density", "label": L["explorer_sum"], "color": "C0", "kind": "bars"}]},
+             "series": [{"key": "density", "label": L["explorer_sum"].format(samples=f"{c['samples']:,}"),
+                         "color": "C0", "kind": "bars"}]},
         ],
         "readouts": [
-            {"key": "kolmogorov", "label": L["explorer_kolmogorov"], "format": ["fixed", 3]},
-            {"key": "skewness", "label": L["explorer_skewness"], "format": ["fixed", 2]},
-            {"key": "excess_kurtosis", "label": L["explorer_kurtosis"], "format": ["fixed", 2]},
-            {"key": "noise", "label": L["explorer_noise"], "format": ["fixed", 3]},
+            {"key": "kolmogorov", "label": L["explorer_kolmogorov"], "format": ["fixed", 4]},
+            {"key": "skewness", "label": L["explorer_skewness"], "format": ["fixed", 3]},
+            {"key": "excess_kurtosis", "label": L["explorer_kurtosis"], "format": ["fixed", 3]},
         ],
         "states": states,
     }}

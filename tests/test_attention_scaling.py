@@ -424,26 +424,29 @@ def test_explorer_covers_d_k_1_to_1024_and_both_arms(temperature_explorer):
 
 
 def test_explorer_medians_match_softmax_of_gaussian_logits(temperature_explorer):
-    """For large d_k, q.k / s over the keys is close to iid N(0, d_k / s^2): the scaled arm keeps
+    """For large d_k, q.k / s over a set of keys is close to iid N(0, d_k / s^2): the scaled arm keeps
     unit logits (entropy near 3.05 nats for 32 keys at every d_k), the unscaled one has logit std
-    sqrt(d_k) and its largest weight goes to 1. The unscaled arm is compared from d_k = 256 on:
-    below, its entropy still depends on the norms of the one set of keys (+-18 % at d_k = 64)."""
+    sqrt(d_k) and its largest weight goes to 1. The medians pool 20 key sets, so the keys' norms
+    (+-18 % at d_k = 64) average out; compared from d_k = 64 on."""
     spec, states = temperature_explorer
     keys = len(states["1|scaled"]["series"]["weights"])
     for d in [64, 128, 256, 512, 1024]:
-        for arm, std in [("scaled", 1.0), ("unscaled", math.sqrt(d))][: 1 if d < 256 else 2]:
+        for arm, std in [("scaled", 1.0), ("unscaled", math.sqrt(d))]:
             entropy, largest = _softmax_medians(std, keys)
             values = states[f"{d}|{arm}"]["values"]
-            assert values["median_entropy"] == pytest.approx(entropy, rel=0.03, abs=0.03), (d, arm)
-            assert values["median_max_weight"] == pytest.approx(largest, rel=0.05, abs=0.01), (d, arm)
-    assert states["1024|unscaled"]["values"]["median_max_weight"] > 0.99
+            assert values["median_entropy"][0] == pytest.approx(entropy, rel=0.03, abs=0.03), (d, arm)
+            assert values["median_max_weight"][0] == pytest.approx(largest, rel=0.03, abs=0.01), (d, arm)
+    assert states["1024|unscaled"]["values"]["median_max_weight"][0] > 0.99
 
 
-def test_explorer_readouts_are_the_plotted_weights(temperature_explorer):
+def test_explorer_shows_a_typical_query_and_its_readouts_are_its_weights(temperature_explorer):
     spec, states = temperature_explorer
     for key, state in states.items():
         p = np.array([w for _, w in state["series"]["weights"]])
+        values = state["values"]
         assert p.sum() == pytest.approx(1.0)
-        assert state["values"]["max_weight"] == pytest.approx(p.max())
-        assert state["values"]["entropy"] == pytest.approx(-(p * np.log(np.maximum(p, 1e-300))).sum(), abs=1e-9)
-        assert state["series"]["here"] == [[int(state["controls"]["d_k"]), state["values"]["median_max_weight"]]]
+        assert values["max_weight"] == pytest.approx(p.max())
+        assert values["entropy"] == pytest.approx(-(p * np.log(np.maximum(p, 1e-300))).sum(), abs=1e-9)
+        median, low, high = values["median_max_weight"]
+        assert low <= median <= high and low <= values["max_weight"] <= high, key  # inside the 10-90 % band
+        assert state["series"]["here"] == [[int(state["controls"]["d_k"]), median]]

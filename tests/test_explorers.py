@@ -202,10 +202,13 @@ def visible_readouts(page, root) -> dict:
 
 
 def drawn_counts(root) -> list[int]:
-    """Per chart, the bars, points and path vertices the script drew."""
-    return root.evaluate("""root => [...root.querySelectorAll('svg[data-chart]')].map(svg =>
-        svg.querySelectorAll('rect.n01-explorer__bar, circle').length +
-        [...svg.querySelectorAll('path.n01-explorer__line')].reduce((n, p) => n + (p.getAttribute('d').match(/[ML]/g) || []).length, 0))""")
+    """Per chart, the bars and points the script drew and the points of each line it drew (a line
+    beyond a fixed axis is drawn as two paths, solid and dotted, that name the same line)."""
+    return root.evaluate("""root => [...root.querySelectorAll('svg[data-chart]')].map(svg => {
+        const lines = {};
+        svg.querySelectorAll('path.n01-explorer__line').forEach(p => { lines[p.dataset.line] = Number(p.dataset.points); });
+        return svg.querySelectorAll('rect.n01-explorer__bar, circle').length +
+            Object.values(lines).reduce((n, count) => n + count, 0); })""")
 
 
 def expected_counts(data: dict, state: dict) -> list[int]:

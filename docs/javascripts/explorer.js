@@ -86,9 +86,10 @@
     const plot = node(svg, "g", { "clip-path": `url(#${clip})` });
     const items = chart.static.map((item) => [item, item.points])
       .concat(chart.series.map((item) => [item, pool[series[item.key]]]));
-    for (const [item, data] of items) {
+    for (const [index, [item, data]] of items.entries()) {
       const colour = "n01-" + item.color.toLowerCase();
-      for (const line of lines(data || [])) {
+      for (const [number, line] of lines(data || []).entries()) {
+        const id = `${index}:${number}`;
         if (item.kind === "bars") {
           const xs = line.map((p) => x(p[0]));
           const width = xs.length > 1 ? Math.abs(xs[1] - xs[0]) : 8;
@@ -105,14 +106,24 @@
             if (px !== null && py !== null) node(plot, "circle", { class: colour + " n01-explorer__point", cx: px, cy: py, r: 2.5 });
           }
         } else {
-          let path = "", pen = "M";
-          for (const point of line) {
-            const px = x(point[0]), py = y(point[1]);
-            if (px === null || py === null) { pen = "M"; continue; }
-            path += `${pen}${px.toFixed(1)} ${py.toFixed(1)}`;
-            pen = "L";
-          }
-          if (path) node(plot, "path", { class: colour + " n01-explorer__line" + (item.dashed ? " n01-explorer__line--dashed" : ""), d: path });
+          // On a fixed axis (chart.y.range) a point beyond it is drawn on the edge, and every
+          // segment that touches such a point is dashed: the curve leaves the chart visibly.
+          const top = MARGIN.top, bottom = box.height - MARGIN.bottom;
+          const points = line.map((p) => [x(p[0]), y(p[1])]).filter((p) => p[0] !== null && p[1] !== null)
+            .map(([px, py]) => [px, Math.min(bottom, Math.max(top, py)), py < top || py > bottom]);
+          let inside = "", outside = "";
+          points.forEach(([px, py, off], i) => {
+            const at = `${px.toFixed(1)} ${py.toFixed(1)}`;
+            if (i === 0) { inside += `M${at}`; return; }
+            const [qx, qy, prevOff] = points[i - 1];
+            const from = `${qx.toFixed(1)} ${qy.toFixed(1)}`;
+            if (off || prevOff) outside += `M${from}L${at}`;
+            else inside += (inside.endsWith(from) ? "" : `M${from}`) + `L${at}`;
+          });
+          const style = colour + " n01-explorer__line" + (item.dashed ? " n01-explorer__line--dashed" : "") +
+            (item.thin ? " n01-explorer__line--thin" : "");
+          if (points.length) node(plot, "path", { class: style, d: inside || `M${points[0][0]} ${points[0][1]}`, "data-line": id, "data-points": points.length });
+          if (outside) node(plot, "path", { class: style + " n01-explorer__line--off", d: outside, "data-line": id, "data-points": points.length });
         }
       }
     }
