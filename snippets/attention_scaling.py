@@ -592,7 +592,7 @@ LABELS = {
         "explorer_weights_title": "Softmax weights of the query with the median largest weight",
         "explorer_weight": "weight",
         "explorer_uniform": "uniform, 1/{n}",
-        "explorer_pairs": "{n} queries (200 queries × 20 key sets)",
+        "explorer_pairs": "{n} queries ({queries} queries × {sets} key sets)",
         "explorer_max_title": "Largest weight, median over {many}",
         "explorer_max_weight": "largest weight",
         "explorer_here": "this setting",
@@ -624,7 +624,7 @@ LABELS = {
         "explorer_weights_title": "最大权重处于中位数的那个查询的softmax权重",
         "explorer_weight": "权重",
         "explorer_uniform": "均匀权重1/{n}",
-        "explorer_pairs": "{n}个查询（200个查询 × 20组键）",
+        "explorer_pairs": "{n}个查询（{queries}个查询 × {sets}组键）",
         "explorer_max_title": "最大权重的中位数（{many}）",
         "explorer_max_weight": "最大权重",
         "explorer_here": "当前设置",
@@ -827,7 +827,7 @@ def explorers(data: dict, lang: str) -> dict:
     ]
     uniform = {"label": L["explorer_uniform"].format(n=n_keys), "color": "C7", "kind": "line",
                "dashed": True, "points": [[0.5, 1 / n_keys], [n_keys + 0.5, 1 / n_keys]]}
-    many = L["explorer_pairs"].format(n=f"{pairs:,}")
+    many = L["explorer_pairs"].format(n=f"{pairs:,}", queries=t["n_queries"], sets=t["key_sets"])
     return {"temperature": {
         "title": L["explorer_title"].format(n=n_keys),
         "controls": [

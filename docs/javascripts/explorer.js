@@ -30,8 +30,8 @@
   function ticks(axis, domain) {
     const [d0, d1] = domain;
     if (axis.scale === "log") {
-      const first = Math.ceil(d0), last = Math.floor(d1);
-      const every = Math.max(1, Math.ceil((last - first + 1) / 6));
+      const every = Math.max(1, Math.ceil((Math.floor(d1) - Math.ceil(d0) + 1) / 6));
+      const first = Math.ceil(d0 / every) * every, last = Math.floor(d1);  // 10⁻⁶, 10⁰, 10⁶: multiples
       const out = [];
       for (let k = first; k <= last; k += every) {
         out.push([Math.pow(10, k), "10" + String(k).split("").map((c) => SUPERSCRIPT[c]).join("")]);
