@@ -589,10 +589,10 @@ LABELS = {
     "en": {
         "explorer_title": "Explore: a query's attention over {n} keys, q and k with N(0, 1) entries",
         "explorer_scaled": "Divide the logits by √d_k",
-        "explorer_weights_title": "Softmax weights of the query with the median largest weight",
+        "explorer_weights_title": "Softmax weights of a typical query (the same in both arms)",
         "explorer_weight": "weight",
         "explorer_uniform": "uniform, 1/{n}",
-        "explorer_pairs": "{n} queries ({queries} queries × {sets} key sets)",
+        "explorer_pairs": "{n} query–key-set pairs ({queries} queries × {sets} sets of keys)",
         "explorer_max_title": "Largest weight, median over {many}",
         "explorer_max_weight": "largest weight",
         "explorer_here": "this setting",
@@ -621,10 +621,10 @@ LABELS = {
     "zh": {
         "explorer_title": "动手试试：一个查询在{n}个键上的注意力，q和k的元素服从N(0, 1)",
         "explorer_scaled": "将logit除以√d_k",
-        "explorer_weights_title": "最大权重处于中位数的那个查询的softmax权重",
+        "explorer_weights_title": "一个典型查询的softmax权重（缩放与否都是同一个查询）",
         "explorer_weight": "权重",
         "explorer_uniform": "均匀权重1/{n}",
-        "explorer_pairs": "{n}个查询（{queries}个查询 × {sets}组键）",
+        "explorer_pairs": "{n}个查询与键组的组合（{queries}个查询 × {sets}组键）",
         "explorer_max_title": "最大权重的中位数（{many}）",
         "explorer_max_weight": "最大权重",
         "explorer_here": "当前设置",
@@ -782,22 +782,25 @@ def _quantiles(values: torch.Tensor) -> list[float]:
 
 def explorer_data() -> dict:
     """Every value of the page's explorer: both arms at each d_k of the slider. The query shown
-    is, for each setting, the one of the first key set whose largest weight is closest to the
-    median over all (key set, query) pairs: a typical query, not a lucky one."""
+    at each d_k is one of the first key set, the same in both arms (so ticking the scale shows
+    what scaling does to one query): the one whose largest weight is, over both arms, closest to
+    the middle of the first key set's queries. A typical query, not a lucky one."""
     out = {"d_k": EXPLORER_D_K, **_defaults(attention_temperature), "runs": {}}
     for d in EXPLORER_D_K:
-        out["runs"][str(d)] = {}
-        for arm, r in attention_temperature(d).items():
-            quantiles = _quantiles(r["max_weight"])
-            shown = int((r["max_weight"][0] - quantiles[0]).abs().argmin())
-            out["runs"][str(d)][arm] = {
-                "shown_query": shown,
-                "weights": r["weights"][shown].tolist(),
-                "max_weight": r["max_weight"][0, shown].item(),
-                "entropy": r["entropy"][0, shown].item(),
-                "max_weight_quantiles": quantiles,
-                "entropy_quantiles": _quantiles(r["entropy"]),
-            }
+        arms = attention_temperature(d)
+        distance = 0
+        for r in arms.values():
+            first = r["max_weight"][0]
+            distance = distance + (first.argsort().argsort().double() / (len(first) - 1) - 0.5).abs()
+        shown = int(distance.argmin())
+        out["runs"][str(d)] = {arm: {
+            "shown_query": shown,
+            "weights": r["weights"][shown].tolist(),
+            "max_weight": r["max_weight"][0, shown].item(),
+            "entropy": r["entropy"][0, shown].item(),
+            "max_weight_quantiles": _quantiles(r["max_weight"]),
+            "entropy_quantiles": _quantiles(r["entropy"]),
+        } for arm, r in arms.items()}
     return {"temperature": out}
 
 

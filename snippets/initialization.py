@@ -1300,13 +1300,12 @@ LABELS = {
         "explorer_median": "median",
         "explorer_grad_title": "Gradient norm ratio per layer, ‖∂L/∂h_l‖ / ‖∂L/∂h_L‖",
         "explorer_grad_axis": "norm ratio (log scale)",
-        "explorer_hist_title": "Activations at the chosen layer, divided by their std",
-        "explorer_value": "activation / std (outer bins include the tails)",
+        "explorer_hist_title": "Activations at the chosen layer, standardized",
+        "explorer_value": "(activation − mean) / std; outer bins hold the tails",
         "explorer_fraction": "fraction of activations",
-        "explorer_layer_std": "std at the chosen layer, median (range)",
-        "explorer_last_spread": "spread across inputs at layer {depth}",
-        "explorer_cosine": "cosine between two inputs at layer {depth}",
-        "explorer_grad_ratio": "gradient norm at the input / at layer {depth}",
+        "explorer_layer_std": "std at the chosen layer: median (range over the networks)",
+        "explorer_last_spread": "spread across inputs at layer {depth}: median (range)",
+        "explorer_grad_ratio": "gradient norm at the input / at layer {depth}: median (range)",
         "layer": "layer",
         "layer_l": "layer $l$",
         "activation_std": "activation std (log scale)",
@@ -1361,13 +1360,12 @@ LABELS = {
         "explorer_median": "中位数",
         "explorer_grad_title": "各层梯度范数之比（‖∂L/∂h_l‖ / ‖∂L/∂h_L‖）",
         "explorer_grad_axis": "范数之比（对数坐标）",
-        "explorer_hist_title": "所选层的激活值分布（除以其标准差）",
-        "explorer_value": "激活值/标准差（两端的柱包含尾部）",
+        "explorer_hist_title": "所选层的激活值分布（标准化后）",
+        "explorer_value": "（激活值 − 均值）/ 标准差；两端的柱包含尾部",
         "explorer_fraction": "激活值所占比例",
-        "explorer_layer_std": "所选层激活值的标准差：中位数（范围）",
-        "explorer_last_spread": "第{depth}层跨输入的离散程度",
-        "explorer_cosine": "第{depth}层两个输入之间的余弦相似度",
-        "explorer_grad_ratio": "输入处与第{depth}层的梯度范数之比",
+        "explorer_layer_std": "所选层激活值的标准差：中位数（各网络的范围）",
+        "explorer_last_spread": "第{depth}层跨输入的离散程度：中位数（范围）",
+        "explorer_grad_ratio": "输入处与第{depth}层的梯度范数之比：中位数（范围）",
         "layer": "层",
         "layer_l": "层l",
         "activation_std": "激活值标准差（对数坐标）",
@@ -1611,7 +1609,7 @@ EXPLORER_ACTIVATIONS = {
 }
 EXPLORER_WIDTH = 128
 EXPLORER_HIST_LAYERS = [1, 3, 10, 30]
-EXPLORER_HIST_EDGES = np.linspace(-4.5, 4.5, 31)  # activation / its std at that layer
+EXPLORER_HIST_EDGES = np.linspace(-4.5, 4.5, 31)  # (activation - mean) / std at that layer
 
 
 def explorer_gains() -> list[float]:
@@ -1639,9 +1637,9 @@ def signal_through_depth(
     x ~ N(0, 1), in float64. Every gain uses the same draws (W scaled by the gain), so moving the
     gain moves the curves, not the noise; all run as one batch. Per gain, network and layer: the
     std over all units and inputs (as in the page's figure), the spread across inputs (std over
-    inputs per unit, root mean square over units: what tells inputs apart), ||dL/dh_l|| /
-    ||dL/dh_L|| (l = 0 is the input), and at the last layer the mean cosine between two inputs'
-    activation vectors; and every activation of every layer."""
+    inputs per unit, root mean square over units: what tells inputs apart; None below 1e-14 of
+    the activations' root mean square, where it is float64 rounding, not signal) and
+    ||dL/dh_l|| / ||dL/dh_L|| (l = 0 is the input); and every activation of every layer."""
     g = torch.Generator().manual_seed(seed)
     scale = torch.tensor(gains, dtype=torch.float64).view(-1, 1, 1, 1) / math.sqrt(width)
     x = torch.randn(networks, batch, width, generator=g, dtype=torch.float64)
@@ -1653,24 +1651,22 @@ def signal_through_depth(
         hs[-1].retain_grad()
     out_grad = torch.randn(networks, batch, width, generator=g, dtype=torch.float64)
     hs[-1].backward((out_grad / out_grad.norm(dim=2, keepdim=True)).expand(len(gains), -1, -1, -1))
-    last = hs[-1].detach()
-    unit = last / last.norm(dim=3, keepdim=True)
-    cosines = unit @ unit.transpose(2, 3)
-    off_diagonal = (cosines.sum(dim=(2, 3)) - cosines.diagonal(dim1=2, dim2=3).sum(2)) / (batch * (batch - 1))
     std = torch.stack([h.detach().std(dim=(2, 3)) for h in hs[1:]], 2)
     spread = torch.stack([h.detach().std(dim=2).pow(2).mean(2).sqrt() for h in hs[1:]], 2)
+    rms = torch.stack([h.detach().pow(2).mean(dim=(2, 3)).sqrt() for h in hs[1:]], 2)
+    spread = torch.where(spread > 1e-14 * rms, spread, torch.nan)
     grad = torch.stack([h.grad.norm(dim=(2, 3)) / hs[-1].grad.norm(dim=(2, 3)) for h in hs], 2)
     return [
-        {"std": std[i].tolist(), "spread": spread[i].tolist(), "grad": grad[i].tolist(),
-         "cosine": off_diagonal[i].tolist(), "activations": [h[i].detach() for h in hs[1:]]}
+        {"std": std[i].tolist(), "spread": [[v if math.isfinite(v) else None for v in net] for net in spread[i].tolist()],
+         "grad": grad[i].tolist(), "activations": [h[i].detach() for h in hs[1:]]}
         for i in range(len(gains))
     ]
 
 
 def _scaled_histogram(values: torch.Tensor) -> list[float]:
-    """Fractions of the values, divided by their std, in the bins of EXPLORER_HIST_EDGES (values
-    beyond the outer edges counted in the outer bins)."""
-    v = (values / values.std()).flatten().numpy().clip(EXPLORER_HIST_EDGES[0], EXPLORER_HIST_EDGES[-1])
+    """Fractions of the values, standardized ((v - mean) / std), in the bins of EXPLORER_HIST_EDGES
+    (values beyond the outer edges counted in the outer bins)."""
+    v = ((values - values.mean()) / values.std()).flatten().numpy().clip(EXPLORER_HIST_EDGES[0], EXPLORER_HIST_EDGES[-1])
     counts, _ = np.histogram(v, bins=EXPLORER_HIST_EDGES)
     return (counts / len(v)).tolist()
 
@@ -1686,14 +1682,15 @@ def explorer_data() -> dict:
     for name, phi in EXPLORER_ACTIVATIONS.items():
         for i, run in enumerate(signal_through_depth(phi, gains)):
             depth["runs"][f"{name}|{i}"] = {
-                **{key: run[key] for key in ["std", "spread", "grad", "cosine"]},
+                **{key: run[key] for key in ["std", "spread", "grad"]},
                 "hist": {str(l): _scaled_histogram(run["activations"][l - 1]) for l in EXPLORER_HIST_LAYERS},
             }
     return {"depth": depth}
 
 
-def _median_min_max(values: list[float]) -> list[float]:
-    return [statistics.median(values), min(values), max(values)]
+def _median_min_max(values: list[float | None]) -> list[float] | None:
+    """[median, min, max] over the networks; None if any network's value is below resolution."""
+    return None if None in values else [statistics.median(values), min(values), max(values)]
 
 
 def explorers(data: dict, lang: str) -> dict:
@@ -1718,7 +1715,7 @@ def explorers(data: dict, lang: str) -> dict:
             run = d["runs"][f"{act}|{i}"]
 
             def median_line(key: str, first: int) -> list[list[float]]:
-                return [[l + first, statistics.median(v)] for l, v in enumerate(zip(*run[key]))]
+                return [[l + first, None if None in v else statistics.median(v)] for l, v in enumerate(zip(*run[key]))]
 
             for layer in d["hist_layers"]:
                 states.append({
@@ -1734,7 +1731,6 @@ def explorers(data: dict, lang: str) -> dict:
                     "values": {
                         "layer_std": _median_min_max([net[layer - 1] for net in run["std"]]),
                         "last_spread": _median_min_max([net[-1] for net in run["spread"]]),
-                        "cosine": _median_min_max(run["cosine"]),
                         "grad_ratio": _median_min_max([net[0] for net in run["grad"]]),
                     },
                 })
@@ -1768,7 +1764,6 @@ def explorers(data: dict, lang: str) -> dict:
         "readouts": [
             {"key": "layer_std", "label": L["explorer_layer_std"], "format": ["sci", 1]},
             {"key": "last_spread", "label": L["explorer_last_spread"].format(depth=depth), "format": ["sci", 1]},
-            {"key": "cosine", "label": L["explorer_cosine"].format(depth=depth), "format": ["fixed", 3]},
             {"key": "grad_ratio", "label": L["explorer_grad_ratio"].format(depth=depth), "format": ["sci", 1]},
         ],
         "states": states,

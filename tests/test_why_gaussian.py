@@ -517,6 +517,26 @@ def test_explorer_moments_are_exact_and_the_real_feature_is_skewed(clt_explorer)
     assert one["proline"][0] > 0.5  # a skewed real feature: the sum needs many terms
 
 
+def test_explorer_histogram_is_a_sample_of_the_exact_law(clt_explorer):
+    """For exponential terms the standardized sum has the exact law of (Gamma(n) - n) / sqrt(n): every
+    bin of the sampled histogram holds its exact probability within 5 binomial standard errors
+    (and 2 counts)."""
+    spec, states = clt_explorer
+    samples = int(re.search(r"([\d,]+) draws", next(s["label"] for s in spec["charts"][0]["series"])).group(1).replace(",", ""))
+    for key, state in states.items():
+        if state["controls"]["source"] != "exponential":
+            continue
+        n = int(state["controls"]["n"])
+        points = state["series"]["density"]
+        width = points[1][0] - points[0][0]
+        for x, density in points:
+            low, high = (n + (x - width / 2) * math.sqrt(n), n + (x + width / 2) * math.sqrt(n))
+            p = stats.gamma(n).cdf(high) - stats.gamma(n).cdf(low)
+            count = density * width * samples
+            # 5 binomial standard errors, plus 2 counts for bins where a single draw is already rare
+            assert abs(count - samples * p) <= 5 * math.sqrt(samples * p * (1 - p)) + 2, (key, x)
+
+
 def test_explorer_densities_hold_the_samples_inside_plus_minus_4(clt_explorer):
     spec, states = clt_explorer
     for key, state in states.items():
