@@ -32,7 +32,9 @@ names its curves by their index there), and each chart's axis ranges fixed over 
 (moving a control moves the curves, not the axes) unless the chart says `"domain": "state"`.
 `html` writes the explorer's HTML at build time: its controls with their labels and the readouts of
 the default setting, so nothing shifts when the script arrives, and a reader without JavaScript
-(for whom the explorer stays hidden) still has the page's static figure.
+(for whom the explorer stays hidden) still has the page's static figure. The script itself
+(`data-script`) is loaded by docs/javascripts/figures.js only when an explorer comes near the
+screen: a page's first view runs no explorer code at all.
 """
 
 from __future__ import annotations
@@ -228,14 +230,14 @@ def _attrs(**attributes) -> str:
                    for k, v in attributes.items() if v is not None)
 
 
-def html(data: dict, url: str) -> str:
+def html(data: dict, url: str, script: str) -> str:
     """The explorer's HTML: controls, empty charts of a fixed size and the default readouts."""
     e = html_lib.escape
     name = data["name"]
     ident = f"explorer-{name}".replace("_", "-")
     default = {c["name"]: c["value"] for c in data["controls"]}
     state = data["states"][state_key(data, default)]
-    out = [f'<div class="n01-explorer"{_attrs(id=ident, data_explorer=url, role="group", aria_labelledby=ident + "-title")}>',
+    out = [f'<div class="n01-explorer"{_attrs(id=ident, data_explorer=url, data_script=script, role="group", aria_labelledby=ident + "-title")}>',
            f'<p class="n01-explorer__title" id="{ident}-title">{e(data["title"])}</p>',
            '<div class="n01-explorer__controls">']
     for control in data["controls"]:

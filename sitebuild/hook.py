@@ -556,9 +556,9 @@ def explorer_html(page, lang: str, name: str) -> str:
     if not path.exists():
         raise PluginError(f"{page.file.src_uri}: snippet '{snippet}' has no explorer '{name}' in '{lang}'")
     data, _ = finished_explorer(snippet, path.stem)
-    page.meta["explorer"] = True  # overrides/main.html then loads javascripts/explorer.js
     url = posixpath.relpath(f"explorers/{snippet}/{path.name}", page.url or ".")
-    return explorers.html(data, url)
+    script = posixpath.relpath("javascripts/explorer.js", page.url or ".")
+    return explorers.html(data, url, script)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:

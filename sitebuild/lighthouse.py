@@ -34,6 +34,7 @@ PAGES = {  # page: its path, in English; the Chinese one is under zh/
     "batch-norm": "batch-norm/",
     "edge-of-chaos": "edge-of-chaos/",  # the most math
     "losses-and-priors": "losses-and-priors/",
+    "initialization": "initialization/",  # an explorer (issue 16)
     "notebook generative-models": "notebooks/generative-models/",
     "notebook edge-of-chaos": "notebooks/edge-of-chaos/",
 }

@@ -1,8 +1,8 @@
 // Explorers (issue 16): interactive figures whose every value was computed by the page's snippet
 // at build time (sitebuild/explorers.py writes the HTML and explorers/<snippet>/<name>_<lang>.json).
 // This script only looks values up and draws them: it computes nothing that the page states.
-// Loaded (deferred) only by pages that have an explorer; each explorer fetches its data when it
-// comes near the screen.
+// Loaded by figures.js only on pages that have an explorer, once one comes near the screen; each
+// explorer then fetches its data when it comes near the screen.
 (function () {
   "use strict";
   const SVG = "http://www.w3.org/2000/svg";

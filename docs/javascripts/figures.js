@@ -37,3 +37,23 @@ function markSoon() {
 if (typeof document$ !== "undefined") document$.subscribe(markSoon);
 else window.addEventListener("load", markSoon);
 window.addEventListener("resize", markScrollingRegions);
+
+// Explorers (issue 16, sitebuild/explorers.py): their script loads only on a page that has one,
+// and only when an explorer comes near the screen, so the page's first view runs none of it.
+function loadExplorerScript() {
+  const roots = document.querySelectorAll(".n01-explorer[data-script]");
+  if (!roots.length) return;
+  const load = () => {
+    if (document.querySelector("script[data-n01-explorer]")) return;
+    const script = document.createElement("script");
+    script.src = roots[0].dataset.script;
+    script.dataset.n01Explorer = "";
+    document.head.append(script);
+  };
+  if (!("IntersectionObserver" in window)) return load();
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) { observer.disconnect(); load(); }
+  }, { rootMargin: "600px 0px" });
+  roots.forEach((root) => observer.observe(root));
+}
+window.addEventListener("load", loadExplorerScript);
