@@ -211,11 +211,11 @@ def finish(name: str, spec: dict) -> dict:
         state["series"] = {k: pooled(v) for k, v in state["series"].items()}
     controls = [dict(c, kind=c.get("kind", "select"), value=c.get("value", c["options"][0]["value"]))
                 for c in spec["controls"]]
-    for control in controls:  # a marked option says so: "1.41 (Kaiming)", shown and announced
+    for control in controls:  # a marked option is announced with its marks: "1.41, Kaiming"
         named = {}
         for mark in control.get("marks", []):
             named.setdefault(mark["value"], []).append(mark["text"])
-        control["options"] = [dict(o, text=f'{o["text"]} ({", ".join(named[o["value"]])})') if o["value"] in named else o
+        control["options"] = [dict(o, spoken=", ".join([o["text"], *named.get(o["value"], [])]))
                               for o in control["options"]]
     return {"name": name, "title": spec["title"], "controls": controls, "charts": charts,
             "readouts": spec["readouts"], "states": states, "series": pool}
@@ -244,7 +244,7 @@ def html(data: dict, url: str, script: str) -> str:
         cid = f"{ident}-{control['name']}"
         values = [o["value"] for o in control["options"]]
         index = values.index(control["value"])
-        text = control["options"][index]["text"]
+        text, spoken = control["options"][index]["text"], control["options"][index].get("spoken")
         if control["kind"] == "select":
             options = "".join(f'<option{_attrs(value=o["value"])}{" selected" if o["value"] == control["value"] else ""}>'
                               f'{e(o["text"])}</option>' for o in control["options"])
@@ -260,7 +260,7 @@ def html(data: dict, url: str, script: str) -> str:
                             f'{e(m["text"])}</button>' for m in control.get("marks", []))
             out.append(f'<div class="n01-explorer__control n01-explorer__control--range">'
                        f'<label for="{cid}">{e(control["label"])}</label>'
-                       f'<input type="range"{_attrs(id=cid, name=control["name"], min=0, max=len(values) - 1, step=1, value=index, aria_valuetext=text)}>'
+                       f'<input type="range"{_attrs(id=cid, name=control["name"], min=0, max=len(values) - 1, step=1, value=index, aria_valuetext=spoken or text)}>'
                        f'<output{_attrs(for_=cid, id=cid + "-value")}>{e(text)}</output>'
                        + (f'<span class="n01-explorer__marks">{marks}</span>' if marks else "") + '</div>')
     out.append("</div>")

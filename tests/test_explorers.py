@@ -102,6 +102,7 @@ def test_the_html_has_labelled_native_controls_and_the_default_readouts():
     html = explorers.html(data, "../explorers/toy/toy_en.json", "../javascripts/explorer.js")
     assert '<label for="explorer-toy-a">A</label><select id="explorer-toy-a" name="a">' in html
     assert 'type="range" id="explorer-toy-b" name="b" min="0" max="2" step="1" value="2" aria-valuetext="b=2"' in html
+    assert data["controls"][1]["options"][0]["spoken"] == "b=0, zero"  # a marked option names its mark
     assert f'data-readout="v">{formats.sci(1234.5 * 3, 1)}</dd>' in html  # setting x|2
     assert 'aria-live="polite"' in html and 'data-explorer="../explorers/toy/toy_en.json"' in html
     assert 'data-script="../javascripts/explorer.js"' in html
@@ -263,7 +264,7 @@ def test_moving_the_controls_shows_the_builds_numbers(site, browser, server, pag
             for control in data["controls"]:
                 if control["kind"] == "range":
                     option = next(o for o in control["options"] if o["value"] == setting[control["name"]])
-                    assert page.locator(f"#explorer-{name}-{control['name']}").get_attribute("aria-valuetext") == option["text"]
+                    assert page.locator(f"#explorer-{name}-{control['name']}").get_attribute("aria-valuetext") == option["spoken"]
                     assert page.locator(f"#explorer-{name}-{control['name']}-value").inner_text() == option["text"]
             assert drawn_counts(handle) == expected_counts(data, state), (move, key)
     finally:

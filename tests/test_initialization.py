@@ -660,9 +660,9 @@ def test_explorer_gain_slider_marks_xavier_kaiming_std1_and_each_variance_preser
         # q = 1 is a fixed point of q -> g^2 E[phi(sqrt(q) z)^2]; stable iff the map's slope there is below 1
         h = 1e-4
         slope = g**2 * (_gauss(lambda u: phi(u) ** 2, 1 + h) - _gauss(lambda u: phi(u) ** 2, 1 - h)) / (2 * h)
-        label = f"{'GELU' if name == 'gelu' else name}: variance-preserving" + (" (unstable)" if slope > 1 else "")
+        label = f"{'GELU' if name == 'gelu' else name}: variance-preserving" + (", unstable" if slope > 1 else "")
         assert marked[label] == pytest.approx(g), label
-    assert "GELU: variance-preserving (unstable)" in marked and "tanh: variance-preserving" in marked
+    assert "GELU: variance-preserving, unstable" in marked and "tanh: variance-preserving" in marked
 
 
 def test_explorer_relu_signal_and_gradient_change_by_g_over_sqrt2_per_layer(depth_explorer):
@@ -687,8 +687,8 @@ def test_explorer_tanh_follows_mean_field_at_every_gain(depth_explorer):
     backwards. The median network is within 3 % of the std at every layer from g = 1.5 on; below,
     within 10 % (a finite-width network drifts below the mean, as the page's "One network is not
     the average" explains: down to 0.91 of it at g = 0.5); its gradient ratio over 30 layers
-    matches the mean field's to 5 % per layer (measured 3.5 % low at g = 13.5, deep in chaos;
-    neighbouring gains differ by 9 % per layer there and 19 % in the linear regime)."""
+    matches the mean field's to 1 % per layer up to g = 4 (measured at most 0.5 %), and to 5 % deep
+    in chaos (3.5 % low at g = 13.5); neighbouring gains differ by 9-19 % per layer."""
     spec, states = depth_explorer
     for i, g in enumerate(_explorer_gains()):
         q, stds, log_grad = g**2, [], 0.0
@@ -699,7 +699,7 @@ def test_explorer_tanh_follows_mean_field_at_every_gain(depth_explorer):
         state = states[f"tanh|{i}|10"]
         assert np.allclose(_series(state, "std"), stds, rtol=0.10 if g < 1.5 else 0.03), g
         per_layer = (math.log(_series(state, "grad")[0]) - log_grad) / 30
-        assert abs(per_layer) < 0.05, (g, _series(state, "grad")[0], math.exp(log_grad))
+        assert abs(per_layer) < (0.01 if g <= 4 else 0.05), (g, _series(state, "grad")[0], math.exp(log_grad))
 
 
 def test_explorer_sigmoid_at_its_variance_preserving_gain_forgets_its_input(depth_explorer):

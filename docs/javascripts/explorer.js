@@ -144,7 +144,7 @@
       if (control.kind !== "range") continue;
       const input = root.querySelector(`[name="${control.name}"]`);
       const option = control.options[Number(input.value)];
-      input.setAttribute("aria-valuetext", option.text);
+      input.setAttribute("aria-valuetext", option.spoken || option.text);
       root.querySelector(`output[for="${input.id}"]`).textContent = option.text;
       for (const mark of root.querySelectorAll(`.n01-explorer__mark[aria-controls="${input.id}"]`)) {
         mark.setAttribute("aria-pressed", String(mark.dataset.value === option.value));
