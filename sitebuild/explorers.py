@@ -273,9 +273,11 @@ def html(data: dict, url: str, script: str) -> str:
                    f'<svg{_attrs(viewBox=f"0 0 {width} {height}", data_chart=number, aria_hidden="true", focusable="false")}></svg>'
                    + (f'<ul class="n01-explorer__legend">{legend}</ul>' if legend else "") + '</figure>')
     out.append("</div>")
-    out.append('<dl class="n01-explorer__readouts" aria-live="polite">')
+    # Screen readers hear the readouts once a control comes to rest (the status line below is
+    # written by the script half a second after the last change), not at every step of a drag.
+    out.append('<dl class="n01-explorer__readouts">')
     for readout in data["readouts"]:
         out.append(f'<div><dt>{e(readout["label"])}</dt><dd{_attrs(data_readout=readout["key"])}>'
                    f'{e(state["text"][readout["key"]])}</dd></div>')
-    out.append("</dl></div>")
+    out.append('</dl><p class="n01-explorer__status" aria-live="polite"></p></div>')
     return "\n" + "".join(out) + "\n"

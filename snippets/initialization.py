@@ -1351,7 +1351,7 @@ LABELS = {
         "explorer_std1": "标准差为1",
         "explorer_vp": "{act}：保持方差",
         "explorer_vp_unstable": "{act}：保持方差，不稳定",
-        "explorer_clipped": "（超出坐标轴的部分沿边缘画成虚线）",
+        "explorer_clipped": "（超出坐标轴的部分沿边缘画成点线）",
         "explorer_std_title": "各层激活值的标准差",
         "explorer_std_axis": "标准差（对数坐标）",
         "explorer_each": "每个网络",

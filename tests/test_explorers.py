@@ -104,7 +104,7 @@ def test_the_html_has_labelled_native_controls_and_the_default_readouts():
     assert 'type="range" id="explorer-toy-b" name="b" min="0" max="2" step="1" value="2" aria-valuetext="b=2"' in html
     assert data["controls"][1]["options"][0]["spoken"] == "b=0, zero"  # a marked option names its mark
     assert f'data-readout="v">{formats.sci(1234.5 * 3, 1)}</dd>' in html  # setting x|2
-    assert 'aria-live="polite"' in html and 'data-explorer="../explorers/toy/toy_en.json"' in html
+    assert '<p class="n01-explorer__status" aria-live="polite"></p>' in html and 'data-explorer="../explorers/toy/toy_en.json"' in html
     assert 'data-script="../javascripts/explorer.js"' in html
 
 
@@ -267,6 +267,11 @@ def test_moving_the_controls_shows_the_builds_numbers(site, browser, server, pag
                     assert page.locator(f"#explorer-{name}-{control['name']}").get_attribute("aria-valuetext") == option["spoken"]
                     assert page.locator(f"#explorer-{name}-{control['name']}-value").inner_text() == option["text"]
             assert drawn_counts(handle) == expected_counts(data, state), (move, key)
+        # once the controls rest, a screen reader hears every readout of the last setting
+        status = page.locator(f"#explorer-{name} .n01-explorer__status")
+        for readout in data["readouts"]:
+            page.wait_for_function("([el, text]) => el.textContent.includes(text)",
+                                   arg=[status.element_handle(), f'{readout["label"]} {state["text"][readout["key"]]}'], timeout=3000)
     finally:
         context.close()
 

@@ -160,6 +160,12 @@
       if (readout.textContent !== text) readout.textContent = text;
     }
     root.dataset.state = setting(root, data).join("|");
+    // Announced once the controls rest, not at every step of a slider drag.
+    window.clearTimeout(root.n01Announce);
+    root.n01Announce = window.setTimeout(() => {
+      root.querySelector(".n01-explorer__status").textContent = [...root.querySelectorAll(".n01-explorer__readouts > div")]
+        .map((row) => `${row.querySelector("dt").textContent} ${row.querySelector("dd").textContent}`).join("; ");
+    }, 500);
   }
 
   function wire(root, data) {
