@@ -85,12 +85,12 @@ def _section(snippet: str, section: str) -> dict | None:
     return sections(snippet, source).get(section)
 
 
-def summary(parts: list[tuple[str, str]], lang: str, seconds: float) -> str:
-    """The summary of a block that shows these (snippet, section) parts, which ran for `seconds`."""
+def summary(parts: list[tuple[str, str]], infos: list[dict], lang: str, seconds: float) -> str:
+    """The summary of a block that shows these (snippet, section) parts, described by `infos`
+    (sections()), which ran for `seconds`."""
     titles, lines = [], 0
-    for snippet, section in parts:
-        info = _section(snippet, section)
-        if info is None or lang not in info["title"]:
+    for (snippet, section), info in zip(parts, infos):
+        if lang not in info["title"]:
             raise CollapseError(f"snippet '{snippet}': section '{section}' has no notebook heading in '{lang}' "
                                 "before it (a `# %% [markdown] lang=...` cell with a `## ...` line)")
         titles.append(re.sub(r'"([^"]*)"', r"“\1”", info["title"][lang]))  # the summary itself is quoted
@@ -114,6 +114,6 @@ def collapse(markdown: str, lang: str, section_seconds) -> str:
             seconds += section_seconds(snippet)[section]
         indent = match["indent"]
         block = "\n".join(indent + "    " + line[len(indent):] for line in match[0].splitlines())
-        return f'{indent}??? n01-code "{summary(parts, lang, seconds)}"\n\n{block}'
+        return f'{indent}??? n01-code "{summary(parts, infos, lang, seconds)}"\n\n{block}'
 
     return FENCE.sub(replace, markdown)

@@ -221,8 +221,9 @@ def finish(name: str, spec: dict) -> dict:
             "readouts": spec["readouts"], "states": states, "series": pool}
 
 
-def write(name: str, spec: dict) -> str:
-    return json.dumps(finish(name, spec), ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
+def to_json(data: dict) -> str:
+    """A finished explorer as the file the page fetches."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
 
 
 def _attrs(**attributes) -> str:

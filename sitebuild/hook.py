@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 import posixpath
 import re
@@ -542,10 +541,10 @@ def finished_explorer(snippet: str, stem: str) -> tuple[dict, str]:
     if key not in _finished_explorers:
         name, lang = stem.rsplit("_", 1)
         try:
-            text = explorers.write(name, _outputs[snippet].explorer(name, lang))
+            data = explorers.finish(name, _outputs[snippet].explorer(name, lang))
         except explorers.ExplorerError as error:
             raise PluginError(f"snippet '{snippet}': {error}") from None
-        _finished_explorers[key] = json.loads(text), text
+        _finished_explorers[key] = data, explorers.to_json(data)
     return _finished_explorers[key]
 
 

@@ -1612,12 +1612,11 @@ EXPLORER_HIST_LAYERS = [1, 3, 10, 30]
 EXPLORER_HIST_EDGES = np.linspace(-4.5, 4.5, 31)  # (activation - mean) / std at that layer
 
 
-def explorer_gains() -> list[float]:
+def explorer_gains(variance_preserving: dict[str, float]) -> list[float]:
     """The gain slider: 2^(k/4) from 1/2 to 16 (Xavier's 1, Kaiming's sqrt 2 and std 1's
-    sqrt(width) among them), plus each activation's variance-preserving gain."""
+    sqrt(width) among them), plus each activation's variance-preserving gain (ReLU's is sqrt 2)."""
     grid = {2 ** (k / 4) for k in range(-4, 17)}
-    vp = {name: variance_preserving_gain(phi) for name, phi in EXPLORER_ACTIVATIONS.items()}
-    return sorted(grid | {g for name, g in vp.items() if name != "relu"})
+    return sorted(grid | {g for name, g in variance_preserving.items() if name != "relu"})
 
 
 def fixed_point_slope(phi, gain: float, h: float = 1e-4) -> float:
@@ -1673,10 +1672,10 @@ def _scaled_histogram(values: torch.Tensor) -> list[float]:
 
 def explorer_data() -> dict:
     """Every value of the page's explorer: each activation at each gain of the slider."""
-    gains = explorer_gains()
+    variance_preserving = {n: variance_preserving_gain(f) for n, f in EXPLORER_ACTIVATIONS.items()}
+    gains = explorer_gains(variance_preserving)
     depth = {"gains": gains, "hist_layers": EXPLORER_HIST_LAYERS, "hist_edges": EXPLORER_HIST_EDGES.tolist(),
-             "variance_preserving": {n: variance_preserving_gain(f) for n, f in EXPLORER_ACTIVATIONS.items()},
-             **_defaults(signal_through_depth), "runs": {}}
+             "variance_preserving": variance_preserving, **_defaults(signal_through_depth), "runs": {}}
     depth["fixed_point_slope"] = {n: fixed_point_slope(f, depth["variance_preserving"][n])
                                   for n, f in EXPLORER_ACTIVATIONS.items()}
     for name, phi in EXPLORER_ACTIVATIONS.items():

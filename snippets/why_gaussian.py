@@ -1261,13 +1261,12 @@ def exact_sum_stats(kind: str, ns: list[int]) -> dict[int, dict]:
             pmf = signal.fftconvolve(pmf, pmf_one).clip(0, None)
         if n not in ns:
             continue
-        if kind in ("coin", "proline"):  # a lattice: compare Phi with F just below and at each atom
-            if kind == "coin":
-                atoms, probabilities = (2 * np.arange(n + 1) - n) / math.sqrt(n), stats.binom(n, 0.5).pmf(np.arange(n + 1))
-            else:
-                keep = pmf > 1e-300
-                atoms = (np.arange(len(pmf))[keep] + n * low - n * mu) / (sigma * math.sqrt(n))
-                probabilities = pmf[keep] / pmf.sum()
+        if kind == "coin":
+            distance = coin_cdf_distance(n)  # the page's own exact coin distance (section clt)
+        elif kind == "proline":  # a lattice: compare Phi with F just below and at each atom
+            keep = pmf > 1e-300
+            atoms = (np.arange(len(pmf))[keep] + n * low - n * mu) / (sigma * math.sqrt(n))
+            probabilities = pmf[keep] / pmf.sum()
             F = np.cumsum(probabilities)
             Phi = stats.norm.cdf(atoms)
             distance = max(np.abs(F - Phi).max(), np.abs(F - probabilities - Phi).max())
