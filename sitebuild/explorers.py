@@ -231,6 +231,14 @@ def _attrs(**attributes) -> str:
                    for k, v in attributes.items() if v is not None)
 
 
+def _swatch_classes(item: dict) -> str:
+    """A legend swatch drawn like its series: a line (dashed or thin as the curve), a dot, a bar."""
+    kind = item.get("kind", "line")
+    classes = ["n01-explorer__swatch", f"n01-explorer__swatch--{kind}", f"n01-{item['color'].lower()}"]
+    classes += [f"n01-explorer__swatch--{style}" for style in ("dashed", "thin") if kind == "line" and item.get(style)]
+    return " ".join(classes)
+
+
 def html(data: dict, url: str, script: str) -> str:
     """The explorer's HTML: controls, empty charts of a fixed size and the default readouts."""
     e = html_lib.escape
@@ -268,7 +276,7 @@ def html(data: dict, url: str, script: str) -> str:
     out.append('<div class="n01-explorer__charts">')
     for number, chart in enumerate(data["charts"]):
         width, height = SQUARE_SIZE if chart.get("square") else SIZE
-        legend = "".join(f'<li><span class="n01-explorer__swatch n01-{item["color"].lower()}"></span>{e(item["label"])}</li>'
+        legend = "".join(f'<li><span class="{_swatch_classes(item)}"></span>{e(item["label"])}</li>'
                          for item in [*chart.get("static", []), *chart["series"]] if item.get("label"))
         out.append(f'<figure class="n01-explorer__chart"><figcaption>{e(chart["title"])}</figcaption>'
                    f'<svg{_attrs(viewBox=f"0 0 {width} {height}", data_chart=number, aria_hidden="true", focusable="false")}></svg>'

@@ -2,11 +2,18 @@
 on the machine).
 
     mkdocs build && python -m sitebuild.lighthouse [--site-dir site] [--preset mobile|desktop] [--runs 3]
+    python -m sitebuild.lighthouse --against /tmp/site-without --only initialization --runs 10
+
 
 Serves the built site locally the way GitHub Pages does (gzip for text), runs Lighthouse from npm
 (`npx lighthouse`, with Debian's Chromium through CHROME_PATH; it never downloads a browser) on one
 page of each type in both languages, and prints a Markdown table of the four category scores and the main metrics per page,
 with every audit that does not pass as an HTML comment under it. Reports go to `.cache/lighthouse/` (JSON).
+
+With `--against OTHER_SITE`, each page is measured in both builds, interleaved run by run (the order
+alternating, ABBA, so a machine that slows down or speeds up during the runs burdens both alike), and
+the table shows each build's median and the median of the paired differences with their range:
+how issue 16's "a page with an explorer within 3 points of the same page without" is checked.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import json
 import mimetypes
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -34,7 +42,10 @@ PAGES = {  # page: its path, in English; the Chinese one is under zh/
     "batch-norm": "batch-norm/",
     "edge-of-chaos": "edge-of-chaos/",  # the most math
     "losses-and-priors": "losses-and-priors/",
-    "initialization": "initialization/",  # an explorer (issue 16)
+    "initialization": "initialization/",  # the explorers (issue 16): the largest data
+    "attention-scaling": "attention-scaling/",
+    "why-gaussian": "why-gaussian/",
+    "standardization": "standardization/",
     "notebook generative-models": "notebooks/generative-models/",
     "notebook edge-of-chaos": "notebooks/edge-of-chaos/",
 }
@@ -113,12 +124,66 @@ def failing_audits(result: dict) -> list[str]:
     return failing
 
 
+def performance(result: dict) -> int:
+    return round(100 * result["categories"]["performance"]["score"])
+
+
+def paired_summary(scores: list[tuple[int, int]]) -> dict:
+    """Medians of two builds' scores, measured in pairs, and of the pairs' differences (A − B)."""
+    differences = [a - b for a, b in scores]
+    return {
+        "a": statistics.median(a for a, _ in scores),
+        "b": statistics.median(b for _, b in scores),
+        "difference": statistics.median(differences),
+        "low": min(differences),
+        "high": max(differences),
+        "pairs": len(scores),
+    }
+
+
+def compare(base: str, other: str, args: argparse.Namespace) -> None:
+    """Each page in two builds, interleaved ABBA, with the paired differences of performance."""
+    print(f"| page ({args.preset}) | pairs | performance, {args.site_dir} | performance, {args.against} "
+          "| paired difference, median (range) | TBT, median of each |")
+    print("|---" * 6 + "|")
+    for kind, path in PAGES.items():
+        if args.only and kind not in args.only:
+            continue
+        for lang in ("en", "zh"):
+            page = path if lang == "en" else f"zh/{path}"
+            scores, blocking = [], ([], [])
+            for run in range(args.runs):
+                order = [(0, base), (1, other)]
+                if run % 2:
+                    order.reverse()
+                result = [None, None]
+                for side, root in order:
+                    report = REPORTS / f"compare-{kind.replace(' ', '-')}-{lang}-{args.preset}-{side}-{run}.json"
+                    try:
+                        result[side] = run_lighthouse(root + page, report, args.preset)
+                    except subprocess.TimeoutExpired:
+                        pass
+                if None in result:
+                    continue
+                scores.append((performance(result[0]), performance(result[1])))
+                for side in (0, 1):
+                    blocking[side].append(result[side]["audits"]["total-blocking-time"]["numericValue"])
+            if not scores:
+                print(f"| {kind} ({lang}) | 0 | no result within {TIMEOUT} s |")
+                continue
+            summary = paired_summary(scores)
+            tbt = " / ".join(f"{statistics.median(side):.0f} ms" for side in blocking)
+            print(f"| {kind} ({lang}) | {summary['pairs']} | {summary['a']:g} | {summary['b']:g} "
+                  f"| {summary['difference']:+g} ({summary['low']:+d} to {summary['high']:+d}) | {tbt} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site-dir", default=str(cache.ROOT / "site"))
     parser.add_argument("--preset", choices=["mobile", "desktop"], default="mobile")
     parser.add_argument("--only", nargs="*", choices=list(PAGES), help="only these pages (both languages)")
     parser.add_argument("--runs", type=int, default=1, help="runs per page; the median one is shown")
+    parser.add_argument("--against", help="another built site: measure each page in both, interleaved")
     args = parser.parse_args()
     site_dir = Path(args.site_dir)
     if not (site_dir / "index.html").exists():
@@ -127,6 +192,14 @@ def main() -> None:
         sys.exit("Lighthouse needs Node.js (npx): apt-get install npm")
     REPORTS.mkdir(parents=True, exist_ok=True)
     httpd, base = serve(site_dir)
+    if args.against:
+        other_httpd, other = serve(Path(args.against))
+        try:
+            compare(base, other, args)
+        finally:
+            httpd.shutdown()
+            other_httpd.shutdown()
+        return
     try:
         runs = f", median of {args.runs}" if args.runs > 1 else ""
         print(f"| page ({args.preset}{runs}) | " + " | ".join(CATEGORIES) + " | " + " | ".join(METRICS.values()) + " |")

@@ -582,6 +582,8 @@ def results() -> dict:
         "wine": real_data_dot_variance() | _defaults(real_data_dot_variance),
         "projected": projected_dot_variance() | _defaults(projected_dot_variance),
         "alignment": _alignment_results(),
+        # the explorer's settings, for the page's text (its values come from explorer_data())
+        "explorer": {"d_k": EXPLORER_D_K, "quantiles": EXPLORER_QUANTILES, **_defaults(attention_temperature)},
     }
 
 
@@ -598,8 +600,8 @@ LABELS = {
         "explorer_here": "this setting",
         "explorer_read_max": "that query: largest weight",
         "explorer_read_entropy": "that query: entropy (nats; uniform: {ln})",
-        "explorer_read_median_max": "largest weight over {many}: median (10–90 %)",
-        "explorer_read_median_entropy": "entropy: median (10–90 %)",
+        "explorer_read_median_max": "largest weight over {many}: median ({lo}–{hi} %)",
+        "explorer_read_median_entropy": "entropy: median ({lo}–{hi} %)",
         "d_k": "d_k (log scale)",
         "variance": "variance (log scale)",
         "theory": "theory: d_k",
@@ -630,8 +632,8 @@ LABELS = {
         "explorer_here": "当前设置",
         "explorer_read_max": "该查询的最大权重",
         "explorer_read_entropy": "该查询的熵（单位：奈特；均匀分布时为{ln}）",
-        "explorer_read_median_max": "{many}上最大权重：中位数（10%–90%分位）",
-        "explorer_read_median_entropy": "熵：中位数（10%–90%分位）",
+        "explorer_read_median_max": "{many}上最大权重：中位数（{lo}%–{hi}%分位）",
+        "explorer_read_median_entropy": "熵：中位数（{lo}%–{hi}%分位）",
         "d_k": "d_k（对数坐标）",
         "variance": "方差（对数坐标）",
         "theory": "理论值：d_k",
@@ -752,6 +754,7 @@ def figures(res: dict, lang: str) -> dict:
 
 # The page's explorer (an interactive figure; the site's script draws it from this data).
 EXPLORER_D_K = [2**k for k in range(11)]  # 1 ... 1024
+EXPLORER_QUANTILES = [0.5, 0.1, 0.9]  # the readouts: the median, then the range around it
 
 
 def attention_temperature(
@@ -776,8 +779,8 @@ def attention_temperature(
 
 
 def _quantiles(values: torch.Tensor) -> list[float]:
-    """[median, 10th percentile, 90th percentile]."""
-    return torch.quantile(values.flatten(), torch.tensor([0.5, 0.1, 0.9], dtype=values.dtype)).tolist()
+    """The EXPLORER_QUANTILES of the values: [median, 10th percentile, 90th percentile]."""
+    return torch.quantile(values.flatten(), torch.tensor(EXPLORER_QUANTILES, dtype=values.dtype)).tolist()
 
 
 def explorer_data() -> dict:
@@ -831,6 +834,7 @@ def explorers(data: dict, lang: str) -> dict:
     uniform = {"label": L["explorer_uniform"].format(n=n_keys), "color": "C7", "kind": "line",
                "dashed": True, "points": [[0.5, 1 / n_keys], [n_keys + 0.5, 1 / n_keys]]}
     many = L["explorer_pairs"].format(n=f"{pairs:,}", queries=t["n_queries"], sets=t["key_sets"])
+    band = {"lo": round(100 * EXPLORER_QUANTILES[1]), "hi": round(100 * EXPLORER_QUANTILES[2])}
     return {"temperature": {
         "title": L["explorer_title"].format(n=n_keys),
         "controls": [
@@ -854,9 +858,9 @@ def explorers(data: dict, lang: str) -> dict:
             {"key": "max_weight", "label": L["explorer_read_max"], "format": ["fixed", 3]},
             {"key": "entropy", "label": L["explorer_read_entropy"].format(ln=f"{math.log(n_keys):.2f}"),
              "format": ["fixed", 2]},
-            {"key": "median_max_weight", "label": L["explorer_read_median_max"].format(many=many),
+            {"key": "median_max_weight", "label": L["explorer_read_median_max"].format(many=many, **band),
              "format": ["fixed", 3]},
-            {"key": "median_entropy", "label": L["explorer_read_median_entropy"], "format": ["fixed", 2]},
+            {"key": "median_entropy", "label": L["explorer_read_median_entropy"].format(**band), "format": ["fixed", 2]},
         ],
         "states": states,
     }}

@@ -450,3 +450,23 @@ def test_explorer_shows_a_typical_query_and_its_readouts_are_its_weights(tempera
         median, low, high = values["median_max_weight"]
         assert low <= median <= high and low <= values["max_weight"] <= high, key  # inside the 10-90 % band
         assert state["series"]["here"] == [[int(state["controls"]["d_k"]), median]]
+
+
+def test_the_pages_text_states_the_explorers_own_settings(res, temperature_explorer):
+    """The page's lead-in takes the slider's range, the quantiles and the counts from `results()`;
+    they are the explorer's: its d_k options and the band its readouts name. The band is the
+    stated quantiles of the 200 x 20 pairs, recomputed here for one setting from the same draws."""
+    spec, states = temperature_explorer
+    e = res["explorer"]
+    d_k = next(c for c in spec["controls"] if c["name"] == "d_k")
+    assert [int(o["value"]) for o in d_k["options"]] == e["d_k"]
+    low, high = round(100 * e["quantiles"][1]), round(100 * e["quantiles"][2])
+    labels = [r["label"] for r in spec["readouts"] if r["key"].startswith("median_")]
+    assert len(labels) == 2 and all(f"({low}–{high} %)" in label for label in labels)
+    assert str(e["n_queries"] * e["key_sets"]) in labels[0].replace(",", "")
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(e["n_queries"], max(e["d_k"]), generator=g, dtype=torch.float64)[:, :64]
+    k = torch.randn(e["key_sets"], e["n_keys"], max(e["d_k"]), generator=g, dtype=torch.float64)[..., :64]
+    largest = torch.softmax(q @ k.transpose(1, 2) / 8, dim=-1).max(-1).values.flatten().numpy()
+    expected = np.quantile(largest, [0.5, e["quantiles"][1], e["quantiles"][2]])
+    assert states["64|scaled"]["values"]["median_max_weight"] == pytest.approx(expected.tolist(), rel=1e-9)

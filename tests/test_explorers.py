@@ -108,6 +108,23 @@ def test_the_html_has_labelled_native_controls_and_the_default_readouts():
     assert 'data-script="../javascripts/explorer.js"' in html
 
 
+def test_legend_swatches_are_drawn_like_their_series():
+    series = [{"key": "s", "label": "solid", "color": "C0", "kind": "line"},
+              {"key": "s", "label": "dots", "color": "C1", "kind": "points"},
+              {"key": "s", "label": "bars", "color": "C2", "kind": "bars"}]
+    static = [{"label": "dashed", "color": "C7", "kind": "line", "dashed": True, "points": [[0, 1], [1, 1]]}]
+    chart = {"title": "C", "x": {"label": "x"}, "y": {"label": "y"}, "series": series, "static": static}
+    html = explorers.html(explorers.finish("toy", toy_spec(charts=[chart])), "toy.json", "explorer.js")
+    swatches = dict((label, classes.split()) for classes, label in re.findall(
+        r'<li><span class="([^"]+)"></span>([^<]+)</li>', html))
+    assert "n01-explorer__swatch--dashed" in swatches["dashed"] and "n01-c7" in swatches["dashed"]
+    assert "n01-explorer__swatch--dashed" not in swatches["solid"]
+    assert "n01-explorer__swatch--points" in swatches["dots"] and "n01-explorer__swatch--bars" in swatches["bars"]
+    css = (ROOT / "docs" / "stylesheets" / "extra.css").read_text(encoding="utf-8")
+    for kind in ("dashed", "thin", "points", "bars"):
+        assert f".n01-explorer__swatch--{kind} {{" in css, kind
+
+
 def test_the_script_draws_with_the_site_palette_in_both_schemes():
     css = (ROOT / "docs" / "stylesheets" / "extra.css").read_text(encoding="utf-8")
     light, dark = re.findall(r"\.n01-explorer \{(.*?)\}", css, re.S)[0], re.search(

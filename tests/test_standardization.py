@@ -4,6 +4,7 @@ Run from the repository root: python -m pytest tests/test_standardization.py -q
 """
 
 import math
+import re
 
 import matplotlib
 
@@ -501,3 +502,24 @@ def test_explorer_contours_surround_the_least_squares_minimum_and_the_path_start
         for ring in state["series"]["contours"]:
             assert ring[0] == pytest.approx(ring[-1])  # closed
             assert np.mean(ring[:-1], axis=0) == pytest.approx(w_star, rel=1e-6, abs=1e-9)
+
+
+def test_explorer_contours_lie_at_the_loss_gaps_their_legend_states(conditioning_explorer):
+    """Each ring is where the loss gap, with the bias at its best for those two weights, is the
+    stated fraction of the gap at the path's start (w = 0), computed here from the data by least
+    squares; the legend lists those fractions."""
+    spec, states = conditioning_explorer
+    legend = next(s["label"] for s in spec["charts"][0]["series"] if s["key"] == "contours")
+    levels = [float(v) for v in re.findall(r"\d+(?:\.\d+)?", legend)]
+    assert len(levels) == len(next(iter(states.values()))["series"]["contours"]) >= 3
+    for key, state in states.items():
+        ratio, kind = key.split("|")
+        A, y = _design(float(ratio), kind)
+
+        def gap(w) -> float:  # the loss at w with the best bias, minus the least-squares loss
+            bias = np.mean(y - A[:, :2] @ w)
+            return 0.5 * np.mean((A[:, :2] @ w + bias - y) ** 2) - 0.5 * np.mean((A @ np.linalg.lstsq(A, y, rcond=None)[0] - y) ** 2)
+
+        start = gap(np.zeros(2))
+        for level, ring in zip(levels, state["series"]["contours"]):
+            assert [gap(np.array(w)) / start for w in ring] == pytest.approx([level] * len(ring), rel=1e-6), (key, level)
