@@ -188,6 +188,8 @@ def finish(name: str, spec: dict) -> dict:
             write = FORMATS[kind]
             if value is None:
                 text[readout["key"]] = "–"
+            elif isinstance(value, float) and math.isinf(value):
+                text[readout["key"]] = "∞" if value > 0 else "−∞"
             elif isinstance(value, list):  # [median, low, high]
                 text[readout["key"]] = f"{write(value[0], *args)} ({write(value[1], *args)}–{write(value[2], *args)})"
             else:

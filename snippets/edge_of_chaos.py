@@ -1198,6 +1198,9 @@ def results() -> dict:
                                  for p in every)
     c["sign_agrees_all"] = all((p["measured"] > 1) == (p["theory"] > 1)
                                for p in every if abs(p["theory"] - 1) > 1e-9)
+    # the explorer's settings, for the page's text (its values come from explorer_data())
+    res["explorer"] = {"sw2": EXPLORER_SW2, "sb2": EXPLORER_SB2, "c0s": list(EXPLORER_C0S),
+                       **_defaults(tanh_networks_through_depth)}
     return res
 
 
@@ -1249,6 +1252,28 @@ LABELS = {
         "corr_depth": "correlation $c^L$",
         "median_band": "{n} networks: median and range",
         "mean_field": "mean-field theory",
+        "explorer_title": "Explore: tanh networks of width {width} ({networks} per setting, {depth} layers), inputs of length 1",
+        "explorer_sw2": "weight variance σw²",
+        "explorer_sb2": "bias variance σb²",
+        "explorer_sigma1": "σw = 1",
+        "explorer_phase_title": "Where this setting lies",
+        "boundary_plain": "edge of chaos, χ₁ = 1",
+        "explorer_here": "this setting",
+        "explorer_corr_title": "Correlation of two inputs that start at {c0s}",
+        "explorer_corr": "correlation cˡ",
+        "layer_plain": "layer l",
+        "explorer_median": "median of {n} networks",
+        "explorer_grad_title": "Squared gradient norm relative to the last layer",
+        "explorer_clipped": " (dotted along the edge: beyond the axis)",
+        "explorer_grad": "|∂L/∂hˡ|² / |∂L/∂hᴸ|²",
+        "explorer_q_star": "fixed-point length q*",
+        "explorer_chi1": "χ₁ at q*",
+        "explorer_edge": "edge of chaos at this σb²: σw²",
+        "explorer_measured": "squared gradient's gain per layer over {depth} layers, measured: median (range)",
+        "explorer_mean_field": "the same, mean field (from q⁰ = 1, not q*)",
+        "explorer_grad_scale": "gradient depth scale 1/|ln χ₁| (layers)",
+        "explorer_c_star": "correlation fixed point c*",
+        "explorer_corr_scale": "correlation depth scale −1/ln χ_c (layers)",
     },
     "zh": {
         "layer": "层l",
@@ -1296,6 +1321,28 @@ LABELS = {
         "corr_depth": "相关系数cᴸ",
         "median_band": "{n}个网络：中位数与范围",
         "mean_field": "平均场理论",
+        "explorer_title": "动手试试：宽度为{width}的tanh网络（每个设置{networks}个，共{depth}层），输入长度为1",
+        "explorer_sw2": "权重方差σw²",
+        "explorer_sb2": "偏置方差σb²",
+        "explorer_sigma1": "σw = 1",
+        "explorer_phase_title": "当前设置在相图中的位置",
+        "boundary_plain": "混沌边缘（χ₁ = 1）",
+        "explorer_here": "当前设置",
+        "explorer_corr_title": "两个输入的相关系数（起始值{c0s}）",
+        "explorer_corr": "相关系数cˡ",
+        "layer_plain": "层l",
+        "explorer_median": "{n}个网络的中位数",
+        "explorer_grad_title": "各层梯度范数的平方（相对于最后一层）",
+        "explorer_clipped": "（沿边缘的点线：超出坐标轴）",
+        "explorer_grad": "|∂L/∂hˡ|² / |∂L/∂hᴸ|²",
+        "explorer_q_star": "不动点长度q*",
+        "explorer_chi1": "q*处的χ₁",
+        "explorer_edge": "此σb²下混沌边缘的σw²",
+        "explorer_measured": "{depth}层上梯度平方的每层增益，实测：中位数（范围）",
+        "explorer_mean_field": "同上，平均场（从q⁰ = 1而非q*出发）",
+        "explorer_grad_scale": "梯度的深度尺度1/|ln χ₁|（层）",
+        "explorer_c_star": "相关系数的不动点c*",
+        "explorer_corr_scale": "相关系数的深度尺度−1/ln χ_c（层）",
     },
 }
 
@@ -1487,6 +1534,187 @@ def figures(res: dict, lang: str) -> dict:
     figs["isometry"] = fig
 
     return figs
+
+
+# The page's explorer (an interactive figure; the site's script draws it from this data).
+EXPLORER_SW2 = sorted({0.25 * k for k in range(2, 17)} | {TANH_GAIN_SW2})  # 0.5 ... 4 and PyTorch's gain
+EXPLORER_SB2 = [0.0, 0.01, 0.05, 0.1, 0.2, 0.5, 1.0]
+EXPLORER_C0S = (0.2, 0.99)  # the two starting correlations, as in the section "Variance 1 ..."
+# A finer 2-D rule than the section's 61 x 61: near the edge the correlation map's slope at c* is
+# close to 1, and an error e in the map moves c* by e / (1 - slope) (61 nodes: 2e-5 -> 1.5e-3).
+_nodes, _weights = hermegauss(121)
+EZ1, EZ2 = np.meshgrid(_nodes, _nodes, indexing="ij")
+EW2 = np.outer(_weights, _weights) / _weights.sum() ** 2
+
+
+def mean_field_through_depth(sw2: float, sb2: float, c0: float, depth: int) -> dict:
+    """The mean field from inputs of length q^0 = 1 at correlation c0, layer by layer
+    (h^l = W tanh(h^{l-1}) + b): q^l = sw2 E[tanh(u)^2] + sb2 with u ~ N(0, q^{l-1});
+    c^l q^l = sw2 E[tanh(u1) tanh(u2)] + sb2 with corr(u1, u2) = c^{l-1}; and
+    |dL/dh^l|^2 / |dL/dh^L|^2 = prod_{k=l}^{L-1} sw2 E[tanh'(u_k)^2], u_k ~ N(0, q^k)."""
+    q, c, chis = [1.0], [c0], []
+    for _ in range(depth):
+        u1 = math.sqrt(q[-1]) * EZ1
+        u2 = math.sqrt(q[-1]) * (c[-1] * EZ1 + math.sqrt(max(1 - c[-1] ** 2, 0.0)) * EZ2)
+        chis.append(sw2 * float(np.sum(WEIGHTS * np.cosh(math.sqrt(q[-1]) * NODES) ** -4)))
+        q.append(sw2 * float(np.sum(WEIGHTS * np.tanh(math.sqrt(q[-1]) * NODES) ** 2)) + sb2)
+        c.append(min((sw2 * float(np.sum(EW2 * np.tanh(u1) * np.tanh(u2))) + sb2) / q[-1], 1.0))
+    grad = np.cumprod(chis[::-1])[::-1].tolist() + [1.0]
+    return {"q": q, "c": c, "grad": grad}
+
+
+def correlation_fixed_point(sw2: float, sb2: float) -> tuple[float | None, float]:
+    """c* of the correlation map at q* (1 in the ordered phase, below 1 in the chaotic one) and
+    the map's slope there, chi_c = sw2 E[tanh'(u1) tanh'(u2)] (Schoenholz et al. 2017, eq. 5);
+    at c* = 1 that slope is chi_1. Without bias and with sw2 <= 1, q* = 0: the network becomes
+    linear, every correlation is kept (slope 1) and there is no single c* (None)."""
+    q = fixed_point(sw2, sb2)
+    if q == 0:
+        return None, 1.0
+    if chi1(sw2, sb2) <= 1:
+        return 1.0, chi1(sw2, sb2)
+
+    def pair(c: float):
+        return math.sqrt(q) * EZ1, math.sqrt(q) * (c * EZ1 + math.sqrt(1 - c * c) * EZ2)
+
+    def gap(c: float) -> float:
+        u1, u2 = pair(c)
+        return (sw2 * float(np.sum(EW2 * np.tanh(u1) * np.tanh(u2))) + sb2) / q - c
+
+    c = 0.0 if sb2 == 0 else brentq(gap, 0.0, 1 - 1e-9, xtol=1e-13)  # tanh is odd: c* = 0 without bias
+    u1, u2 = pair(c)
+    return c, sw2 * float(np.sum(EW2 * np.cosh(u1) ** -2 * np.cosh(u2) ** -2))
+
+
+def depth_scale(chi: float) -> float:
+    """The number of layers over which a quantity that is multiplied by chi per layer changes by e
+    (infinite at chi = 1, to quadrature rounding)."""
+    return math.inf if abs(math.log(chi)) < 1e-9 else 1 / abs(math.log(chi))
+
+
+def tanh_networks_through_depth(
+    sw2s: list[float], sb2: float, c0s: tuple = EXPLORER_C0S, pairs: int = 2, width: int = 256,
+    depth: int = 50, networks: int = 5, seed: int = 0,
+) -> dict:
+    """`networks` random tanh networks h^l = W tanh(h^{l-1}) + b per weight variance (one batch; the
+    same draws at every sw2 and, with the same seed, at every sb2), fed `pairs` pairs of inputs of
+    mean square 1 at each correlation in c0s, with a random linear readout summed over the inputs.
+    Per sw2 and network: each layer's input correlation (mean over the pairs, per c0) and
+    |dL/dh^l|^2 / |dL/dh^L|^2."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.stack([torch.cat([two_inputs(c0, width, g) for c0 in c0s for _ in range(pairs)])
+                     for _ in range(networks)])  # network, input, unit
+    batch = x.shape[1]
+    h = x.repeat(1, len(sw2s), 1).requires_grad_()  # network, (sw2, input), unit: one matmul per layer
+    weight_scale = torch.tensor(sw2s, dtype=torch.float64).div(width).sqrt().repeat_interleave(batch).view(1, -1, 1)
+    hs = [h]
+    for _ in range(depth):
+        W = torch.randn(networks, width, width, generator=g).double()  # float32 draw: 6x faster
+        b = torch.randn(networks, 1, width, generator=g).double()
+        h = weight_scale * torch.bmm(torch.tanh(h), W.transpose(1, 2)) + math.sqrt(sb2) * b
+        h.retain_grad()
+        hs.append(h)
+    v = torch.randn(networks, width, 1, generator=g, dtype=torch.float64)
+    torch.bmm(h, v).sum().backward()
+    with torch.no_grad():
+        pair = torch.stack(hs).view(depth + 1, networks, len(sw2s), len(c0s), pairs, 2, width)
+        a, b = pair[..., 0, :], pair[..., 1, :]
+        corr = ((a * b).mean(-1) / (a.pow(2).mean(-1) * b.pow(2).mean(-1)).sqrt()).mean(-1)
+        grad = torch.stack([x.grad.view(networks, len(sw2s), -1).pow(2).sum(-1) for x in hs])  # layer, network, sw2
+    return {"corr": corr.permute(2, 1, 3, 0).tolist(),  # sw2, network, c0, layer
+            "grad": (grad / grad[-1]).permute(2, 1, 0).tolist()}  # sw2, network, layer
+
+
+def explorer_data() -> dict:
+    """Every value of the page's explorer: mean field and simulated networks at each (sw2, sb2)."""
+    d = _defaults(tanh_networks_through_depth)
+    out = {"sw2": EXPLORER_SW2, "sb2": EXPLORER_SB2, "c0s": list(EXPLORER_C0S), **d, "runs": {},
+           "tanh_gain_sw2": TANH_GAIN_SW2, "edge": {}}
+    sb2s = np.linspace(0.0, 1.0, 21)
+    out["boundary"] = {"sb2": sb2s.tolist(), "sw2": [1.0] + [critical_sw2(s) for s in sb2s[1:]]}
+    for sb2 in EXPLORER_SB2:
+        out["edge"][str(sb2)] = 1.0 if sb2 == 0 else critical_sw2(sb2)
+        sim = tanh_networks_through_depth(EXPLORER_SW2, sb2)
+        for i, sw2 in enumerate(EXPLORER_SW2):
+            c_star, chi_c = correlation_fixed_point(sw2, sb2)
+            theory = [mean_field_through_depth(sw2, sb2, c0, d["depth"]) for c0 in EXPLORER_C0S]
+            out["runs"][f"{i}|{sb2}"] = {
+                "q_star": fixed_point(sw2, sb2), "chi1": chi1(sw2, sb2), "c_star": c_star, "chi_c": chi_c,
+                "corr_theory": [t["c"] for t in theory], "grad_theory": theory[0]["grad"],
+                "corr": sim["corr"][i], "grad": sim["grad"][i],
+            }
+    return {"edge": out}
+
+
+def explorers(data: dict, lang: str) -> dict:
+    """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
+    L = LABELS[lang]
+    e = data["edge"]
+    depth, sw2s = e["depth"], e["sw2"]
+    layers = range(depth + 1)
+    states = []
+    for i, sw2 in enumerate(sw2s):
+        for sb2 in e["sb2"]:
+            run = e["runs"][f"{i}|{sb2}"]
+            measured = [net[0] ** (1 / depth) for net in run["grad"]]
+            states.append({
+                "controls": {"sw2": str(i), "sb2": str(sb2)},
+                "series": {
+                    "here": [[sw2, sb2]],
+                    "corr": [[[l, statistics.median(v)] for l, v in zip(layers, zip(*(net[j] for net in run["corr"])))]
+                             for j in range(len(e["c0s"]))],
+                    "corr_theory": [[[l, c] for l, c in zip(layers, cs)] for cs in run["corr_theory"]],
+                    "grad": [[l, statistics.median(v)] for l, v in zip(layers, zip(*run["grad"]))],
+                    "grad_theory": [[l, v] for l, v in zip(layers, run["grad_theory"])],
+                },
+                "values": {
+                    "q_star": run["q_star"], "chi1": run["chi1"], "edge": e["edge"][str(sb2)],
+                    "grad_scale": depth_scale(run["chi1"]),
+                    "c_star": run["c_star"], "corr_scale": depth_scale(run["chi_c"]),
+                    "measured": [statistics.median(measured), min(measured), max(measured)],
+                    "mean_field": run["grad_theory"][0] ** (1 / depth),
+                },
+            })
+    nearest = min(range(len(sw2s)), key=lambda i: abs(sw2s[i] - e["tanh_gain_sw2"]))
+    boundary = [[w, b] for w, b in zip(e["boundary"]["sw2"], e["boundary"]["sb2"])]
+    clipped = L["explorer_clipped"]
+    return {"edge": {
+        "title": L["explorer_title"].format(width=e["width"], networks=e["networks"], depth=depth),
+        "controls": [
+            {"name": "sw2", "label": L["explorer_sw2"], "kind": "range",
+             "options": [{"value": str(i), "text": f"{w:.2f}"} for i, w in enumerate(sw2s)],
+             "value": str(sw2s.index(1.5)),
+             "marks": [{"value": str(sw2s.index(1.0)), "text": L["explorer_sigma1"]},
+                       {"value": str(nearest), "text": L["gain"]}]},
+            {"name": "sb2", "label": L["explorer_sb2"], "kind": "range",
+             "options": [{"value": str(b), "text": f"{b:g}"} for b in e["sb2"]], "value": "0.05"},
+        ],
+        "charts": [
+            {"title": L["explorer_phase_title"], "x": {"label": L["explorer_sw2"], "range": [0, 4.5]},
+             "y": {"label": L["explorer_sb2"], "range": [-0.05, 1.05]},
+             "static": [{"label": L["boundary_plain"], "color": "C3", "kind": "line", "points": boundary}],
+             "series": [{"key": "here", "label": L["explorer_here"], "color": "C4", "kind": "points"}]},
+            {"title": L["explorer_corr_title"].format(c0s=" / ".join(f"{c:g}" for c in e["c0s"])),
+             "x": {"label": L["layer_plain"]}, "y": {"label": L["explorer_corr"], "range": [-0.2, 1.05]},
+             "series": [{"key": "corr_theory", "label": L["mean_field"], "color": "C7", "kind": "line", "dashed": True},
+                        {"key": "corr", "label": L["explorer_median"].format(n=e["networks"]), "color": "C0", "kind": "points"}]},
+            {"title": L["explorer_grad_title"] + clipped, "x": {"label": L["layer_plain"]},
+             "y": {"label": L["explorer_grad"], "scale": "log", "range": [1e-12, 1e12]},
+             "series": [{"key": "grad_theory", "label": L["mean_field"], "color": "C7", "kind": "line", "dashed": True},
+                        {"key": "grad", "label": L["explorer_median"].format(n=e["networks"]), "color": "C1", "kind": "line"}]},
+        ],
+        "readouts": [
+            {"key": "q_star", "label": L["explorer_q_star"], "format": ["fixed", 3]},
+            {"key": "chi1", "label": L["explorer_chi1"], "format": ["fixed", 3]},
+            {"key": "edge", "label": L["explorer_edge"], "format": ["fixed", 3]},
+            {"key": "measured", "label": L["explorer_measured"].format(depth=depth), "format": ["fixed", 3]},
+            {"key": "mean_field", "label": L["explorer_mean_field"], "format": ["fixed", 3]},
+            {"key": "grad_scale", "label": L["explorer_grad_scale"], "format": ["fixed", 1]},
+            {"key": "c_star", "label": L["explorer_c_star"], "format": ["fixed", 3]},
+            {"key": "corr_scale", "label": L["explorer_corr_scale"], "format": ["fixed", 1]},
+        ],
+        "states": states,
+    }}
 
 
 # %%

@@ -7,6 +7,7 @@ Run from the repository root: python -m pytest tests/test_edge_of_chaos.py -q
 """
 
 import math
+import re
 
 import matplotlib
 
@@ -520,3 +521,140 @@ def test_home_page_ensemble_claim(res):
     assert nets["linear_orthogonal"]["frac_within_2"] == 1.0
     assert nets["linear_orthogonal"]["max_dev_from_1"] < 1e-10
     assert nets["linear_gaussian"]["frac_within_2"] < 0.2
+
+
+# --- the explorer ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def edge_explorer():
+    from conftest import built_explorer, explorer_states
+
+    spec = built_explorer("edge_of_chaos", "edge")
+    sw2s = [float(o["text"]) for o in spec["controls"][0]["options"]]
+    return spec, explorer_states(spec), sw2s
+
+
+_N2, _W2 = np.polynomial.hermite_e.hermegauss(120)
+_W2 = _W2 / _W2.sum()
+
+
+def correlation_map_quad(c, q, sw2, sb2):
+    """c -> (sw2 E[tanh(u1) tanh(u2)] + sb2) / q at length q: adaptive quadrature over z1, a
+    120-node Gauss-Hermite rule over z2 (the snippet uses 61 x 61 nodes)."""
+    s = math.sqrt(max(1 - c * c, 0.0))
+    inner = lambda z1: float(np.sum(_W2 * np.tanh(math.sqrt(q) * (c * z1 + s * _N2))))
+    return (sw2 * gauss(lambda z1: math.tanh(math.sqrt(q) * z1) * inner(z1)) + sb2) / q
+
+
+def test_explorer_marks_and_grid(edge_explorer):
+    spec, states, sw2s = edge_explorer
+    marks = {m_["text"]: sw2s[int(m_["value"])] for m_ in spec["controls"][0]["marks"]}
+    assert marks["σw = 1"] == 1.0
+    assert marks["PyTorch's tanh gain"] == pytest.approx((5 / 3) ** 2, abs=0.005)  # written to 2 decimals
+    assert len(states) == len(sw2s) * len(spec["controls"][1]["options"])
+
+
+def test_explorer_readouts_against_quadrature(edge_explorer):
+    """q*, chi_1 at q*, the edge of chaos for the bias, the depth scales and, in the chaotic
+    phase, the correlation fixed point c* and the map's slope there, recomputed by quadrature."""
+    spec, states, sw2s = edge_explorer
+    edges = {}
+    for key, state in states.items():
+        i, sb2 = int(key.split("|")[0]), float(key.split("|")[1])
+        sw2, v = sw2s[i], state["values"]
+        if sw2 != round(sw2, 2):  # PyTorch's gain is shown to 2 decimals: its exact value
+            sw2 = (5 / 3) ** 2
+        if i % 3 == 0 or sw2 == (5 / 3) ** 2:
+            qs = q_star(sw2, sb2)
+            assert v["q_star"] == pytest.approx(qs, rel=1e-6, abs=1e-12), key
+            assert v["chi1"] == pytest.approx(chi_at(qs, sw2), rel=1e-6), key
+            expected = math.inf if abs(math.log(v["chi1"])) < 1e-9 else 1 / abs(math.log(v["chi1"]))
+            assert v["grad_scale"] == pytest.approx(expected, rel=1e-9), key
+        if sb2 not in edges:
+            edges[sb2] = 1.0 if sb2 == 0 else optimize.brentq(lambda s: chi_at(q_star(s, sb2), s) - 1, 1.001, 10)
+        assert v["edge"] == pytest.approx(edges[sb2], rel=1e-6), key
+        if v["q_star"] == 0:  # no bias, sigma_w^2 <= 1: linear in the limit, every c is kept
+            assert v["c_star"] is None and v["corr_scale"] == math.inf
+        elif v["chi1"] < 1:  # ordered: c* = 1 and chi_c = chi_1
+            assert v["c_star"] == 1.0 and v["corr_scale"] == pytest.approx(v["grad_scale"], rel=1e-9)
+    for key in ["10|0.0", "10|0.05", "15|0.5", "13|1.0", "6|0.1"]:  # chaotic: c* < 1
+        i, sb2 = int(key.split("|")[0]), float(key.split("|")[1])
+        sw2 = (5 / 3) ** 2 if i == 10 else sw2s[i]
+        v = states[key]["values"]
+        assert v["chi1"] > 1, key
+        qs = q_star(sw2, sb2)
+        c_star = 0.0 if sb2 == 0 else optimize.brentq(
+            lambda c: correlation_map_quad(c, qs, sw2, sb2) - c, 0.0, 1 - 1e-7, xtol=1e-10)
+        # the snippet's 61 x 61-node rule: c* to about 2e-5 (tanh has poles near the real axis)
+        assert v["c_star"] == pytest.approx(c_star, abs=1e-4), key
+        h = 1e-5
+        slope = (correlation_map_quad(c_star + h, qs, sw2, sb2) - correlation_map_quad(max(c_star - h, -1), qs, sw2, sb2)) / (2 * h)
+        assert v["corr_scale"] == pytest.approx(1 / abs(math.log(slope)), rel=1e-3), key
+        assert v["corr_scale"] < math.inf and v["c_star"] < 1
+
+
+def test_explorer_mean_field_curves_against_quadrature(edge_explorer):
+    """The dashed curves: q^l and the gradient's product of chi(q^l) from q^0 = 1
+    (mean_field_path above), and the correlation map iterated at the changing length."""
+    spec, states, sw2s = edge_explorer
+    for key in ["2|0.0", "4|0.05", "10|0.05", "15|1.0"]:
+        i, sb2 = int(key.split("|")[0]), float(key.split("|")[1])
+        sw2 = (5 / 3) ** 2 if i == 10 else sw2s[i]
+        state = states[key]
+        depth = len(state["series"]["grad_theory"]) - 1
+        q, grad = mean_field_path(sw2, sb2, depth)
+        theory = [p[1] for p in state["series"]["grad_theory"]]  # relative to the last layer
+        # a product over up to 50 layers of the snippet's 201-node rule: 1e-4 at worst
+        assert theory == pytest.approx([grad[-1] / g for g in grad], rel=1e-4), key
+        for c0, line in zip(m.EXPLORER_C0S, state["series"]["corr_theory"]):
+            c = c0
+            for l in range(1, 11):  # ten layers: c^l q^l = sw2 E[tanh(u1) tanh(u2)] + sb2 at q^{l-1}
+                c = min(correlation_map_quad(c, q[l - 1], sw2, sb2) * q[l - 1] / q[l], 1.0)
+                assert line[l][1] == pytest.approx(c, abs=1e-5), (key, c0, l)  # 121 nodes: 1e-7 a layer
+
+
+def test_explorer_networks_follow_the_mean_field_gradient(edge_explorer):
+    """Over 50 layers the median network's per-layer gain of the squared gradient is within 4 %
+    of the mean field's from the same start at every setting (measured at most 3.3 %, at
+    sigma_b^2 = 1: width 256 and five networks), and it is above 1 exactly where the mean field is,
+    wherever the mean field is more than 4 % from 1."""
+    spec, states, sw2s = edge_explorer
+    for key, state in states.items():
+        depth = len(state["series"]["grad"]) - 1
+        measured = state["series"]["grad"][0][1] ** (1 / depth)
+        theory = state["series"]["grad_theory"][0][1] ** (1 / depth)
+        assert state["values"]["mean_field"] == pytest.approx(theory, rel=1e-9)
+        assert state["values"]["measured"][0] == pytest.approx(measured, rel=1e-9)
+        assert abs(math.log(measured / theory)) < 0.04, (key, measured, theory)
+        if abs(math.log(theory)) > 0.04:
+            assert (measured > 1) == (theory > 1), key
+
+
+def test_explorer_correlations_settle_where_the_mean_field_says(edge_explorer):
+    """Ordered (chi_1 < 0.95): both pairs of inputs follow the mean field within 0.12 at every
+    layer (measured at most 0.093) and end above 0.98. Chaotic (chi_1 > 1.05, correlation depth
+    scale under 15 layers): the pair that starts at 0.2 settles at c*, within three times the
+    scatter of one pair about it, (1 / sqrt(width)) / sqrt(1 - chi_c^2), over the last ten layers.
+    Without bias and sigma_w^2 <= 1 the mean field keeps every correlation, but the networks' do
+    wander: the pair at 0.2 moves by more than 0.1 somewhere (a random walk, no restoring force)."""
+    spec, states, sw2s = edge_explorer
+    width = int(re.search(r"width (\d+)", spec["title"]).group(1))
+    ordered = chaotic = linear = 0
+    for key, state in states.items():
+        v = state["values"]
+        corr, theory = state["series"]["corr"], state["series"]["corr_theory"]
+        if v["q_star"] == 0:
+            linear += 1
+            assert max(abs(p[1] - 0.2) for p in corr[0]) > 0.1, key
+        elif v["chi1"] < 0.95:
+            ordered += 1
+            for line, expected in zip(corr, theory):
+                assert max(abs(a[1] - b[1]) for a, b in zip(line, expected)) < 0.12, key
+                assert line[-1][1] > 0.98, key
+        elif v["chi1"] > 1.05 and v["corr_scale"] < 15:
+            chaotic += 1
+            chi_c = math.exp(-1 / v["corr_scale"])
+            scatter = 3 / math.sqrt(width) / math.sqrt(1 - chi_c**2)
+            assert np.mean([p[1] for p in corr[0][-10:]]) == pytest.approx(v["c_star"], abs=scatter), key
+    assert ordered >= 40 and chaotic >= 30 and linear == 3

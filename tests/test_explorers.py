@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import re
 
 import pytest
@@ -21,6 +22,7 @@ EXPLORERS = [
     ("attention-scaling", "temperature"),
     ("why-gaussian", "clt"),
     ("standardization", "conditioning"),
+    ("edge-of-chaos", "edge"),
 ]
 SCRIPT = ROOT / "docs" / "javascripts" / "explorer.js"
 SCRIPT_BUDGET = 30 * 1024  # issue 16: the explorers' JavaScript, compressed
@@ -60,6 +62,15 @@ def test_finish_keys_states_by_their_settings_and_writes_readouts_as_the_pages_d
     assert state["text"]["v"] == formats.sci(1234.5 * 2, 1)
     assert state["values"]["v"] == pytest.approx(1234.5 * 2, rel=1e-3)
     assert data["controls"][0]["value"] == "x" and data["controls"][1]["value"] == "2"
+
+
+def test_an_infinite_readout_is_written_as_infinity_and_a_missing_one_as_a_dash():
+    spec = toy_spec()
+    spec["states"][0]["values"]["v"] = math.inf
+    spec["states"][1]["values"]["v"] = None
+    data = explorers.finish("toy", spec)
+    assert data["states"]["x|0"]["text"]["v"] == "∞" and data["states"]["x|0"]["values"]["v"] is None
+    assert data["states"]["x|1"]["text"]["v"] == "–"
 
 
 def test_finish_fixes_the_axes_over_every_setting():
@@ -197,6 +208,8 @@ MOVES = {
             ("n", "key", "Home")],
     "conditioning": [("ratio", "key", "End"), ("standardize", "check", None), ("ratio", "key", "Home"),
                      ("standardize", "check", None)],
+    "edge": [("sw2", "mark", 1), ("sb2", "key", "Home"), ("sw2", "mark", 0), ("sw2", "key", "Home"),
+             ("sb2", "key", "End"), ("sw2", "key", "End")],
 }
 
 
