@@ -40,12 +40,13 @@ CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 PAGES = {  # page: its path, in English; the Chinese one is under zh/
     "home": "",
     "batch-norm": "batch-norm/",
-    "edge-of-chaos": "edge-of-chaos/",  # the most math
+    "edge-of-chaos": "edge-of-chaos/",  # the most math, and an explorer
     "losses-and-priors": "losses-and-priors/",
     "initialization": "initialization/",  # the explorers (issue 16): the largest data
     "attention-scaling": "attention-scaling/",
     "why-gaussian": "why-gaussian/",
     "standardization": "standardization/",
+    "number-formats": "number-formats/",
     "notebook generative-models": "notebooks/generative-models/",
     "notebook edge-of-chaos": "notebooks/edge-of-chaos/",
 }

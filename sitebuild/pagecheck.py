@@ -57,10 +57,18 @@ def render(page: Path) -> str:
         def draw(self, snippet, name, alt, number, caption):
             return f"\n[{formats.figure_label(lang, number)} ({snippet}/{name}): {alt}]\n\n{caption.strip()}\n"
 
+    def explorer(name: str) -> str:  # the explorer as one line of text: its name and title
+        for out in outputs.values():
+            path = out.dir / "explorers" / f"{name}_{lang}.json"
+            if path.exists():
+                return f"\n[explorer {name}: {out.explorer(name, lang)['title']}]\n"
+        raise hook.PluginError(f"{src_uri}: no snippet of the page has an explorer '{name}'")
+
     figures = TextFigures(src_uri, lang)
     template = hook._template(src_uri, markdown)
     try:
-        text = template.render(**hook._results, figure=figures.figure, fig=figures.fig, lang=lang, downloads=None)
+        text = template.render(**hook._results, figure=figures.figure, fig=figures.fig, lang=lang, downloads=None,
+                               explorer=explorer)
         figures.check_all_shown()
     except hook.PluginError as error:
         raise SystemExit(str(error)) from None

@@ -1252,28 +1252,32 @@ LABELS = {
         "corr_depth": "correlation $c^L$",
         "median_band": "{n} networks: median and range",
         "mean_field": "mean-field theory",
-        "explorer_title": "Explore: tanh networks of width {width} ({networks} per setting, {depth} layers), inputs of length 1",
+        "explorer_title": "Explore: tanh networks of width {width} and depth {depth}, the same {networks} at every setting (rescaled); inputs of length q⁰ = 1",
         "explorer_sw2": "weight variance σw²",
         "explorer_sb2": "bias variance σb²",
         "explorer_sigma1": "σw = 1",
-        "explorer_phase_title": "Where this setting lies",
-        "boundary_plain": "edge of chaos, χ₁ = 1",
+        "explorer_chi_title": "χ₁ at q* for this σb²: the edge of chaos is where it crosses 1",
+        "explorer_chi_axis": "χ₁",
+        "explorer_chi_curve": "χ₁ against σw²",
+        "boundary_plain": "χ₁ = 1",
         "explorer_here": "this setting",
         "explorer_corr_title": "Correlation of two inputs that start at {c0s}",
         "explorer_corr": "correlation cˡ",
         "layer_plain": "layer l",
-        "explorer_median": "median of {n} networks",
-        "explorer_grad_title": "Squared gradient norm relative to the last layer",
-        "explorer_clipped": " (dotted along the edge: beyond the axis)",
+        "explorer_each": "each network",
+        "explorer_mean": "mean of the {n} networks",
+        "explorer_grad_title": "Squared gradient norm relative to the last layer (backpropagation runs right to left)",
+        "explorer_grad_x": "layer l",
+        "explorer_clipped": " (beyond the axis: dotted along its edge)",
         "explorer_grad": "|∂L/∂hˡ|² / |∂L/∂hᴸ|²",
-        "explorer_q_star": "fixed-point length q*",
-        "explorer_chi1": "χ₁ at q*",
-        "explorer_edge": "edge of chaos at this σb²: σw²",
-        "explorer_measured": "squared gradient's gain per layer over {depth} layers, measured: median (range)",
-        "explorer_mean_field": "the same, mean field (from q⁰ = 1, not q*)",
-        "explorer_grad_scale": "gradient depth scale 1/|ln χ₁| (layers)",
-        "explorer_c_star": "correlation fixed point c*",
-        "explorer_corr_scale": "correlation depth scale −1/ln χ_c (layers)",
+        "explorer_q_star": "at the fixed point: length q*",
+        "explorer_chi1": "χ₁",
+        "explorer_edge": "edge of chaos for this σb² at σw² =",
+        "explorer_grad_scale": "depth scale of the squared gradient norm, 1/|ln χ₁| (layers)",
+        "explorer_c_star": "correlation c*",
+        "explorer_corr_scale": "depth scale of correlations, −1/ln χ_c (layers)",
+        "explorer_measured": "over these {depth} layers from q⁰ = 1, gain per layer of the squared gradient norm: networks' mean (range)",
+        "explorer_mean_field": "the same, mean field",
     },
     "zh": {
         "layer": "层l",
@@ -1321,28 +1325,32 @@ LABELS = {
         "corr_depth": "相关系数cᴸ",
         "median_band": "{n}个网络：中位数与范围",
         "mean_field": "平均场理论",
-        "explorer_title": "动手试试：宽度为{width}的tanh网络（每个设置{networks}个，共{depth}层），输入长度为1",
+        "explorer_title": "动手试试：宽度为{width}、深度为{depth}的tanh网络，每个设置都用同样的{networks}个（按比例缩放）；输入的长度q⁰ = 1",
         "explorer_sw2": "权重方差σw²",
         "explorer_sb2": "偏置方差σb²",
         "explorer_sigma1": "σw = 1",
-        "explorer_phase_title": "当前设置在相图中的位置",
-        "boundary_plain": "混沌边缘（χ₁ = 1）",
+        "explorer_chi_title": "当前σb²下q*处的χ₁：它穿过1的位置就是混沌边缘",
+        "explorer_chi_axis": "χ₁",
+        "explorer_chi_curve": "χ₁随σw²的变化",
+        "boundary_plain": "χ₁ = 1",
         "explorer_here": "当前设置",
         "explorer_corr_title": "两个输入的相关系数（起始值{c0s}）",
         "explorer_corr": "相关系数cˡ",
         "layer_plain": "层l",
-        "explorer_median": "{n}个网络的中位数",
-        "explorer_grad_title": "各层梯度范数的平方（相对于最后一层）",
-        "explorer_clipped": "（沿边缘的点线：超出坐标轴）",
+        "explorer_each": "各个网络",
+        "explorer_mean": "{n}个网络的平均",
+        "explorer_grad_title": "各层梯度范数的平方相对于最后一层的比值（反向传播从右向左进行）",
+        "explorer_grad_x": "层l",
+        "explorer_clipped": "（超出坐标轴的部分沿边缘画成点线）",
         "explorer_grad": "|∂L/∂hˡ|² / |∂L/∂hᴸ|²",
-        "explorer_q_star": "不动点长度q*",
-        "explorer_chi1": "q*处的χ₁",
-        "explorer_edge": "此σb²下混沌边缘的σw²",
-        "explorer_measured": "{depth}层上梯度平方的每层增益，实测：中位数（范围）",
-        "explorer_mean_field": "同上，平均场（从q⁰ = 1而非q*出发）",
-        "explorer_grad_scale": "梯度的深度尺度1/|ln χ₁|（层）",
-        "explorer_c_star": "相关系数的不动点c*",
+        "explorer_q_star": "不动点处：长度q*",
+        "explorer_chi1": "χ₁",
+        "explorer_edge": "当前σb²下混沌边缘位于σw² =",
+        "explorer_grad_scale": "梯度范数平方的深度尺度1/|ln χ₁|（层）",
+        "explorer_c_star": "相关系数c*",
         "explorer_corr_scale": "相关系数的深度尺度−1/ln χ_c（层）",
+        "explorer_measured": "从q⁰ = 1出发的这{depth}层上，梯度范数平方的每层增益：各网络的平均（范围）",
+        "explorer_mean_field": "同上，平均场",
     },
 }
 
@@ -1626,14 +1634,15 @@ def tanh_networks_through_depth(
 
 
 def explorer_data() -> dict:
-    """Every value of the page's explorer: mean field and simulated networks at each (sw2, sb2)."""
+    """Every value of the page's explorer: mean field and simulated networks at each (sw2, sb2),
+    and chi_1 against sw2 on a fine grid for each sb2 (where it crosses 1 is the edge)."""
     d = _defaults(tanh_networks_through_depth)
+    fine = np.linspace(0.25, 4.5, 86).tolist()
     out = {"sw2": EXPLORER_SW2, "sb2": EXPLORER_SB2, "c0s": list(EXPLORER_C0S), **d, "runs": {},
-           "tanh_gain_sw2": TANH_GAIN_SW2, "edge": {}}
-    sb2s = np.linspace(0.0, 1.0, 21)
-    out["boundary"] = {"sb2": sb2s.tolist(), "sw2": [1.0] + [critical_sw2(s) for s in sb2s[1:]]}
+           "tanh_gain_sw2": TANH_GAIN_SW2, "edge": {}, "chi_curves": {}, "fine_sw2": fine}
     for sb2 in EXPLORER_SB2:
         out["edge"][str(sb2)] = 1.0 if sb2 == 0 else critical_sw2(sb2)
+        out["chi_curves"][str(sb2)] = [chi1(w, sb2) for w in fine]
         sim = tanh_networks_through_depth(EXPLORER_SW2, sb2)
         for i, sw2 in enumerate(EXPLORER_SW2):
             c_star, chi_c = correlation_fixed_point(sw2, sb2)
@@ -1647,37 +1656,44 @@ def explorer_data() -> dict:
 
 
 def explorers(data: dict, lang: str) -> dict:
-    """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
+    """What the explorer shows, with its text in `lang` (sitebuild/explorers.py). The thick lines are
+    the mean over the networks, which is what the mean field predicts (a mean over random weights);
+    the thin ones are the networks."""
     L = LABELS[lang]
     e = data["edge"]
     depth, sw2s = e["depth"], e["sw2"]
     layers = range(depth + 1)
+    thin = range(0, depth + 1, 2)  # each network's line at every other layer, to 2 digits: the spread, in a third of the data
     states = []
     for i, sw2 in enumerate(sw2s):
         for sb2 in e["sb2"]:
             run = e["runs"][f"{i}|{sb2}"]
-            measured = [net[0] ** (1 / depth) for net in run["grad"]]
+            per_layer = [net[0] ** (1 / depth) for net in run["grad"]]
+            mean_grad = [statistics.fmean(v) for v in zip(*run["grad"])]
             states.append({
                 "controls": {"sw2": str(i), "sb2": str(sb2)},
                 "series": {
-                    "here": [[sw2, sb2]],
-                    "corr": [[[l, statistics.median(v)] for l, v in zip(layers, zip(*(net[j] for net in run["corr"])))]
+                    "chi_curve": [[w, c] for w, c in zip(e["fine_sw2"], e["chi_curves"][str(sb2)])],
+                    "here": [[sw2, run["chi1"]]],
+                    "corr": [[[l, statistics.fmean(v)] for l, v in zip(layers, zip(*(net[j] for net in run["corr"])))]
                              for j in range(len(e["c0s"]))],
+                    "corr_networks": [[[l, float(f"{net[j][l]:.2g}")] for l in thin] for net in run["corr"] for j in range(len(e["c0s"]))],
                     "corr_theory": [[[l, c] for l, c in zip(layers, cs)] for cs in run["corr_theory"]],
-                    "grad": [[l, statistics.median(v)] for l, v in zip(layers, zip(*run["grad"]))],
+                    "grad": [[l, v] for l, v in zip(layers, mean_grad)],
+                    "grad_networks": [[[l, float(f"{net[l]:.2g}")] for l in thin] for net in run["grad"]],
                     "grad_theory": [[l, v] for l, v in zip(layers, run["grad_theory"])],
                 },
                 "values": {
                     "q_star": run["q_star"], "chi1": run["chi1"], "edge": e["edge"][str(sb2)],
                     "grad_scale": depth_scale(run["chi1"]),
                     "c_star": run["c_star"], "corr_scale": depth_scale(run["chi_c"]),
-                    "measured": [statistics.median(measured), min(measured), max(measured)],
+                    "measured": [mean_grad[0] ** (1 / depth), min(per_layer), max(per_layer)],
                     "mean_field": run["grad_theory"][0] ** (1 / depth),
                 },
             })
     nearest = min(range(len(sw2s)), key=lambda i: abs(sw2s[i] - e["tanh_gain_sw2"]))
-    boundary = [[w, b] for w, b in zip(e["boundary"]["sw2"], e["boundary"]["sb2"])]
     clipped = L["explorer_clipped"]
+    networks = {"label": L["explorer_each"], "color": "C7", "kind": "line", "thin": True}
     return {"edge": {
         "title": L["explorer_title"].format(width=e["width"], networks=e["networks"], depth=depth),
         "controls": [
@@ -1690,28 +1706,32 @@ def explorers(data: dict, lang: str) -> dict:
              "options": [{"value": str(b), "text": f"{b:g}"} for b in e["sb2"]], "value": "0.05"},
         ],
         "charts": [
-            {"title": L["explorer_phase_title"], "x": {"label": L["explorer_sw2"], "range": [0, 4.5]},
-             "y": {"label": L["explorer_sb2"], "range": [-0.05, 1.05]},
-             "static": [{"label": L["boundary_plain"], "color": "C3", "kind": "line", "points": boundary}],
-             "series": [{"key": "here", "label": L["explorer_here"], "color": "C4", "kind": "points"}]},
+            {"title": L["explorer_chi_title"], "x": {"label": L["explorer_sw2"], "range": [0.25, 4.5]},
+             "y": {"label": L["explorer_chi_axis"], "range": [0, 1.5]},
+             "static": [{"label": L["boundary_plain"], "color": "C3", "kind": "line", "dashed": True,
+                         "points": [[0.25, 1.0], [4.5, 1.0]]}],
+             "series": [{"key": "chi_curve", "label": L["explorer_chi_curve"], "color": "C0", "kind": "line"},
+                        {"key": "here", "label": L["explorer_here"], "color": "C4", "kind": "points"}]},
             {"title": L["explorer_corr_title"].format(c0s=" / ".join(f"{c:g}" for c in e["c0s"])),
-             "x": {"label": L["layer_plain"]}, "y": {"label": L["explorer_corr"], "range": [-0.2, 1.05]},
-             "series": [{"key": "corr_theory", "label": L["mean_field"], "color": "C7", "kind": "line", "dashed": True},
-                        {"key": "corr", "label": L["explorer_median"].format(n=e["networks"]), "color": "C0", "kind": "points"}]},
-            {"title": L["explorer_grad_title"] + clipped, "x": {"label": L["layer_plain"]},
+             "x": {"label": L["layer_plain"]}, "y": {"label": L["explorer_corr"], "range": [-0.4, 1.05]},
+             "series": [dict(networks, key="corr_networks"),
+                        {"key": "corr_theory", "label": L["mean_field"], "color": "C7", "kind": "line", "dashed": True},
+                        {"key": "corr", "label": L["explorer_mean"].format(n=e["networks"]), "color": "C0", "kind": "points"}]},
+            {"title": L["explorer_grad_title"] + clipped, "x": {"label": L["explorer_grad_x"]},
              "y": {"label": L["explorer_grad"], "scale": "log", "range": [1e-12, 1e12]},
-             "series": [{"key": "grad_theory", "label": L["mean_field"], "color": "C7", "kind": "line", "dashed": True},
-                        {"key": "grad", "label": L["explorer_median"].format(n=e["networks"]), "color": "C1", "kind": "line"}]},
+             "series": [dict(networks, key="grad_networks"),
+                        {"key": "grad_theory", "label": L["mean_field"], "color": "C7", "kind": "line", "dashed": True},
+                        {"key": "grad", "label": L["explorer_mean"].format(n=e["networks"]), "color": "C1", "kind": "line"}]},
         ],
         "readouts": [
             {"key": "q_star", "label": L["explorer_q_star"], "format": ["fixed", 3]},
             {"key": "chi1", "label": L["explorer_chi1"], "format": ["fixed", 3]},
             {"key": "edge", "label": L["explorer_edge"], "format": ["fixed", 3]},
-            {"key": "measured", "label": L["explorer_measured"].format(depth=depth), "format": ["fixed", 3]},
-            {"key": "mean_field", "label": L["explorer_mean_field"], "format": ["fixed", 3]},
             {"key": "grad_scale", "label": L["explorer_grad_scale"], "format": ["fixed", 1]},
             {"key": "c_star", "label": L["explorer_c_star"], "format": ["fixed", 3]},
             {"key": "corr_scale", "label": L["explorer_corr_scale"], "format": ["fixed", 1]},
+            {"key": "measured", "label": L["explorer_measured"].format(depth=depth), "format": ["fixed", 3]},
+            {"key": "mean_field", "label": L["explorer_mean_field"].format(depth=depth), "format": ["fixed", 3]},
         ],
         "states": states,
     }}

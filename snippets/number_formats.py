@@ -446,6 +446,7 @@ if __name__ == "__main__":
 # {{ number_formats.training.lrs | length }}个学习率），返回页面引用的每一个数字；`figures()`据此按页面顺序画出{{ fig_range }}。
 
 # %%
+import functools
 import inspect
 import json
 import math
@@ -485,6 +486,7 @@ def _run_around(ok: list, i: int) -> tuple:
     return lo, hi
 
 
+@functools.cache  # the page's sweep, shared by results() and the explorer's data
 def _cast_results() -> dict:
     sweep = [cast_error(sigma) for sigma in SIGMAS]
     names = list(sweep[0])
@@ -712,6 +714,24 @@ LABELS = {
         "fp32": "float32 (the same network)",
         "kaiming": "Kaiming",
         "chance": "chance level",
+        "explorer_title": "Explore: where N(0, σ²) falls on a number format's scale",
+        "explorer_format": "format",
+        "explorer_sigma": "σ",
+        "explorer_window_title": "Density of log₁₀ |x| and the format's thresholds",
+        "explorer_clipped": " (beyond the axis: dotted along its edge)",
+        "explorer_log_abs": "log₁₀ |x|",
+        "explorer_density": "density per decade",
+        "explorer_density_label": "x ~ N(0, σ²)",
+        "explorer_zero_line": "below: rounded to 0",
+        "explorer_normal_line": "below: subnormal",
+        "explorer_max_line": "above: clipped to the largest number",
+        "explorer_error_title": "Relative RMS error of the cast ({n} draws, as in the figure above)",
+        "explorer_error_curve": "this format, every σ",
+        "explorer_here": "this σ",
+        "explorer_read_zero": "share rounded to 0",
+        "explorer_read_subnormal": "share subnormal",
+        "explorer_read_overflow": "share clipped",
+        "explorer_read_error": "relative RMS error ({n} draws)",
     },
     "zh": {
         "sigma": "张量的σ，x ~ N(0, σ²)",
@@ -737,6 +757,24 @@ LABELS = {
         "fp32": "float32（同一个网络）",
         "kaiming": "Kaiming",
         "chance": "随机猜测",
+        "explorer_title": "动手试试：N(0, σ²)落在数值格式刻度上的什么位置",
+        "explorer_format": "格式",
+        "explorer_sigma": "σ",
+        "explorer_window_title": "log₁₀ |x|的密度与格式的各个阈值",
+        "explorer_clipped": "（超出坐标轴的部分沿边缘画成点线）",
+        "explorer_log_abs": "log₁₀ |x|",
+        "explorer_density": "每个数量级上的密度",
+        "explorer_density_label": "x ~ N(0, σ²)",
+        "explorer_zero_line": "此线以下：舍入为0",
+        "explorer_normal_line": "此线以下：次正规数",
+        "explorer_max_line": "此线以上：裁剪为最大数",
+        "explorer_error_title": "转换的相对均方根误差（{n}个样本，与上图相同）",
+        "explorer_error_curve": "该格式，各个σ",
+        "explorer_here": "当前σ",
+        "explorer_read_zero": "舍入为0的比例",
+        "explorer_read_subnormal": "成为次正规数的比例",
+        "explorer_read_overflow": "被裁剪的比例",
+        "explorer_read_error": "相对均方根误差（{n}个样本）",
     },
 }
 
@@ -830,6 +868,120 @@ def figures(res: dict, lang: str) -> dict:
     fig.legend(handles, labels, fontsize="small", ncol=2, loc="outside lower center")
     figs["training"] = fig
     return figs
+
+
+# The page's explorer (an interactive figure; the site's script draws it from this data).
+EXPLORER_FORMATS = [*FORMATS, "int8"]
+INT8_CLIP = 4.0  # as in cast_error: int8 with one scale chosen for sigma = 1
+EXPLORER_LOG_RANGE = (-12.0, 8.0)  # the chart's log10 |x| axis: the sweep's sigmas and 2 decades more
+
+
+def format_window(name: str) -> dict:
+    """Where a format's numbers are, as |x| thresholds for a round-to-nearest cast: below `zero`
+    a value becomes 0 (half the smallest positive number), below `normal` it lands among the
+    subnormals (floats; rounding up to the smallest normal number from half a subnormal step
+    below it), above `max` it is clipped (the saturating cast of to_format)."""
+    if name == "int8":
+        step = INT8_CLIP / 127
+        return {"zero": step / 2, "normal": None, "max": INT8_CLIP}
+    info = torch.finfo(FORMATS[name])
+    subnormal = info.smallest_normal * info.eps  # the smallest positive number (format_table)
+    return {"zero": subnormal / 2, "normal": info.smallest_normal - subnormal / 2, "max": info.max}
+
+
+def normal_shares(sigma: float, window: dict) -> dict:
+    """Exact shares of x ~ N(0, sigma^2) that the cast sends to 0, to a subnormal, or clips."""
+    below = lambda t: math.erf(t / (sigma * math.sqrt(2)))  # P(|x| < t)  # noqa: E731
+    return {"zero": below(window["zero"]),
+            "subnormal": None if window["normal"] is None else below(window["normal"]) - below(window["zero"]),
+            "overflow": math.erfc(window["max"] / (sigma * math.sqrt(2)))}
+
+
+def log_abs_density(sigma: float, points: int = 121) -> list[list[float]]:
+    """The density of log10 |x| for x ~ N(0, sigma^2), per decade, over the 6 decades around sigma
+    that hold all but 10^-5 of it: 2 phi(10^y / sigma) 10^y ln 10 / sigma."""
+    y = np.linspace(-4.5, 1.5, points) + math.log10(sigma)
+    u = 10**y / sigma
+    return np.stack([y, 2 * np.exp(-u * u / 2) / math.sqrt(2 * math.pi) * u * math.log(10)], 1).tolist()
+
+
+def explorer_data() -> dict:
+    """Every value of the page's explorer: each format at each sigma of the page's sweep."""
+    c = _cast_results()
+    out = {"sigmas": c["sigmas"], "formats": EXPLORER_FORMATS, "n": c["n"], "int8_clip": INT8_CLIP,
+           "windows": {name: format_window(name) for name in EXPLORER_FORMATS}, "runs": {}}
+    for name in EXPLORER_FORMATS:
+        for i, sigma in enumerate(c["sigmas"]):
+            out["runs"][f"{name}|{i}"] = {**normal_shares(sigma, out["windows"][name]),
+                                          "error": c["curves"][name]["error"][i],
+                                          "sampled_zero": c["curves"][name]["zero"][i],
+                                          "sampled_overflow": c["curves"][name]["overflow"][i],
+                                          "sampled_subnormal": c["curves"][name].get("subnormal", [None] * len(c["sigmas"]))[i]}
+    return {"window": out}
+
+
+def _power_of_ten(value: float) -> str:
+    """A slider's text for the sweep's sigmas, 10^(k/4): 10⁻³, 1.8×10⁻³, ..., 0.32, 1, 56, 10²."""
+    exponent = math.floor(math.log10(value) + 1e-9)
+    mantissa = f"{value / 10**exponent:.2g}"
+    if exponent in (-1, 0, 1):
+        return f"{value:.2g}"
+    power = "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return power if mantissa == "1" else f"{mantissa}×{power}"
+
+
+def explorers(data: dict, lang: str) -> dict:
+    """What the explorer shows, with its text in `lang` (sitebuild/explorers.py)."""
+    L = LABELS[lang]
+    w = data["window"]
+    names = {**NAMES, "int8": L["int8"]}
+    top = 1.2  # the vertical lines' height: above the density's peak, 2 phi(1) ln 10 = 1.11 per decade
+    states = []
+    for name in w["formats"]:
+        window = w["windows"][name]
+        lines = {key: [[math.log10(window[key]), 0.0], [math.log10(window[key]), top]]
+                 for key in ["zero", "normal", "max"] if window[key] is not None}
+        curve = [[s, e] for s, e in zip(w["sigmas"], (w["runs"][f"{name}|{i}"]["error"] for i in range(len(w["sigmas"]))))]
+        for i, sigma in enumerate(w["sigmas"]):
+            run = w["runs"][f"{name}|{i}"]
+            states.append({
+                "controls": {"format": name, "sigma": str(i)},
+                "series": {"density": log_abs_density(sigma), "zero_line": lines["zero"],
+                           "normal_line": lines.get("normal", []), "max_line": lines["max"],
+                           "error_curve": curve, "here": [[sigma, run["error"]]]},
+                "values": {key: run[key] for key in ["zero", "subnormal", "overflow", "error"]},
+            })
+    return {"window": {
+        "title": L["explorer_title"],
+        "controls": [
+            {"name": "format", "label": L["explorer_format"],
+             "options": [{"value": n, "text": names[n]} for n in w["formats"]], "value": "e4m3"},
+            {"name": "sigma", "label": L["explorer_sigma"], "kind": "range",
+             "options": [{"value": str(i), "text": _power_of_ten(s)} for i, s in enumerate(w["sigmas"])],
+             "value": str(w["sigmas"].index(1.0)),
+             "marks": [{"value": str(w["sigmas"].index(1.0)), "text": L["unit"]}]},
+        ],
+        "charts": [
+            {"title": L["explorer_window_title"] + L["explorer_clipped"],
+             "x": {"label": L["explorer_log_abs"], "range": list(EXPLORER_LOG_RANGE)},
+             "y": {"label": L["explorer_density"], "range": [0, top]},
+             "series": [{"key": "density", "label": L["explorer_density_label"], "color": "C0", "kind": "line"},
+                        {"key": "zero_line", "label": L["explorer_zero_line"], "color": "C3", "kind": "line", "dashed": True},
+                        {"key": "normal_line", "label": L["explorer_normal_line"], "color": "C2", "kind": "line", "dashed": True},
+                        {"key": "max_line", "label": L["explorer_max_line"], "color": "C1", "kind": "line"}]},
+            {"title": L["explorer_error_title"].format(n=f"{w['n']:,}"),
+             "x": {"label": L["sigma"], "scale": "log"}, "y": {"label": L["error"], "scale": "log"},
+             "series": [{"key": "error_curve", "label": L["explorer_error_curve"], "color": "C7", "kind": "line"},
+                        {"key": "here", "label": L["explorer_here"], "color": "C4", "kind": "points"}]},
+        ],
+        "readouts": [
+            {"key": "zero", "label": L["explorer_read_zero"], "format": ["sci", 1]},
+            {"key": "subnormal", "label": L["explorer_read_subnormal"], "format": ["sci", 1]},
+            {"key": "overflow", "label": L["explorer_read_overflow"], "format": ["sci", 1]},
+            {"key": "error", "label": L["explorer_read_error"].format(n=f"{w['n']:,}"), "format": ["sci", 1]},
+        ],
+        "states": states,
+    }}
 
 
 # %%

@@ -8,6 +8,7 @@ Run from the repository root: python -m pytest tests/test_edge_of_chaos.py -q
 
 import math
 import re
+import statistics
 
 import matplotlib
 
@@ -586,7 +587,7 @@ def test_explorer_readouts_against_quadrature(edge_explorer):
         qs = q_star(sw2, sb2)
         c_star = 0.0 if sb2 == 0 else optimize.brentq(
             lambda c: correlation_map_quad(c, qs, sw2, sb2) - c, 0.0, 1 - 1e-7, xtol=1e-10)
-        # the snippet's 61 x 61-node rule: c* to about 2e-5 (tanh has poles near the real axis)
+        # the snippet's 121 x 121-node rule: c* to about 1e-5 near the edge, where the map's slope is near 1
         assert v["c_star"] == pytest.approx(c_star, abs=1e-4), key
         h = 1e-5
         slope = (correlation_map_quad(c_star + h, qs, sw2, sb2) - correlation_map_quad(max(c_star - h, -1), qs, sw2, sb2)) / (2 * h)
@@ -615,46 +616,60 @@ def test_explorer_mean_field_curves_against_quadrature(edge_explorer):
 
 
 def test_explorer_networks_follow_the_mean_field_gradient(edge_explorer):
-    """Over 50 layers the median network's per-layer gain of the squared gradient is within 4 %
-    of the mean field's from the same start at every setting (measured at most 3.3 %, at
-    sigma_b^2 = 1: width 256 and five networks), and it is above 1 exactly where the mean field is,
-    wherever the mean field is more than 4 % from 1."""
+    """The mean field predicts a mean over random weights, so the thick line is the networks' mean.
+    Over 50 layers its per-layer gain of the squared gradient is within 2 % of the mean field's
+    from the same start at every setting (measured at most 1.7 %: five networks of width 256), and
+    nearer its own setting's mean field than a neighbouring sigma_w^2's in all but a few states
+    (PyTorch's gain and 2.75, 0.03 apart, are not told apart). A typical network is not the mean:
+    at sigma_b^2 >= 0.5 the median network ends below the mean field in most states (30 of 32)."""
     spec, states, sw2s = edge_explorer
+    per_layer = lambda line: math.log(line[0][1]) / (len(line) - 1)  # noqa: E731
+    confused = 0
     for key, state in states.items():
-        depth = len(state["series"]["grad"]) - 1
-        measured = state["series"]["grad"][0][1] ** (1 / depth)
-        theory = state["series"]["grad_theory"][0][1] ** (1 / depth)
-        assert state["values"]["mean_field"] == pytest.approx(theory, rel=1e-9)
-        assert state["values"]["measured"][0] == pytest.approx(measured, rel=1e-9)
-        assert abs(math.log(measured / theory)) < 0.04, (key, measured, theory)
-        if abs(math.log(theory)) > 0.04:
-            assert (measured > 1) == (theory > 1), key
+        i, sb2 = int(key.split("|")[0]), key.split("|")[1]
+        measured, theory = per_layer(state["series"]["grad"]), per_layer(state["series"]["grad_theory"])
+        assert state["values"]["mean_field"] == pytest.approx(math.exp(theory), rel=1e-9)
+        assert state["values"]["measured"][0] == pytest.approx(math.exp(measured), rel=1e-9)
+        assert abs(measured - theory) < 0.02, (key, measured, theory)
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sw2s) and {i, j} != {9, 10}:
+                other = per_layer(states[f"{j}|{sb2}"]["series"]["grad_theory"])
+                confused += abs(measured - other) <= abs(measured - theory)
+    assert confused <= 2
+    below = [statistics.median(line[0][1] for line in state["series"]["grad_networks"]) < state["series"]["grad_theory"][0][1]
+             for key, state in states.items() if float(key.split("|")[1]) >= 0.5]
+    assert sum(below) >= 0.8 * len(below)
 
 
 def test_explorer_correlations_settle_where_the_mean_field_says(edge_explorer):
-    """Ordered (chi_1 < 0.95): both pairs of inputs follow the mean field within 0.12 at every
-    layer (measured at most 0.093) and end above 0.98. Chaotic (chi_1 > 1.05, correlation depth
-    scale under 15 layers): the pair that starts at 0.2 settles at c*, within three times the
-    scatter of one pair about it, (1 / sqrt(width)) / sqrt(1 - chi_c^2), over the last ten layers.
-    Without bias and sigma_w^2 <= 1 the mean field keeps every correlation, but the networks' do
-    wander: the pair at 0.2 moves by more than 0.1 somewhere (a random walk, no restoring force)."""
+    """Ordered (chi_1 < 0.95, q* > 0): the networks' mean correlation follows the mean field within
+    0.08 at every layer (measured at most 0.06) and ends above 0.98. Chaotic (chi_1 > 1.05, q* > 0,
+    correlation depth scale under 15 layers): over the last ten layers the pair that starts at 0.2
+    settles within 0.1 of c* (measured at most 0.085; c* itself ranges from 0 to 0.9 over these
+    states, so c* = 0 everywhere would fail), and so does the pair that starts at 0.99 where the
+    depth scale is under 10 layers (0.12; measured 0.097): both starting points reach the same c*.
+    Without bias and sigma_w^2 <= 1 the mean field keeps every correlation, and the networks wander:
+    at layer 50 the five networks' correlations from 0.2 spread over more than 0.2."""
     spec, states, sw2s = edge_explorer
-    width = int(re.search(r"width (\d+)", spec["title"]).group(1))
     ordered = chaotic = linear = 0
     for key, state in states.items():
         v = state["values"]
         corr, theory = state["series"]["corr"], state["series"]["corr_theory"]
         if v["q_star"] == 0:
             linear += 1
-            assert max(abs(p[1] - 0.2) for p in corr[0]) > 0.1, key
+            assert v["c_star"] is None and v["corr_scale"] == math.inf
+            assert v["grad_scale"] == (math.inf if sw2s[int(key.split("|")[0])] == 1 else pytest.approx(1 / abs(math.log(v["chi1"]))))
+            ends = [line[-1][1] for line in state["series"]["corr_networks"][0::2]]  # the pairs from 0.2
+            assert max(ends) - min(ends) > 0.2, key
         elif v["chi1"] < 0.95:
             ordered += 1
             for line, expected in zip(corr, theory):
-                assert max(abs(a[1] - b[1]) for a, b in zip(line, expected)) < 0.12, key
+                assert max(abs(a[1] - b[1]) for a, b in zip(line, expected)) < 0.08, key
                 assert line[-1][1] > 0.98, key
         elif v["chi1"] > 1.05 and v["corr_scale"] < 15:
             chaotic += 1
-            chi_c = math.exp(-1 / v["corr_scale"])
-            scatter = 3 / math.sqrt(width) / math.sqrt(1 - chi_c**2)
-            assert np.mean([p[1] for p in corr[0][-10:]]) == pytest.approx(v["c_star"], abs=scatter), key
+            settled = [np.mean([p[1] for p in line[-10:]]) for line in corr]
+            assert settled[0] == pytest.approx(v["c_star"], abs=0.1), key
+            if v["corr_scale"] < 10:
+                assert settled[1] == pytest.approx(v["c_star"], abs=0.12), key
     assert ordered >= 40 and chaotic >= 30 and linear == 3

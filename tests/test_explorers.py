@@ -23,6 +23,7 @@ EXPLORERS = [
     ("why-gaussian", "clt"),
     ("standardization", "conditioning"),
     ("edge-of-chaos", "edge"),
+    ("number-formats", "window"),
 ]
 SCRIPT = ROOT / "docs" / "javascripts" / "explorer.js"
 SCRIPT_BUDGET = 30 * 1024  # issue 16: the explorers' JavaScript, compressed
@@ -208,6 +209,8 @@ MOVES = {
             ("n", "key", "Home")],
     "conditioning": [("ratio", "key", "End"), ("standardize", "check", None), ("ratio", "key", "Home"),
                      ("standardize", "check", None)],
+    "window": [("sigma", "key", "Home"), ("format", "select", "int8"), ("sigma", "mark", 0),
+               ("format", "select", "fp32"), ("sigma", "key", "End")],
     "edge": [("sw2", "mark", 1), ("sb2", "key", "Home"), ("sw2", "mark", 0), ("sw2", "key", "Home"),
              ("sb2", "key", "End"), ("sw2", "key", "End")],
 }
@@ -250,7 +253,8 @@ def expected_counts(data: dict, state: dict) -> list[int]:
         total = 0
         items = [(s, s["points"]) for s in chart["static"]] + [(s, data["series"][state["series"][s["key"]]]) for s in chart["series"]]
         for item, series in items:
-            lines = series if series and (isinstance(series[0], dict) or isinstance(series[0][0], list)) else [series]
+            polylines = series and (isinstance(series[0], dict) or not series[0] or isinstance(series[0][0], list))
+            lines = series if polylines else [series]  # an empty polyline: a line this setting lacks
             for line in lines:
                 points = [[line["x0"] + i * line["dx"], y] for i, y in enumerate(line["y"])] if isinstance(line, dict) else line
                 drawn = [p for p in points
@@ -326,3 +330,11 @@ def test_a_drawn_explorer_passes_axe_and_fits_a_phone(browser, server, page_name
             assert page.evaluate("document.documentElement.scrollWidth") <= width, lang
         finally:
             context.close()
+
+
+def test_pagecheck_renders_a_page_with_an_explorer_as_a_line_of_text():
+    """`python -m sitebuild.pagecheck` (for writers) renders explorer pages too."""
+    from sitebuild import pagecheck
+
+    text = pagecheck.render(ROOT / "docs" / "attention-scaling.md")
+    assert re.search(r"^\[explorer temperature: .+\]$", text, re.M)

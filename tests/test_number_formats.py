@@ -309,3 +309,92 @@ def test_cast_helpers_behave_as_documented():
     assert m.to_format(x, torch.float8_e4m3fn).tolist() == [448.0, -448.0, 1.0]
     assert m.to_format(x, torch.float16).tolist() == [500.0, -65504.0, 1.0]
     assert m.to_int8(torch.tensor([10.0, 0.01]), clip=4.0).tolist() == pytest.approx([4.0, 0.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# The explorer (where N(0, sigma^2) falls on a format's scale)
+
+
+@pytest.fixture(scope="module")
+def window_explorer():
+    from conftest import built_explorer, explorer_states
+
+    spec = built_explorer("number_formats", "window")
+    return spec, explorer_states(spec)
+
+
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16,
+           "e4m3": torch.float8_e4m3fn, "e5m2": torch.float8_e5m2}
+
+
+def _thresholds(name: str) -> tuple:
+    """|x| below which a cast gives 0, below which it gives a subnormal, above which it clips:
+    found by casting (bisection on the format itself), not from the snippet."""
+    if name == "int8":
+        return 2 / 127, None, 4.0  # step 4/127: values under half a step round to 0; clip at 4
+    dtype = _DTYPES[name]
+    info = torch.finfo(dtype)
+
+    def first_above(ok, lo, hi):  # the smallest x in [lo, hi] with ok(x), ok monotone
+        for _ in range(200):
+            mid = math.sqrt(lo * hi)
+            lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+        return hi
+
+    cast = lambda x: torch.tensor([x], dtype=torch.float64).to(dtype).to(torch.float64).item()  # noqa: E731
+    zero = first_above(lambda x: cast(x) != 0, info.tiny * 1e-12, info.tiny)
+    normal = first_above(lambda x: cast(x) >= info.smallest_normal, zero, 2 * info.smallest_normal)
+    return zero, normal, info.max
+
+
+def test_explorer_shares_are_the_normal_laws_at_the_formats_thresholds(res, window_explorer):
+    """Each share against scipy's normal distribution at thresholds found by casting, and
+    against the share measured on the page's 100,000 draws (within four binomial standard errors)."""
+    spec, states = window_explorer
+    n = res["cast"]["n"]
+    sigmas = res["cast"]["sigmas"]
+    formats = [o["value"] for o in spec["controls"][0]["options"]]
+    assert set(formats) == set(_DTYPES) | {"int8"}
+    for name in formats:
+        zero, normal, big = _thresholds(name)
+        curves = res["cast"]["curves"][name]
+        for i in range(0, len(sigmas), 4):
+            sigma, v = sigmas[i], states[f"{name}|{i}"]["values"]
+            p_zero = stats.chi(1).cdf(zero / sigma)  # P(|x| < t), without 2 Phi - 1's cancellation
+            assert v["zero"] == pytest.approx(p_zero, rel=1e-4, abs=1e-300), (name, sigma)
+            assert v["overflow"] == pytest.approx(2 * stats.norm.sf(big / sigma), rel=1e-4, abs=1e-300)
+            if normal is None:
+                assert v["subnormal"] is None
+            else:
+                p_sub = stats.chi(1).cdf(normal / sigma) - p_zero
+                assert v["subnormal"] == pytest.approx(p_sub, rel=1e-3, abs=1e-12), (name, sigma)
+                se = math.sqrt(max(p_sub * (1 - p_sub), 1 / n) / n)
+                assert abs(curves["subnormal"][i] - p_sub) < 4 * se + 1 / n, (name, sigma)
+            for key in ["zero", "overflow"]:
+                p = v[key]
+                assert abs(curves[key][i] - p) < 4 * math.sqrt(max(p * (1 - p), 1 / n) / n) + 1 / n, (name, key, sigma)
+            assert v["error"] == curves["error"][i]  # the figure's measurement
+
+
+def test_explorer_draws_the_density_of_log_abs_x_and_the_thresholds(window_explorer):
+    spec, states = window_explorer
+    sigma_control = spec["controls"][1]
+    for key, state in states.items():
+        name, i = key.split("|")
+        sigma = 10 ** (-10 + int(i) / 4)  # the page's sweep: four points a decade from 10^-10
+        y = np.array(state["series"]["density"])
+        # the density of log10 |x| integrates to 1 over its six decades, and peaks at |x| = sigma
+        assert np.trapezoid(y[:, 1], y[:, 0]) == pytest.approx(1, abs=1e-4), key
+        assert y[np.argmax(y[:, 1]), 0] == pytest.approx(math.log10(sigma), abs=0.06), key
+        zero, normal, big = _thresholds(name)
+        # PyTorch casts float64 to bf16 through float32, whose own rounding near 1e-40 moves the
+        # thresholds found by casting by up to 3e-5 (relative) from the ideal half-step: 1e-4 in log10
+        assert state["series"]["zero_line"][0][0] == pytest.approx(math.log10(zero), abs=1e-4)
+        assert state["series"]["max_line"][0][0] == pytest.approx(math.log10(big), abs=1e-9)
+        assert (state["series"]["normal_line"] == []) == (normal is None)
+        if normal is not None:
+            assert state["series"]["normal_line"][0][0] == pytest.approx(math.log10(normal), abs=1e-4)
+        assert state["series"]["here"][0][0] == pytest.approx(sigma, rel=1e-9)
+    texts = [o["text"] for o in sigma_control["options"]]
+    assert texts[0] == "10⁻¹⁰" and texts[texts.index("1")] == "1" and texts[-1] == "10⁶"
+    assert sigma_control["marks"][0]["value"] == str(texts.index("1"))

@@ -66,7 +66,10 @@
     for (const [value, text] of ticks(chart.x, domains.x)) {
       const px = x(value);
       node(grid, "line", { x1: px, x2: px, y1: MARGIN.top, y2: box.height - MARGIN.bottom });
-      node(labels, "text", { x: px, y: box.height - MARGIN.bottom + 14, "text-anchor": "middle" }, text);
+      // a label at the right edge ends there instead of running off the chart
+      const edge = px > box.width - MARGIN.right - 12;
+      node(labels, "text", { x: edge ? box.width - 1 : px, y: box.height - MARGIN.bottom + 14,
+                             "text-anchor": edge ? "end" : "middle" }, text);
     }
     for (const [value, text] of ticks(chart.y, domains.y)) {
       const py = y(value);
