@@ -48,7 +48,7 @@ from sitebuild import formats
 KINDS = ("select", "range", "checkbox")
 SERIES_KINDS = ("line", "bars", "points")
 SIGNIFICANT = 3  # what a 360-unit-wide chart can show; readouts are written from the full values
-FORMATS = {"fixed": formats.fixed, "pct": formats.pct, "sci": formats.sci}
+FORMATS = {"fixed": formats.fixed, "pct": formats.pct, "sci": formats.sci, "share": formats.share}
 # Chart size in SVG units (the script draws in these; CSS scales the SVG to the column).
 # A square chart's plot area is square (margins as in the script: left 54, right 10, top 10, bottom 42).
 SIZE, SQUARE_SIZE = (360, 240), (300, 288)

@@ -1,6 +1,6 @@
 """How numbers and figure references are written, on the pages and in the notebooks alike.
 
-Jinja filters (`{{ x | fixed(2) }}`, `pct`, `sci`, `filesize`) and the figure label of each
+Jinja filters (`{{ x | fixed(2) }}`, `pct`, `sci`, `share`, `filesize`) and the figure label of each
 language ("Figure 3" / "图3"). The hook renders pages with them, sitebuild.notebooks renders the
 notebooks' Markdown cells with them: one way of writing a number for the whole site.
 """
@@ -37,12 +37,19 @@ def sci(value: float, digits: int = 1) -> str:
     return f"{mantissa:.{digits}f}×10{str(exponent).translate(_SUPERSCRIPT)}"
 
 
+def share(value: float, digits: int = 1) -> str:
+    """A share that may be tiny: 12.3% down to 0.1%, then 3.2×10⁻⁵; 0 when it is 0 in float64."""
+    if value == 0:
+        return "0"
+    return pct(value, digits) if value >= 0.001 else sci(value, digits)
+
+
 def filesize(size: int) -> str:
     """A byte count as readers see it in a file manager: 436 kB, 4.6 MB (SI units)."""
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(1, round(size / 1e3))} kB"
 
 
-FILTERS = {"fixed": fixed, "pct": pct, "sci": sci, "filesize": filesize}
+FILTERS = {"fixed": fixed, "pct": pct, "sci": sci, "share": share, "filesize": filesize}
 
 # GLOSSARY.md: "Figure 3" in English, "图3" in Chinese (no space between Chinese and a number).
 FIGURE_WORD = {"en": "Figure {}", "zh": "图{}"}

@@ -117,7 +117,8 @@ FORMATS = {
 def to_format(x: torch.Tensor, dtype) -> torch.Tensor:
     """Round x to `dtype` and back to float64. A value beyond the format's
     largest number is clipped to it first, as a saturating cast does
-    (PyTorch's fp16 and E5M2 casts would give inf; its E4M3 cast clips)."""
+    (a plain fp16, bf16 or E5M2 cast in PyTorch 2.13 gives inf; its E4M3
+    cast saturates)."""
     big = torch.finfo(dtype).max
     return x.clamp(-big, big).to(dtype).to(torch.float64)
 
@@ -451,6 +452,8 @@ import inspect
 import json
 import math
 
+from scipy import special
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -723,15 +726,21 @@ LABELS = {
         "explorer_density": "density per decade",
         "explorer_density_label": "x ~ N(0, σ²)",
         "explorer_zero_line": "below: rounded to 0",
-        "explorer_normal_line": "below: subnormal",
-        "explorer_max_line": "above: clipped to the largest number",
-        "explorer_error_title": "Relative RMS error of the cast ({n} draws, as in the figure above)",
-        "explorer_error_curve": "this format, every σ",
+        "explorer_normal_line": "below: subnormal (or 0)",
+        "explorer_max_line": "above: clipped to the largest number (the page's saturating cast)",
+        "explorer_error_title": "Relative RMS error of the cast ({n} draws, as in the error figure earlier on the page)",
+        "explorer_error_curve": "this format at every σ",
         "explorer_here": "this σ",
-        "explorer_read_zero": "share rounded to 0",
-        "explorer_read_subnormal": "share subnormal",
-        "explorer_read_overflow": "share clipped",
-        "explorer_read_error": "relative RMS error ({n} draws)",
+        "explorer_read_zero_at": "rounded to 0 below |x| =",
+        "explorer_read_normal_at": "subnormal below",
+        "explorer_read_max_at": "clipped above",
+        "explorer_read_zero": "rounded to 0: share of the values",
+        "explorer_read_subnormal": "subnormal: share of the values",
+        "explorer_read_overflow": "clipped: share of the values",
+        "explorer_read_energy_zero": "rounded to 0: share of ‖x‖²",
+        "explorer_read_energy_subnormal": "subnormal: share of ‖x‖²",
+        "explorer_read_energy_overflow": "clipped: share of ‖x‖²",
+        "explorer_read_error": "relative RMS error (one draw of {n})",
     },
     "zh": {
         "sigma": "张量的σ，x ~ N(0, σ²)",
@@ -760,21 +769,27 @@ LABELS = {
         "explorer_title": "动手试试：N(0, σ²)落在数值格式刻度上的什么位置",
         "explorer_format": "格式",
         "explorer_sigma": "σ",
-        "explorer_window_title": "log₁₀ |x|的密度与格式的各个阈值",
+        "explorer_window_title": "log₁₀ |x|的密度与当前格式的各个阈值",
         "explorer_clipped": "（超出坐标轴的部分沿边缘画成点线）",
         "explorer_log_abs": "log₁₀ |x|",
         "explorer_density": "每个数量级上的密度",
         "explorer_density_label": "x ~ N(0, σ²)",
-        "explorer_zero_line": "此线以下：舍入为0",
-        "explorer_normal_line": "此线以下：次正规数",
-        "explorer_max_line": "此线以上：裁剪为最大数",
-        "explorer_error_title": "转换的相对均方根误差（{n}个样本，与上图相同）",
-        "explorer_error_curve": "该格式，各个σ",
+        "explorer_zero_line": "低于此线：舍入为0",
+        "explorer_normal_line": "低于此线：次正规数（或0）",
+        "explorer_max_line": "高于此线：裁剪到最大数（本页采用饱和转换）",
+        "explorer_error_title": "转换的相对均方根误差（{n}个样本，与前文的误差图相同）",
+        "explorer_error_curve": "当前格式在各个σ下",
         "explorer_here": "当前σ",
-        "explorer_read_zero": "舍入为0的比例",
-        "explorer_read_subnormal": "成为次正规数的比例",
-        "explorer_read_overflow": "被裁剪的比例",
-        "explorer_read_error": "相对均方根误差（{n}个样本）",
+        "explorer_read_zero_at": "|x|低于此值时舍入为0：",
+        "explorer_read_normal_at": "低于此值时成为次正规数：",
+        "explorer_read_max_at": "高于此值时被裁剪：",
+        "explorer_read_zero": "舍入为0：占值的比例",
+        "explorer_read_subnormal": "成为次正规数：占值的比例",
+        "explorer_read_overflow": "被裁剪：占值的比例",
+        "explorer_read_energy_zero": "舍入为0：占‖x‖²的比例",
+        "explorer_read_energy_subnormal": "成为次正规数：占‖x‖²的比例",
+        "explorer_read_energy_overflow": "被裁剪：占‖x‖²的比例",
+        "explorer_read_error": "相对均方根误差（{n}个样本的一次抽样）",
     },
 }
 
@@ -890,16 +905,28 @@ def format_window(name: str) -> dict:
 
 
 def normal_shares(sigma: float, window: dict) -> dict:
-    """Exact shares of x ~ N(0, sigma^2) that the cast sends to 0, to a subnormal, or clips."""
-    below = lambda t: math.erf(t / (sigma * math.sqrt(2)))  # P(|x| < t)  # noqa: E731
-    return {"zero": below(window["zero"]),
-            "subnormal": None if window["normal"] is None else below(window["normal"]) - below(window["zero"]),
-            "overflow": math.erfc(window["max"] / (sigma * math.sqrt(2)))}
+    """Exact shares of x ~ N(0, sigma^2) that the cast sends to 0, to a subnormal, or clips: of the
+    values, and of the squared norm (what the relative RMS error weighs), E[x^2; ...] / sigma^2.
+    For z = |x| / sigma: P(z < a) = P(a, 1/2) and E[z^2; z < a] = P(a, 3/2) (regularized incomplete
+    gamma functions of a^2 / 2); each band is a difference of lower or of upper tails, whichever
+    does not cancel (a subnormal share of 1e-22 is not 1 - 1)."""
+    def band(lo: float, hi: float, k: float) -> float:  # P or E[z^2] over lo <= z < hi
+        lo, hi = (lo / sigma) ** 2 / 2, (hi / sigma) ** 2 / 2
+        if lo > 1:  # both in the upper tail
+            return special.gammaincc(k, lo) - (special.gammaincc(k, hi) if math.isfinite(hi) else 0.0)
+        return (special.gammainc(k, hi) if math.isfinite(hi) else 1.0) - special.gammainc(k, lo)
+
+    out = {}
+    for weight, k in [("", 0.5), ("energy_", 1.5)]:
+        out[weight + "zero"] = band(0.0, window["zero"], k)
+        out[weight + "subnormal"] = None if window["normal"] is None else band(window["zero"], window["normal"], k)
+        out[weight + "overflow"] = band(window["max"], math.inf, k)
+    return out
 
 
 def log_abs_density(sigma: float, points: int = 121) -> list[list[float]]:
     """The density of log10 |x| for x ~ N(0, sigma^2), per decade, over the 6 decades around sigma
-    that hold all but 10^-5 of it: 2 phi(10^y / sigma) 10^y ln 10 / sigma."""
+    that hold all but 3e-5 of it: 2 phi(10^y / sigma) 10^y ln 10 / sigma."""
     y = np.linspace(-4.5, 1.5, points) + math.log10(sigma)
     u = 10**y / sigma
     return np.stack([y, 2 * np.exp(-u * u / 2) / math.sqrt(2 * math.pi) * u * math.log(10)], 1).tolist()
@@ -949,7 +976,9 @@ def explorers(data: dict, lang: str) -> dict:
                 "series": {"density": log_abs_density(sigma), "zero_line": lines["zero"],
                            "normal_line": lines.get("normal", []), "max_line": lines["max"],
                            "error_curve": curve, "here": [[sigma, run["error"]]]},
-                "values": {key: run[key] for key in ["zero", "subnormal", "overflow", "error"]},
+                "values": {**{key: run[key] for key in ["zero", "subnormal", "overflow", "error",
+                                                         "energy_zero", "energy_subnormal", "energy_overflow"]},
+                           **{f"{key}_at": window[key] for key in ["zero", "normal", "max"]}},
             })
     return {"window": {
         "title": L["explorer_title"],
@@ -975,9 +1004,15 @@ def explorers(data: dict, lang: str) -> dict:
                         {"key": "here", "label": L["explorer_here"], "color": "C4", "kind": "points"}]},
         ],
         "readouts": [
-            {"key": "zero", "label": L["explorer_read_zero"], "format": ["sci", 1]},
-            {"key": "subnormal", "label": L["explorer_read_subnormal"], "format": ["sci", 1]},
-            {"key": "overflow", "label": L["explorer_read_overflow"], "format": ["sci", 1]},
+            {"key": "zero_at", "label": L["explorer_read_zero_at"], "format": ["sci", 1]},
+            {"key": "normal_at", "label": L["explorer_read_normal_at"], "format": ["sci", 1]},
+            {"key": "max_at", "label": L["explorer_read_max_at"], "format": ["sci", 1]},
+            {"key": "zero", "label": L["explorer_read_zero"], "format": ["share", 1]},
+            {"key": "energy_zero", "label": L["explorer_read_energy_zero"], "format": ["share", 1]},
+            {"key": "subnormal", "label": L["explorer_read_subnormal"], "format": ["share", 1]},
+            {"key": "energy_subnormal", "label": L["explorer_read_energy_subnormal"], "format": ["share", 1]},
+            {"key": "overflow", "label": L["explorer_read_overflow"], "format": ["share", 1]},
+            {"key": "energy_overflow", "label": L["explorer_read_energy_overflow"], "format": ["share", 1]},
             {"key": "error", "label": L["explorer_read_error"].format(n=f"{w['n']:,}"), "format": ["sci", 1]},
         ],
         "states": states,

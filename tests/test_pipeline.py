@@ -337,6 +337,14 @@ def test_pct_and_fixed_filters():
     assert formats.fixed(-0.01, 2) == "-0.01"
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.5, "50.0%"), (0.001, "0.1%"), (0.000999, "1.0×10⁻³"), (5.6e-36, "5.6×10⁻³⁶"), (0.0, "0")],
+)
+def test_share_filter_writes_tiny_shares_in_powers_of_ten(value, expected):
+    assert formats.share(value) == expected
+
+
 def _page(src_uri: str, locale: str):
     return SimpleNamespace(file=SimpleNamespace(src_uri=src_uri, locale=locale))
 

@@ -109,11 +109,12 @@
             if (px !== null && py !== null) node(plot, "circle", { class: colour + " n01-explorer__point", cx: px, cy: py, r: 2.5 });
           }
         } else {
-          // On a fixed axis (chart.y.range) a point beyond it is drawn on the edge, and every
-          // segment that touches such a point is dashed: the curve leaves the chart visibly.
-          const top = MARGIN.top, bottom = box.height - MARGIN.bottom;
+          // On a fixed axis (a chart's x or y "range") a point beyond it is drawn on the edge, and every
+          // segment that touches such a point is dotted: the curve leaves the chart visibly.
+          const top = MARGIN.top, bottom = box.height - MARGIN.bottom, left = MARGIN.left, right = box.width - MARGIN.right;
+          const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
           const points = line.map((p) => [x(p[0]), y(p[1])]).filter((p) => p[0] !== null && p[1] !== null)
-            .map(([px, py]) => [px, Math.min(bottom, Math.max(top, py)), py < top || py > bottom]);
+            .map(([px, py]) => [clamp(px, left, right), clamp(py, top, bottom), py < top || py > bottom || px < left || px > right]);
           let inside = "", outside = "";
           points.forEach(([px, py, off], i) => {
             const at = `${px.toFixed(1)} ${py.toFixed(1)}`;
