@@ -278,7 +278,7 @@ def html(data: dict, url: str, script: str) -> str:
     out.append('<div class="n01-explorer__charts">')
     for number, chart in enumerate(data["charts"]):
         width, height = SQUARE_SIZE if chart.get("square") else SIZE
-        legend = "".join(f'<li><span class="{_swatch_classes(item)}"></span>{e(item["label"])}</li>'
+        legend = "".join(f'<li{_attrs(data_series=item.get("key"))}><span class="{_swatch_classes(item)}"></span>{e(item["label"])}</li>'
                          for item in [*chart.get("static", []), *chart["series"]] if item.get("label"))
         out.append(f'<figure class="n01-explorer__chart"><figcaption>{e(chart["title"])}</figcaption>'
                    f'<svg{_attrs(viewBox=f"0 0 {width} {height}", data_chart=number, aria_hidden="true", focusable="false")}></svg>'

@@ -301,6 +301,13 @@ def test_moving_the_controls_shows_the_builds_numbers(site, browser, server, pag
                     assert page.locator(f"#explorer-{name}-{control['name']}").get_attribute("aria-valuetext") == option["spoken"]
                     assert page.locator(f"#explorer-{name}-{control['name']}-value").inner_text() == option["text"]
             assert drawn_counts(handle) == expected_counts(data, state), (move, key)
+            hidden = handle.evaluate("""root => Object.fromEntries([...root.querySelectorAll('li[data-series]')]
+                .map(li => [li.dataset.series, getComputedStyle(li).display === 'none']))""")
+            for chart in data["charts"]:
+                for item in chart["series"]:
+                    if item["label"]:  # a series drawn nowhere in this setting has no legend entry
+                        lines = data["series"][state["series"][item["key"]]]
+                        assert hidden[item["key"]] == (not any(line["y"] if isinstance(line, dict) else line for line in lines)), (move, item["key"])
         # once the controls rest, a screen reader hears every readout of the last setting
         status = page.locator(f"#explorer-{name} .n01-explorer__status")
         for readout in data["readouts"]:

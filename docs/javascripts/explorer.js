@@ -159,6 +159,11 @@
       const chart = data.charts[number];
       draw(svg, chart, state.series, data.series, chart.domains || state.domains[number]);
     });
+    // a legend entry whose series this setting lacks (an empty line) is hidden with it
+    for (const item of root.querySelectorAll("li[data-series]")) {
+      const lines = data.series[state.series[item.dataset.series]];
+      item.hidden = !lines.some((line) => (Array.isArray(line) ? line.length : line.y.length));
+    }
     for (const readout of root.querySelectorAll("[data-readout]")) {
       const text = state.text[readout.dataset.readout];
       if (readout.textContent !== text) readout.textContent = text;
