@@ -969,6 +969,9 @@ LABELS = {
         "explorer_proline": "real data: wine proline, resampled",
         "explorer_n": "Number of terms n",
         "explorer_density_title": "Density of (Sₙ − nμ) / (σ√n)",
+        "explorer_gap_title": "Its CDF minus the normal CDF, F(t) − Φ(t): the readout is the largest |gap|",
+        "explorer_gap": "F(t) − Φ(t)",
+        "explorer_gap_label": "exact law of the sum",
         "explorer_z": "standardized sum",
         "explorer_density": "density",
         "explorer_normal": "N(0, 1)",
@@ -1022,6 +1025,9 @@ LABELS = {
         "explorer_proline": "真实数据：葡萄酒的脯氨酸含量（有放回抽取）",
         "explorer_n": "项数n",
         "explorer_density_title": "(Sₙ − nμ) / (σ√n)的概率密度",
+        "explorer_gap_title": "它的CDF减去正态CDF，即F(t) − Φ(t)：读数是其中最大的|差距|",
+        "explorer_gap": "F(t) − Φ(t)",
+        "explorer_gap_label": "和的精确分布",
         "explorer_z": "标准化后的和",
         "explorer_density": "概率密度",
         "explorer_normal": "N(0, 1)",
@@ -1280,8 +1286,37 @@ def exact_sum_stats(kind: str, ns: list[int]) -> dict[int, dict]:
             coarse = np.linspace(-8, 8, 1601)
             peak = coarse[gaps(coarse).argmax()]
             distance = gaps(np.linspace(peak - 0.01, peak + 0.01, 201)).max()
-        out[n] = {"kolmogorov": float(distance), "skewness": gamma1 / math.sqrt(n), "excess_kurtosis": gamma2 / n}
+        out[n] = {"kolmogorov": float(distance), "skewness": gamma1 / math.sqrt(n), "excess_kurtosis": gamma2 / n,
+                  "gap_curve": _gap_curve(kind, n, pmf if kind == "proline" else None,
+                                          (low, mu, sigma) if kind == "proline" else None)}
     return out
+
+
+def _gap_curve(kind: str, n: int, pmf=None, lattice=None) -> list[list[float]]:
+    """F(t) - Phi(t) of the exact law of the standardized sum, on a grid of t in [-4, 4], for the
+    explorer's second chart; for the coin also just below and at each atom, so its jumps are drawn
+    as they are (the largest gap sits at one of them)."""
+    t = np.linspace(-4, 4, 201)
+    if kind == "uniform":
+        F = stats.irwinhall(n).cdf(n / 2 + t * math.sqrt(n / 12))
+    elif kind == "exponential":
+        F = stats.gamma(n).cdf(n + t * math.sqrt(n))
+    elif kind == "coin":
+        F = stats.binom(n, 0.5).cdf(np.floor((t * math.sqrt(n) + n) / 2 + 1e-9))
+    else:
+        low, mu, sigma = lattice
+        atoms = (np.arange(len(pmf)) + n * low - n * mu) / (sigma * math.sqrt(n))
+        cumulative = np.cumsum(pmf / pmf.sum())
+        below = np.searchsorted(atoms, t, side="right")  # atoms at or below each t
+        F = np.where(below > 0, cumulative[below - 1], 0.0)
+    points = [(x, 0.5, f - stats.norm.cdf(x)) for x, f in zip(t, F)]
+    if kind == "coin":
+        for k in range(n + 1):
+            a = (2 * k - n) / math.sqrt(n)
+            if -4 <= a <= 4:
+                below = stats.binom(n, 0.5).cdf(k - 1)
+                points += [(a, 0, below - stats.norm.cdf(a)), (a, 1, below + stats.binom(n, 0.5).pmf(k) - stats.norm.cdf(a))]
+    return [[float(x), float(g)] for x, _, g in sorted(points)]
 
 
 def explorer_data() -> dict:
@@ -1305,8 +1340,9 @@ def explorers(data: dict, lang: str) -> dict:
         for n in c["ns"]:
             states.append({
                 "controls": {"source": kind, "n": str(n)},
-                "series": {"density": [[x, y] for x, y in zip(centres, sampled["density"][n])]},
-                "values": dict(exact[n]),
+                "series": {"density": [[x, y] for x, y in zip(centres, sampled["density"][n])],
+                           "gap": exact[n]["gap_curve"]},
+                "values": {key: exact[n][key] for key in ["kolmogorov", "skewness", "excess_kurtosis"]},
             })
     x = np.linspace(-4, 4, 161)
     normal = {"label": L["explorer_normal"], "color": "C7", "kind": "line",
@@ -1326,6 +1362,10 @@ def explorers(data: dict, lang: str) -> dict:
              "static": [normal],
              "series": [{"key": "density", "label": L["explorer_sum"].format(samples=f"{c['samples']:,}"),
                          "color": "C0", "kind": "bars"}]},
+            {"title": L["explorer_gap_title"], "x": {"label": L["explorer_z"], "range": [-4, 4]},
+             "y": {"label": L["explorer_gap"]}, "domain": "state",
+             "static": [{"label": "", "color": "C7", "kind": "line", "points": [[-4, 0], [4, 0]]}],
+             "series": [{"key": "gap", "label": L["explorer_gap_label"], "color": "C1", "kind": "line"}]},
         ],
         "readouts": [
             {"key": "kolmogorov", "label": L["explorer_kolmogorov"], "format": ["fixed", 4]},

@@ -128,7 +128,7 @@ def test_legend_swatches_are_drawn_like_their_series():
     chart = {"title": "C", "x": {"label": "x"}, "y": {"label": "y"}, "series": series, "static": static}
     html = explorers.html(explorers.finish("toy", toy_spec(charts=[chart])), "toy.json", "explorer.js")
     swatches = dict((label, classes.split()) for classes, label in re.findall(
-        r'<li><span class="([^"]+)"></span>([^<]+)</li>', html))
+        r'<li[^>]*><span class="([^"]+)"></span>([^<]+)</li>', html))
     assert "n01-explorer__swatch--dashed" in swatches["dashed"] and "n01-c7" in swatches["dashed"]
     assert "n01-explorer__swatch--dashed" not in swatches["solid"]
     assert "n01-explorer__swatch--points" in swatches["dots"] and "n01-explorer__swatch--bars" in swatches["bars"]
