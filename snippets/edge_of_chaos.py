@@ -1271,6 +1271,9 @@ LABELS = {
         "explorer_clipped": " (beyond the axis: dotted along its edge)",
         "explorer_grad": "|∂L/∂hˡ|² / |∂L/∂hᴸ|²",
         "explorer_q_star": "at the fixed point: length q*",
+        "explorer_q_title": "Length qˡ of the pre-activations: the approach from q⁰ = 1 to q*",
+        "explorer_q_axis": "length qˡ",
+        "explorer_q_star_line": "q*",
         "explorer_chi1": "χ₁",
         "explorer_edge": "edge of chaos for this σb² at σw² =",
         "explorer_grad_scale": "depth scale of the squared gradient norm, 1/|ln χ₁| (layers)",
@@ -1344,6 +1347,9 @@ LABELS = {
         "explorer_clipped": "（超出坐标轴的部分沿边缘画成点线）",
         "explorer_grad": "|∂L/∂hˡ|² / |∂L/∂hᴸ|²",
         "explorer_q_star": "不动点处：长度q*",
+        "explorer_q_title": "预激活的长度qˡ：从q⁰ = 1趋近q*的过程",
+        "explorer_q_axis": "长度qˡ",
+        "explorer_q_star_line": "q*",
         "explorer_chi1": "χ₁",
         "explorer_edge": "当前σb²下混沌边缘位于σw² =",
         "explorer_grad_scale": "梯度范数平方的深度尺度1/|ln χ₁|（层）",
@@ -1607,8 +1613,8 @@ def tanh_networks_through_depth(
     """`networks` random tanh networks h^l = W tanh(h^{l-1}) + b per weight variance (one batch; the
     same draws at every sw2 and, with the same seed, at every sb2), fed `pairs` pairs of inputs of
     mean square 1 at each correlation in c0s, with a random linear readout summed over the inputs.
-    Per sw2 and network: each layer's input correlation (mean over the pairs, per c0) and
-    |dL/dh^l|^2 / |dL/dh^L|^2."""
+    Per sw2 and network: each layer's input correlation (mean over the pairs, per c0),
+    |dL/dh^l|^2 / |dL/dh^L|^2 and the length q^l (mean square over units and inputs)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.stack([torch.cat([two_inputs(c0, width, g) for c0 in c0s for _ in range(pairs)])
                      for _ in range(networks)])  # network, input, unit
@@ -1629,8 +1635,10 @@ def tanh_networks_through_depth(
         a, b = pair[..., 0, :], pair[..., 1, :]
         corr = ((a * b).mean(-1) / (a.pow(2).mean(-1) * b.pow(2).mean(-1)).sqrt()).mean(-1)
         grad = torch.stack([x.grad.view(networks, len(sw2s), -1).pow(2).sum(-1) for x in hs])  # layer, network, sw2
+        q = torch.stack([x.view(networks, len(sw2s), -1).pow(2).mean(-1) for x in hs])  # layer, network, sw2
     return {"corr": corr.permute(2, 1, 3, 0).tolist(),  # sw2, network, c0, layer
-            "grad": (grad / grad[-1]).permute(2, 1, 0).tolist()}  # sw2, network, layer
+            "grad": (grad / grad[-1]).permute(2, 1, 0).tolist(),  # sw2, network, layer
+            "q": q.permute(2, 1, 0).tolist()}  # sw2, network, layer: the mean square of the units
 
 
 def explorer_data() -> dict:
@@ -1649,8 +1657,8 @@ def explorer_data() -> dict:
             theory = [mean_field_through_depth(sw2, sb2, c0, d["depth"]) for c0 in EXPLORER_C0S]
             out["runs"][f"{i}|{sb2}"] = {
                 "q_star": fixed_point(sw2, sb2), "chi1": chi1(sw2, sb2), "c_star": c_star, "chi_c": chi_c,
-                "corr_theory": [t["c"] for t in theory], "grad_theory": theory[0]["grad"],
-                "corr": sim["corr"][i], "grad": sim["grad"][i],
+                "corr_theory": [t["c"] for t in theory], "grad_theory": theory[0]["grad"], "q_theory": theory[0]["q"],
+                "corr": sim["corr"][i], "grad": sim["grad"][i], "q": sim["q"][i],
             }
     return {"edge": out}
 
@@ -1682,6 +1690,9 @@ def explorers(data: dict, lang: str) -> dict:
                     "grad": [[l, v] for l, v in zip(layers, mean_grad)],
                     "grad_networks": [[[l, float(f"{net[l]:.2g}")] for l in thin] for net in run["grad"]],
                     "grad_theory": [[l, v] for l, v in zip(layers, run["grad_theory"])],
+                    "q": [[l, statistics.fmean(v)] for l, v in zip(layers, zip(*run["q"]))],
+                    "q_theory": [[l, v] for l, v in zip(layers, run["q_theory"])],
+                    "q_star_line": [[0, run["q_star"]], [depth, run["q_star"]]] if run["q_star"] > 0 else [],
                 },
                 "values": {
                     "q_star": run["q_star"], "chi1": run["chi1"], "edge": e["edge"][str(sb2)],
@@ -1722,6 +1733,11 @@ def explorers(data: dict, lang: str) -> dict:
              "series": [dict(networks, key="grad_networks"),
                         {"key": "grad_theory", "label": L["mean_field"], "color": "C7", "kind": "line", "dashed": True},
                         {"key": "grad", "label": L["explorer_mean"].format(n=e["networks"]), "color": "C1", "kind": "line"}]},
+            {"title": L["explorer_q_title"] + clipped, "x": {"label": L["layer_plain"]},
+             "y": {"label": L["explorer_q_axis"], "scale": "log", "range": [1e-3, 10]},
+             "series": [{"key": "q_star_line", "label": L["explorer_q_star_line"], "color": "C3", "kind": "line", "dashed": True},
+                        {"key": "q_theory", "label": L["mean_field"], "color": "C7", "kind": "line", "dashed": True},
+                        {"key": "q", "label": L["explorer_mean"].format(n=e["networks"]), "color": "C2", "kind": "line"}]},
         ],
         "readouts": [
             {"key": "q_star", "label": L["explorer_q_star"], "format": ["fixed", 3]},
