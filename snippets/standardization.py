@@ -932,6 +932,7 @@ LABELS = {
         "explorer_w1": "weight of feature 1",
         "explorer_w2": "weight of feature 2 (as fed to the model)",
         "explorer_contours": "loss gap at {levels} of its start",
+        "explorer_path_gap": "loss gap left at the drawn path's end, share of its start",
         "explorer_path": "gradient descent from the origin",
         "explorer_minimum": "minimum",
         "explorer_steps": "steps until the loss gap is below {tol} of its start, at the best η",
@@ -967,6 +968,7 @@ LABELS = {
         "explorer_w1": "特征1的权重",
         "explorer_w2": "特征2的权重（按输入模型时的尺度）",
         "explorer_contours": "损失差距为初始值的{levels}倍处的等高线",
+        "explorer_path_gap": "所画路径终点处剩下的损失差距占初始值的比例",
         "explorer_path": "从原点出发的梯度下降",
         "explorer_minimum": "最小值点",
         "explorer_steps": "取最佳η时，损失差距降到初始值的{tol}以下所需步数",
@@ -1141,7 +1143,9 @@ def conditioning_run(F: np.ndarray, y: np.ndarray, path_steps: int = 60) -> dict
     best = min(LR_FACTORS, key=lambda f: steps[f])
     H, theta_star = quadratic(F, y)
     lam = np.linalg.eigvalsh(H)
-    path = gd_path(F, y, path_steps)[:, :2]
+    full_path = gd_path(F, y, path_steps)
+    path = full_path[:, :2]
+    gap = lambda theta: 0.5 * (theta - theta_star) @ H @ (theta - theta_star)  # noqa: E731
     # loss gap over (w1, w2) with the bias at its best: (w - w*)^T C (w - w*) / 2, C = Cov(F)
     C = np.cov(F.T, bias=True)
     gap0 = 0.5 * theta_star[:2] @ C @ theta_star[:2]
@@ -1153,7 +1157,8 @@ def conditioning_run(F: np.ndarray, y: np.ndarray, path_steps: int = 60) -> dict
         ring = theta_star[:2, None] + c_vec @ (radii[:, None] * np.vstack([np.cos(t), np.sin(t)]))
         contours.append(ring.T.tolist())
     return {"steps": steps[best], "best_lr_factor": best, "steps_at_1": steps[1.0], "kappa": float(lam[-1] / lam[0]),
-            "path": path.tolist(), "contours": contours, "w_star": theta_star[:2].tolist()}
+            "path": path.tolist(), "contours": contours, "w_star": theta_star[:2].tolist(),
+            "path_gap": float(gap(full_path[-1]) / gap(full_path[0]))}
 
 
 def explorer_data() -> dict:
@@ -1182,7 +1187,7 @@ def explorers(data: dict, lang: str) -> dict:
                 "series": {"contours": run["contours"], "path": run["path"], "start": run["path"][:1],
                            "minimum": [run["w_star"]]},
                 "values": {"steps": run["steps"], "kappa": run["kappa"], "lr": run["best_lr_factor"],
-                           "steps_at_1": run["steps_at_1"]},
+                           "steps_at_1": run["steps_at_1"], "path_gap": run["path_gap"]},
             })
     return {"conditioning": {
         "title": L["explorer_title"].format(n=c["n"], rho=c["correlation"]),
@@ -1209,6 +1214,7 @@ def explorers(data: dict, lang: str) -> dict:
              "format": ["fixed", 0]},
             {"key": "lr", "label": L["explorer_lr"], "format": ["fixed", 1]},
             {"key": "steps_at_1", "label": L["explorer_steps_at_1"], "format": ["fixed", 0]},
+            {"key": "path_gap", "label": L["explorer_path_gap"], "format": ["share", 1]},
             {"key": "kappa", "label": L["explorer_kappa"], "format": ["fixed", 1]},
         ],
         "states": states,

@@ -523,3 +523,22 @@ def test_explorer_contours_lie_at_the_loss_gaps_their_legend_states(conditioning
         start = gap(np.zeros(2))
         for level, ring in zip(levels, state["series"]["contours"]):
             assert [gap(np.array(w)) / start for w in ring] == pytest.approx([level] * len(ring), rel=1e-6), (key, level)
+
+
+def test_explorer_path_gap_is_where_plain_gradient_descent_stands_after_the_drawn_steps(conditioning_explorer):
+    """The readout "loss gap left at the drawn path's end": the drawn steps of plain gradient descent
+    at eta = 1 / lambda_max, counted here step by step on the full loss (with the bias); at large ratios
+    the path has barely moved along the slow direction, standardized features finish."""
+    spec, states = conditioning_explorer
+    for key, state in states.items():
+        ratio, kind = key.split("|")
+        A, y = _design(float(ratio), kind)
+        n, steps = len(A), len(state["series"]["path"]) - 1
+        theta_star = np.linalg.lstsq(A, y, rcond=None)[0]
+        loss = lambda t: 0.5 * np.mean((A @ t - y) ** 2)  # noqa: E731
+        theta, lr = np.zeros(A.shape[1]), 1 / np.linalg.eigvalsh(A.T @ A / n)[-1]
+        for _ in range(steps):
+            theta = theta - lr * A.T @ (A @ theta - y) / n
+        expected = (loss(theta) - loss(theta_star)) / (loss(np.zeros(A.shape[1])) - loss(theta_star))
+        assert state["values"]["path_gap"] == pytest.approx(expected, rel=1e-6, abs=1e-15), key
+    assert states["100|raw"]["values"]["path_gap"] > 0.1 > 1e3 * states["100|standardized"]["values"]["path_gap"]
