@@ -1274,6 +1274,8 @@ def results() -> dict:
         "shape": _shape_results(),
         "gelu_silu": _gelu_silu_results(),
         "training": _training_results(),
+        # the explorer's settings, for the page's text (its values come from explorer_data())
+        "explorer": _defaults(signal_through_depth),
     }
 
 

@@ -789,3 +789,13 @@ def test_explorer_readouts_and_histograms_are_the_plotted_runs(depth_explorer):
         assert state["values"]["layer_std"] == pytest.approx([np.median(at_layer), min(at_layer), max(at_layer)])
         assert _series(state, "std") == pytest.approx(np.median(networks, axis=0))
         assert sum(f for _, f in state["series"]["hist"]) == pytest.approx(1.0), key
+
+
+def test_the_pages_text_states_the_depth_explorers_own_settings(res, depth_explorer):
+    """The lead-in's layer count and number of networks come from results()["explorer"]: they are
+    the explorer's (its x axis ends at the last layer; each setting draws one thin line per network)."""
+    spec, states = depth_explorer
+    e = res["explorer"]
+    state = states["gelu|0|10"]
+    assert len(state["series"]["std_networks"]) == e["networks"]
+    assert state["series"]["std"][-1][0] == e["n_layers"]
