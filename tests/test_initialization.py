@@ -628,9 +628,16 @@ _GELU = lambda x: 0.5 * x * (1 + special.erf(x / math.sqrt(2)))  # noqa: E731
 _EXPLORER_PHI = {"tanh": np.tanh, "sigmoid": special.expit, "gelu": _GELU}
 
 
-def _gauss(f, q: float = 1.0) -> float:
-    """E[f(sqrt(q) z)], z ~ N(0, 1), by quadrature on the fine grid above."""
-    return float(np.sum(f(math.sqrt(q) * _XI) * _PHI) * (_XI[1] - _XI[0]))
+def _gauss(f, q: float = 1.0, xi: np.ndarray = _XI, phi: np.ndarray = _PHI) -> float:
+    """E[f(sqrt(q) z)], z ~ N(0, 1), by quadrature on the fine grid above (or another)."""
+    return float(np.sum(f(math.sqrt(q) * xi) * phi) * (xi[1] - xi[0]))
+
+
+# A grid 20 times coarser for the mean-field recursions (30 layers x 25 gains x 3 expectations):
+# against the fine grid, the std agrees to 4e-8 and the gradient's log to 1e-4 per layer (GELU's
+# steep derivative at large gains), far inside the tests' tolerances.
+_XI_MF = np.linspace(-10, 10, 20_001)
+_PHI_MF = np.exp(-_XI_MF**2 / 2) / math.sqrt(2 * math.pi)
 
 
 def _vp_gain(phi) -> float:
@@ -696,9 +703,9 @@ def _explorer_mean_field(name: str, g: float, n_layers: int = 30) -> tuple[list[
     phi, dphi = _EXPLORER_PHI[name], _EXPLORER_DPHI[name]
     q, stds, log_grad = g**2, [], 0.0
     for _ in range(n_layers):
-        mean, second = _gauss(phi, q), _gauss(lambda u: phi(u) ** 2, q)
+        mean, second = _gauss(phi, q, _XI_MF, _PHI_MF), _gauss(lambda u: phi(u) ** 2, q, _XI_MF, _PHI_MF)
         stds.append(math.sqrt(second - mean**2))
-        log_grad += 0.5 * math.log(g**2 * _gauss(lambda u: dphi(u) ** 2, q))
+        log_grad += 0.5 * math.log(g**2 * _gauss(lambda u: dphi(u) ** 2, q, _XI_MF, _PHI_MF))
         q = g**2 * second
     return stds, log_grad
 
