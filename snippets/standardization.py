@@ -81,13 +81,15 @@ def quadratic(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gd_path(F: np.ndarray, y: np.ndarray, steps: int, lr_factor: float = 1.0):
-    """Gradient descent from theta = 0 with learning rate lr_factor / lambda_max."""
+    """Gradient descent from theta = 0 with learning rate lr_factor / lambda_max: the start and
+    the point after each of the `steps` steps."""
     H, theta_star = quadratic(F, y)
     lr = lr_factor / np.linalg.eigvalsh(H)[-1]
-    theta, path = np.zeros(len(H)), []
+    theta = np.zeros(len(H))
+    path = [theta]
     for _ in range(steps):
-        path.append(theta.copy())
         theta = theta - lr * H @ (theta - theta_star)  # the gradient of the loss
+        path.append(theta)
     return np.array(path)
 
 

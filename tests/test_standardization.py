@@ -131,7 +131,7 @@ def test_gd_path_and_relative_gap(res):
     h = res["house"]
     for kind in mod.KINDS:
         d = h[kind]
-        assert len(d["path"]) == h["path_steps"]
+        assert len(d["path"]) == h["path_steps"] + 1  # the start and the point after each step
         assert d["path"][0] == [0.0, 0.0, 0.0]
         assert d["gap_rel"][0] <= 1 + 1e-12
         assert all(a >= b - 1e-15 for a, b in zip(d["gap_rel"], d["gap_rel"][1:]))
@@ -542,3 +542,10 @@ def test_explorer_path_gap_is_where_plain_gradient_descent_stands_after_the_draw
         expected = (loss(theta) - loss(theta_star)) / (loss(np.zeros(A.shape[1])) - loss(theta_star))
         assert state["values"]["path_gap"] == pytest.approx(expected, rel=1e-6, abs=1e-15), key
     assert states["100|raw"]["values"]["path_gap"] > 0.1 > 1e3 * states["100|standardized"]["values"]["path_gap"]
+
+
+def test_the_drawn_paths_have_as_many_steps_as_their_captions_say(res, conditioning_explorer):
+    """"The first 60 steps": the start and the point after each step, 61 points."""
+    spec, states = conditioning_explorer
+    steps = int(re.search(r"(\d+)", spec["charts"][0]["title"]).group(1))
+    assert all(len(state["series"]["path"]) == steps + 1 for state in states.values())
