@@ -4,7 +4,6 @@ on the machine).
     mkdocs build && python -m sitebuild.lighthouse [--site-dir site] [--preset mobile|desktop] [--runs 3]
     python -m sitebuild.lighthouse --against /tmp/site-without --only initialization --runs 10
 
-
 Serves the built site locally the way GitHub Pages does (gzip for text), runs Lighthouse from npm
 (`npx lighthouse`, with Debian's Chromium through CHROME_PATH; it never downloads a browser) on one
 page of each type in both languages, and prints a Markdown table of the four category scores and the main metrics per page,
@@ -227,7 +226,7 @@ def main() -> None:
                 result = results[len(results) // 2]
                 scores = [str(round(100 * result["categories"][c]["score"])) for c in CATEGORIES]
                 if len(results) > 1:
-                    low, high = (round(100 * r["categories"]["performance"]["score"]) for r in (results[0], results[-1]))
+                    low, high = performance(results[0]), performance(results[-1])
                     scores[0] += f" ({low}–{high})"
                 metrics = [metric(result, audit) for audit in METRICS]
                 print(f"| {name} | " + " | ".join(scores + metrics) + " |", flush=True)

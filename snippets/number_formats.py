@@ -940,10 +940,7 @@ def explorer_data() -> dict:
     for name in EXPLORER_FORMATS:
         for i, sigma in enumerate(c["sigmas"]):
             out["runs"][f"{name}|{i}"] = {**normal_shares(sigma, out["windows"][name]),
-                                          "error": c["curves"][name]["error"][i],
-                                          "sampled_zero": c["curves"][name]["zero"][i],
-                                          "sampled_overflow": c["curves"][name]["overflow"][i],
-                                          "sampled_subnormal": c["curves"][name].get("subnormal", [None] * len(c["sigmas"]))[i]}
+                                          "error": c["curves"][name]["error"][i]}
     return {"window": out}
 
 

@@ -1267,8 +1267,15 @@ def exact_sum_stats(kind: str, ns: list[int]) -> dict[int, dict]:
             pmf = signal.fftconvolve(pmf, pmf_one).clip(0, None)
         if n not in ns:
             continue
+        jumps = []  # a lattice law with few atoms (the coin): (atom, F just below, F at), drawn as steps
         if kind == "coin":
             distance = coin_cdf_distance(n)  # the page's own exact coin distance (section clt)
+            law = stats.binom(n, 0.5)  # S_n = 2k - n for k heads
+
+            def cdf(t: np.ndarray, law=law, n=n) -> np.ndarray:
+                return law.cdf(np.floor((t * math.sqrt(n) + n) / 2 + 1e-9))
+
+            jumps = [((2 * k - n) / math.sqrt(n), law.cdf(k - 1), law.cdf(k)) for k in range(n + 1)]
         elif kind == "proline":  # a lattice: compare Phi with F just below and at each atom
             keep = pmf > 1e-300
             atoms = (np.arange(len(pmf))[keep] + n * low - n * mu) / (sigma * math.sqrt(n))
@@ -1276,46 +1283,37 @@ def exact_sum_stats(kind: str, ns: list[int]) -> dict[int, dict]:
             F = np.cumsum(probabilities)
             Phi = stats.norm.cdf(atoms)
             distance = max(np.abs(F - Phi).max(), np.abs(F - probabilities - Phi).max())
+
+            def cdf(t: np.ndarray, atoms=atoms, F=F) -> np.ndarray:
+                below = np.searchsorted(atoms, t, side="right")  # atoms at or below each t
+                return np.where(below > 0, F[below - 1], 0.0)
         else:  # continuous: the largest gap on a 0.01 grid, refined to 1e-4 around it
             law = stats.irwinhall(n) if kind == "uniform" else stats.gamma(n)
             mean, std = (n / 2, math.sqrt(n / 12)) if kind == "uniform" else (n, math.sqrt(n))
 
+            def cdf(t: np.ndarray, law=law, mean=mean, std=std) -> np.ndarray:
+                return law.cdf(mean + t * std)
+
             def gaps(t: np.ndarray) -> np.ndarray:
-                return np.abs(law.cdf(mean + t * std) - stats.norm.cdf(t))
+                return np.abs(cdf(t) - stats.norm.cdf(t))
 
             coarse = np.linspace(-8, 8, 1601)
             peak = coarse[gaps(coarse).argmax()]
             distance = gaps(np.linspace(peak - 0.01, peak + 0.01, 201)).max()
         out[n] = {"kolmogorov": float(distance), "skewness": gamma1 / math.sqrt(n), "excess_kurtosis": gamma2 / n,
-                  "gap_curve": _gap_curve(kind, n, pmf if kind == "proline" else None,
-                                          (low, mu, sigma) if kind == "proline" else None)}
+                  "gap_curve": _gap_curve(cdf, jumps)}
     return out
 
 
-def _gap_curve(kind: str, n: int, pmf=None, lattice=None) -> list[list[float]]:
-    """F(t) - Phi(t) of the exact law of the standardized sum, on a grid of t in [-4, 4], for the
-    explorer's second chart; for the coin also just below and at each atom, so its jumps are drawn
-    as they are (the largest gap sits at one of them)."""
+def _gap_curve(cdf, jumps: list) -> list[list[float]]:
+    """F(t) - Phi(t) of the exact law of the standardized sum (its CDF `cdf`), on a grid of t in
+    [-4, 4], for the explorer's second chart; for a lattice with few atoms (the coin) also just below
+    and at each atom, so its jumps are drawn as they are (the largest gap sits at one of them)."""
     t = np.linspace(-4, 4, 201)
-    if kind == "uniform":
-        F = stats.irwinhall(n).cdf(n / 2 + t * math.sqrt(n / 12))
-    elif kind == "exponential":
-        F = stats.gamma(n).cdf(n + t * math.sqrt(n))
-    elif kind == "coin":
-        F = stats.binom(n, 0.5).cdf(np.floor((t * math.sqrt(n) + n) / 2 + 1e-9))
-    else:
-        low, mu, sigma = lattice
-        atoms = (np.arange(len(pmf)) + n * low - n * mu) / (sigma * math.sqrt(n))
-        cumulative = np.cumsum(pmf / pmf.sum())
-        below = np.searchsorted(atoms, t, side="right")  # atoms at or below each t
-        F = np.where(below > 0, cumulative[below - 1], 0.0)
-    points = [(x, 0.5, f - stats.norm.cdf(x)) for x, f in zip(t, F)]
-    if kind == "coin":
-        for k in range(n + 1):
-            a = (2 * k - n) / math.sqrt(n)
-            if -4 <= a <= 4:
-                below = stats.binom(n, 0.5).cdf(k - 1)
-                points += [(a, 0, below - stats.norm.cdf(a)), (a, 1, below + stats.binom(n, 0.5).pmf(k) - stats.norm.cdf(a))]
+    points = [(x, 0.5, f - stats.norm.cdf(x)) for x, f in zip(t, cdf(t))]
+    for atom, below, at in jumps:
+        if -4 <= atom <= 4:
+            points += [(atom, 0, below - stats.norm.cdf(atom)), (atom, 1, at - stats.norm.cdf(atom))]
     return [[float(x), float(g)] for x, _, g in sorted(points)]
 
 
